@@ -1,0 +1,30 @@
+# yuqing: two commands. `make run` sets up and opens the dashboard with demo data;
+# `make test` sets up and runs the test suite.
+VENV ?= .venv
+PYTHON ?= python3
+PORT ?= 8501
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test install bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]' --config-settings editable_mode=compat
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/yuqing init --demo
+	$(BIN)/yuqing serve --port $(PORT)
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,1 @@
+"""Dashboard pages: read widgets → one call into the packages → render."""

@@ -1,0 +1,130 @@
+"""The unit registry as plain data: loading the editable unit file and resolving what people type.
+
+Pure: the database stores the same records; both sides build `UnitRef`s and resolve through here.
+"""
+from __future__ import annotations
+
+import difflib
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from errors import YuqingError
+
+UNITS_FILE = Path(__file__).resolve().parent.parent / "db" / "units.toml"
+KINDS = ("department", "county")
+
+
+@dataclass(frozen=True)
+class UnitRef:
+    code: str
+    name: str
+    kind: str
+    aliases: tuple[str, ...] = ()
+    predecessors: tuple[str, ...] = ()
+    active: bool = True
+    merged_into: str | None = None
+
+    def names(self) -> tuple[str, ...]:
+        return (self.code, self.name, *self.aliases, *self.predecessors)
+
+
+def load_units_file(path: Path | None = None) -> tuple[str, tuple[UnitRef, ...]]:
+    """Read and validate the unit file; returns (version, units). Errors name the file and entry."""
+    path = path or UNITS_FILE
+
+    def problem(text: str) -> YuqingError:
+        return YuqingError("E_DATA_FILE", path=str(path), problem=text)
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise problem(str(exc)) from exc
+    entries = data.get("unit")
+    if not isinstance(entries, list) or not entries:
+        raise problem("没有任何 [[unit]] 条目")
+    units: list[UnitRef] = []
+    seen: dict[str, str] = {}
+    for index, entry in enumerate(entries):
+        where = f"unit[{index}]"
+        code = entry.get("code")
+        if not isinstance(code, str) or not code.strip():
+            raise problem(f"{where} 缺少 code")
+        if code in seen:
+            raise problem(f"{where} 的 code {code!r} 重复")
+        name = entry.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise problem(f"{where}（{code}）缺少 name")
+        kind = entry.get("kind")
+        if kind not in KINDS:
+            raise problem(f"{where}（{code}）的 kind 必须是 department 或 county")
+        aliases = entry.get("aliases", [])
+        predecessors = entry.get("predecessors", [])
+        if not all(isinstance(a, str) and a for a in [*aliases, *predecessors]):
+            raise problem(f"{where}（{code}）的 aliases/predecessors 必须是非空字符串列表")
+        seen[code] = name
+        units.append(
+            UnitRef(
+                code=code,
+                name=name,
+                kind=kind,
+                aliases=tuple(aliases),
+                predecessors=tuple(predecessors),
+                active=bool(entry.get("active", True)),
+                merged_into=entry.get("merged_into"),
+            )
+        )
+    for unit in units:
+        if unit.merged_into is not None and unit.merged_into not in seen:
+            raise problem(f"{unit.code} 的 merged_into {unit.merged_into!r} 不存在")
+    return str(data.get("version", "")), tuple(units)
+
+
+class UnitResolver:
+    """Resolve a code, full name, alias or predecessor name to one active unit."""
+
+    def __init__(self, units: tuple[UnitRef, ...] | list[UnitRef]) -> None:
+        self.units = tuple(units)
+        by_code = {u.code: u for u in self.units}
+        self._index: dict[str, set[str]] = {}
+        for unit in self.units:
+            target = unit
+            # A merged unit resolves to its successor so old names keep working.
+            hops = 0
+            while not target.active and target.merged_into and hops < 5:
+                target = by_code[target.merged_into]
+                hops += 1
+            for name in unit.names():
+                self._index.setdefault(self._norm(name), set()).add(target.code)
+        self._by_code = by_code
+
+    @staticmethod
+    def _norm(text: str) -> str:
+        return "".join(text.split()).lower()
+
+    def get(self, code: str) -> UnitRef:
+        return self._by_code[code]
+
+    def resolve(self, text: str) -> UnitRef:
+        key = self._norm(text or "")
+        codes = self._index.get(key)
+        if not codes and key.startswith("三门峡"):
+            codes = self._index.get(key[len("三门峡"):])
+        if not codes:
+            raise YuqingError("E_UNIT_UNKNOWN", value=text, suggestion=self._suggest(text))
+        if len(codes) > 1:
+            names = "、".join(sorted(self._by_code[c].name for c in codes))
+            raise YuqingError("E_UNIT_AMBIGUOUS", value=text, choices=names)
+        return self._by_code[next(iter(codes))]
+
+    def _suggest(self, text: str) -> str:
+        names = {n: u for u in self.units if u.active for n in (u.name, *u.aliases)}
+        close = difflib.get_close_matches(text or "", list(names), n=3, cutoff=0.4)
+        if not close:
+            return "，请用 yuqing units list 查看单位名称"
+        picks: list[str] = []
+        for name in close:
+            full = names[name].name
+            if full not in picks:
+                picks.append(full)
+        return "，您是否要找：" + "、".join(picks)

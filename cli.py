@@ -1,0 +1,504 @@
+"""The `yuqing` command: parse arguments → one call into the packages → print. Errors → one line, exit 1."""
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Sequence, TextIO
+
+from errors import YuqingError
+
+
+class UsageError(Exception):
+    """Wrong usage: argparse's exit 2, raised instead of exiting so tests can see it."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message}")
+
+
+@dataclass
+class Context:
+    db_url: str | None
+    actor_name: str | None
+    out: TextIO
+    _config: Any = None
+    _database: Any = None
+    now_override: datetime | None = field(default=None)
+
+    @property
+    def config(self) -> Any:
+        if self._config is None:
+            from settings import load_config
+
+            self._config = load_config(database_url=self.db_url)
+        return self._config
+
+    def database(self, *, require_schema: bool = True) -> Any:
+        if self._database is None:
+            from db.session import Database
+
+            self._database = Database(self.config.database_url)
+            if require_schema:
+                self._database.require_current_schema()
+        return self._database
+
+    def actor(self) -> Any:
+        from db.service import Actor
+
+        return Actor(self.actor_name or _os_user())
+
+    def now(self) -> datetime:
+        return self.now_override or datetime.now(timezone.utc)
+
+    def writer(self, session: Any) -> Any:
+        from db.service import Writer
+
+        return Writer(
+            session,
+            self.actor(),
+            now=self.now(),
+            preset=self.config.preset,
+            evidence_dir=self.config.evidence_dir,
+            classify=None,
+        )
+
+    def print(self, text: str = "") -> None:
+        print(text, file=self.out)
+
+    def json(self, value: Any, *, indent: int | None = 2) -> None:
+        print(json.dumps(value, ensure_ascii=False, indent=indent), file=self.out)
+
+    def close(self) -> None:
+        if self._database is not None:
+            self._database.dispose()
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return os.environ.get("USER") or "unknown"
+
+
+def _time(text: str | None) -> datetime | None:
+    from timeline.clock import parse_user_time
+
+    return None if text is None else parse_user_time(text)
+
+
+def _now(ctx: Context, text: str | None) -> datetime:
+    return _time(text) or ctx.now()
+
+
+# --- commands --------------------------------------------------------------------------------------
+def cmd_init(ctx: Context, args: argparse.Namespace) -> int:
+    from classify.units import load_units_file
+    from db import migrate
+    from db.models import Meta
+    from db.queries import count_incidents
+
+    database = ctx.database(require_schema=False)
+    database.check_reachable()
+    migrate.upgrade(database.engine)
+    version, refs = load_units_file(ctx.config.units_file)
+    with database.session() as session:
+        added, updated = ctx.writer(session).sync_units(refs)
+    ctx.print(f"数据库已就绪（{database.url.split('?')[0]}），单位名单 {version}：新增 {added} 个，更新 {updated} 个")
+    if args.demo:
+        from db.demo import load_demo
+
+        with database.session() as session:
+            if session.get(Meta, "demo_loaded") is not None:
+                ctx.print("演示数据已存在，未重复添加")
+                return 0
+            if count_incidents(session) > 0:
+                ctx.print("数据库中已有舆情记录，未添加演示数据")
+                return 0
+            ids = load_demo(ctx.writer(session))
+            session.add(Meta(key="demo_loaded", value=ctx.now().isoformat()))
+        ctx.print(f"已添加演示数据：{len(ids)} 条舆情")
+    return 0
+
+
+def cmd_units_list(ctx: Context, args: argparse.Namespace) -> int:
+    from db.queries import list_units
+
+    with ctx.database().session() as session:
+        units = list_units(session, include_inactive=args.all)
+    if args.json:
+        ctx.json([{"code": u.code, "name": u.name, "kind": u.kind, "aliases": list(u.aliases)} for u in units])
+        return 0
+    kinds = {"department": "市直部门", "county": "县（市、区）"}
+    for u in units:
+        extra = "" if u.active else "（已撤并）"
+        ctx.print(f"{u.code:<10} {kinds[u.kind]:<8} {u.name}{extra}  {'、'.join(u.aliases)}")
+    return 0
+
+
+def cmd_incident_add(ctx: Context, args: argparse.Namespace) -> int:
+    from db.service import NewIncident
+
+    new = NewIncident(
+        title=args.title,
+        unit=args.unit,
+        co_units=tuple(args.co_unit or ()),
+        parent_id=args.parent,
+        summary=args.summary,
+        first_post_at=_time(args.first_post_at),
+        detected_at=_time(args.detected_at),
+        level=args.level,
+        sudden=args.sudden,
+        category=args.category,
+        source_url=args.source_url,
+        classify=not args.no_classify,
+    )
+    with ctx.database().session() as session:
+        incident = ctx.writer(session).add_incident(new)
+        ctx.print(str(incident.id))
+    return 0
+
+
+def cmd_incident_act(ctx: Context, args: argparse.Namespace) -> int:
+    from db.service import NewAction
+
+    new = NewAction(
+        kind=args.kind,
+        at=_time(args.at),  # type: ignore[arg-type]
+        channels=tuple(args.channel or ()),
+        by_principal=args.by_principal,
+        evidence_url=args.evidence,
+        evidence_file=Path(args.evidence_file) if args.evidence_file else None,
+        note=args.note,
+        reason=args.reason,
+    )
+    with ctx.database().session() as session:
+        action = ctx.writer(session).record_action(args.id, new)
+        ctx.print(str(action.id))
+    return 0
+
+
+def cmd_incident_reclassify(ctx: Context, args: argparse.Namespace) -> int:
+    with ctx.database().session() as session:
+        ctx.writer(session).reclassify(
+            args.id, reason=args.reason, level=args.level, sudden=args.sudden, category=args.category
+        )
+    ctx.print(f"已调整舆情 {args.id} 的分级")
+    return 0
+
+
+def cmd_incident_transfer(ctx: Context, args: argparse.Namespace) -> int:
+    with ctx.database().session() as session:
+        transfer = ctx.writer(session).transfer(args.id, unit=args.unit, reason=args.reason)
+        name = transfer.to_unit.name if transfer.to_unit else args.unit
+    ctx.print(f"舆情 {args.id} 已转办至{name}，时限继续计算")
+    return 0
+
+
+def cmd_incident_void(ctx: Context, args: argparse.Namespace) -> int:
+    with ctx.database().session() as session:
+        ctx.writer(session).void(args.id, reason=args.reason)
+    ctx.print(f"舆情 {args.id} 已作废，不再计入考核")
+    return 0
+
+
+def cmd_incident_close(ctx: Context, args: argparse.Namespace) -> int:
+    at = _time(args.at)
+    with ctx.database().session() as session:
+        ctx.writer(session).close(args.id, at=at)
+    ctx.print(f"舆情 {args.id} 已办结")
+    return 0
+
+
+def cmd_incident_show(ctx: Context, args: argparse.Namespace) -> int:
+    from db.queries import get_incident, incident_json
+
+    now = _now(ctx, args.now)
+    with ctx.database().session() as session:
+        view = get_incident(session, args.id)
+    if view is None:
+        raise YuqingError("E_INCIDENT_MISSING", id=args.id)
+    ctx.json(incident_json(view, now))
+    return 0
+
+
+def cmd_incident_list(ctx: Context, args: argparse.Namespace) -> int:
+    from classify.units import UnitResolver
+    from db.queries import incident_json, list_incidents
+    from db.service import unit_refs
+    from timeline.clock import display_beijing, format_duration
+    from timeline.model import STATE_NAMES, WINDOW_NAMES
+
+    now = _now(ctx, args.now)
+    with ctx.database().session() as session:
+        unit_code = UnitResolver(unit_refs(session)).resolve(args.unit).code if args.unit else None
+        views = list_incidents(session, open_only=args.open, unit_code=unit_code)
+    if args.json:
+        ctx.json([incident_json(v, now, with_actions=False) for v in views])
+        return 0
+    if not views:
+        ctx.print("没有符合条件的舆情")
+        return 0
+    status_names = {"open": "处置中", "closed": "已办结", "voided": "已作废"}
+    for view in views:
+        verdict = view.verdict(now)
+        ctx.print(f"#{view.id} [{status_names[view.status]}] {view.title}  —— {view.unit.name}，开始 {display_beijing(view.started_at)}")
+        for w in verdict.windows:
+            if not w.applicable:
+                continue
+            if w.state == "open":
+                tail = f"剩余 {format_duration(w.remaining_seconds or 0)}" + ("（临近时限）" if w.at_risk else "")
+            elif w.state == "overdue":
+                tail = f"超出 {format_duration(w.overdue_seconds or 0)}"
+            else:
+                tail = f"完成于 {display_beijing(w.satisfied_at)}"
+            if w.past_due_at_reclassification:
+                tail += "（调整分级时已过时限）"
+            ctx.print(f"    {WINDOW_NAMES[w.key]}（{w.hours} 小时，{display_beijing(w.due_at)} 前）：{STATE_NAMES[w.state]}，{tail}")
+    return 0
+
+
+def cmd_timeline_check(ctx: Context, args: argparse.Namespace) -> int:
+    from timeline.check import check_document
+
+    if args.file == "-":
+        text = sys.stdin.read()
+    else:
+        try:
+            text = Path(args.file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise YuqingError("E_FILE_READ", path=args.file, detail=getattr(exc, "strerror", None) or str(exc)) from exc
+    preset = args.preset
+    if preset is None:
+        preset = ctx.config.preset
+    ctx.json(check_document(text, preset=preset, now=_now(ctx, args.now)))
+    return 0
+
+
+def cmd_audit_verify(ctx: Context, args: argparse.Namespace) -> int:
+    from db import audit
+
+    with ctx.database().session() as session:
+        report = audit.verify(session)
+    if not report.ok:
+        raise YuqingError("E_AUDIT_BROKEN", id=report.broken_id, problem=report.problem)
+    ctx.print(f"审计链完整：共 {report.count} 条记录")
+    ctx.print(f"链头哈希：{report.head}")
+    return 0
+
+
+def cmd_audit_log(ctx: Context, args: argparse.Namespace) -> int:
+    from db.queries import audit_log
+    from timeline.clock import display_beijing, iso_beijing
+
+    with ctx.database().session() as session:
+        rows = audit_log(session, entity=args.entity, entity_id=args.id)
+    if args.json:
+        ctx.json(
+            [
+                {
+                    "id": r.id,
+                    "at": iso_beijing(r.at),
+                    "actor": r.actor,
+                    "entity": r.entity,
+                    "entity_id": r.entity_id,
+                    "action": r.action,
+                    "before": json.loads(r.before) if r.before else None,
+                    "after": json.loads(r.after) if r.after else None,
+                    "reason": r.reason,
+                    "hash": r.hash,
+                }
+                for r in rows
+            ]
+        )
+        return 0
+    for r in rows:
+        reason = f"  原因：{r.reason}" if r.reason else ""
+        ctx.print(f"{r.id:>6} {display_beijing(r.at)} {r.actor} {r.entity}#{r.entity_id} {r.action}{reason}")
+    return 0
+
+
+def cmd_serve(ctx: Context, args: argparse.Namespace) -> int:
+    import importlib.util
+
+    spec = importlib.util.find_spec("dashboard")
+    if spec is None or spec.origin is None:
+        raise YuqingError("E_FILE_READ", path="dashboard.py", detail="找不到看板程序")
+    ctx.database()  # refuse early, with a sentence, when the database is not there
+    env = dict(os.environ)
+    if ctx.db_url:
+        env["YUQING_DATABASE_URL"] = ctx.config.database_url
+    command = [
+        sys.executable, "-m", "streamlit", "run", spec.origin,
+        "--server.port", str(args.port),
+        "--server.headless", "true",
+        "--browser.gatherUsageStats", "false",
+        "--server.address", args.address,
+    ]
+    ctx.print(f"看板地址：http://{args.address}:{args.port}")
+    ctx.out.flush()
+    return subprocess.call(command, env=env)
+
+
+# --- parser --------------------------------------------------------------------------------------
+def _sudden_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--sudden", dest="sudden", action="store_const", const=True, default=None, help="突发事件")
+    group.add_argument("--not-sudden", dest="sudden", action="store_const", const=False, help="非突发事件")
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="yuqing", description="政务舆情回应时效追踪")
+    parser.add_argument("--db", metavar="URL", help="数据库地址（覆盖 YUQING_DATABASE_URL）")
+    parser.add_argument("--as", dest="actor", metavar="NAME", help="以该用户身份操作（记入审计）")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    p = sub.add_parser("init", help="创建或升级数据库，载入单位名单")
+    p.add_argument("--demo", action="store_true", help="首次运行时添加演示数据")
+    p.set_defaults(func=cmd_init)
+
+    units = sub.add_parser("units", help="单位名单").add_subparsers(dest="units_command", required=True, parser_class=Parser)
+    p = units.add_parser("list", help="列出单位")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--all", action="store_true", help="包括已撤并的单位")
+    p.set_defaults(func=cmd_units_list)
+
+    inc = sub.add_parser("incident", help="舆情登记与处置").add_subparsers(
+        dest="incident_command", required=True, parser_class=Parser
+    )
+    p = inc.add_parser("add", help="登记舆情，输出新舆情编号")
+    p.add_argument("--title", required=True)
+    p.add_argument("--unit", required=True, help="牵头单位：代码、全称、简称或旧称")
+    p.add_argument("--co-unit", action="append", metavar="UNIT", help="协办单位，可多次给出")
+    p.add_argument("--parent", type=int, metavar="ID", help="次生舆情的上级舆情编号")
+    p.add_argument("--summary")
+    p.add_argument("--first-post-at", metavar="T", help="网上首发时间")
+    p.add_argument("--detected-at", metavar="T", help="发现或接报时间（默认：现在）")
+    p.add_argument("--level", metavar="L", help="特别重大|重大|较大|一般 或 I|II|III|IV")
+    _sudden_flags(p)
+    p.add_argument("--category", metavar="C", help="自然灾害|事故灾难|公共卫生事件|社会安全事件")
+    p.add_argument("--source-url", metavar="URL")
+    p.add_argument("--no-classify", action="store_true", help="不使用自动分类补全级别、突发属性和类别")
+    p.set_defaults(func=cmd_incident_add)
+
+    p = inc.add_parser("act", help="登记回应、发布、发布会或后续发布")
+    p.add_argument("id", type=int)
+    p.add_argument("--kind", required=True, help="response|release|press_conference|follow_up")
+    p.add_argument("--at", required=True, metavar="T")
+    p.add_argument("--channel", action="append", metavar="CODE")
+    p.add_argument("--by-principal", action="store_true", help="由主要负责人作出")
+    p.add_argument("--evidence", metavar="URL")
+    p.add_argument("--evidence-file", metavar="PATH")
+    p.add_argument("--note")
+    p.add_argument("--reason", help="补录 48 小时以前的处置时必须说明")
+    p.set_defaults(func=cmd_incident_act)
+
+    p = inc.add_parser("reclassify", help="调整级别、突发属性或类别")
+    p.add_argument("id", type=int)
+    p.add_argument("--level", metavar="L")
+    _sudden_flags(p)
+    p.add_argument("--category", metavar="C")
+    p.add_argument("--reason", required=True)
+    p.set_defaults(func=cmd_incident_reclassify)
+
+    p = inc.add_parser("transfer", help="转办给其他单位（时限继续计算）")
+    p.add_argument("id", type=int)
+    p.add_argument("--unit", required=True)
+    p.add_argument("--reason", required=True)
+    p.set_defaults(func=cmd_incident_transfer)
+
+    p = inc.add_parser("void", help="作废（误报、不属于政务舆情、重复）")
+    p.add_argument("id", type=int)
+    p.add_argument("--reason", required=True)
+    p.set_defaults(func=cmd_incident_void)
+
+    p = inc.add_parser("close", help="办结")
+    p.add_argument("id", type=int)
+    p.add_argument("--at", metavar="T")
+    p.set_defaults(func=cmd_incident_close)
+
+    p = inc.add_parser("show", help="查看一条舆情及其时限")
+    p.add_argument("id", type=int)
+    p.add_argument("--json", action="store_true", required=True)
+    p.add_argument("--now", metavar="T")
+    p.set_defaults(func=cmd_incident_show)
+
+    p = inc.add_parser("list", help="列出舆情及其时限")
+    p.add_argument("--open", action="store_true", help="只列处置中的舆情")
+    p.add_argument("--unit", metavar="UNIT")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--now", metavar="T")
+    p.set_defaults(func=cmd_incident_list)
+
+    tl = sub.add_parser("timeline", help="时限判定").add_subparsers(dest="timeline_command", required=True, parser_class=Parser)
+    p = tl.add_parser("check", help="按规则判定一份 JSON 描述的舆情时限")
+    p.add_argument("file", metavar="FILE|-")
+    p.add_argument("--now", metavar="T")
+    p.add_argument("--preset", metavar="NAME")
+    p.set_defaults(func=cmd_timeline_check)
+
+    au = sub.add_parser("audit", help="审计记录").add_subparsers(dest="audit_command", required=True, parser_class=Parser)
+    p = au.add_parser("verify", help="校验审计链")
+    p.set_defaults(func=cmd_audit_verify)
+    p = au.add_parser("log", help="查看审计记录")
+    p.add_argument("--entity", metavar="NAME")
+    p.add_argument("--id", metavar="N")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_audit_log)
+
+    p = sub.add_parser("serve", help="启动看板")
+    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--address", default="127.0.0.1")
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+def run(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Run one command; returns the exit code. Unexpected exceptions propagate (tests see them)."""
+    from sqlalchemy.exc import OperationalError
+
+    out = out or sys.stdout
+    err = err or sys.stderr
+    parser = build_parser()
+    try:
+        args = parser.parse_args(list(argv) if argv is not None else None)
+    except UsageError as exc:
+        print(parser.format_usage().rstrip(), file=err)
+        print(str(exc), file=err)
+        return 2
+    ctx = Context(db_url=args.db, actor_name=args.actor, out=out)
+    try:
+        return int(args.func(ctx, args))
+    except YuqingError as exc:
+        print(str(exc), file=err)
+        return 1
+    except OperationalError as exc:
+        from db.session import unreachable
+
+        print(str(unreachable(ctx.config.database_url, exc)), file=err)
+        return 1
+    finally:
+        ctx.close()
+
+
+def main() -> None:
+    """Console entry point: a last guard so a user never sees a traceback."""
+    try:
+        code = run()
+    except KeyboardInterrupt:
+        code = 130
+    except Exception as exc:  # noqa: BLE001 - the edge: report, never dump a traceback on users
+        print(f"内部错误：{type(exc).__name__}: {exc}。请将此信息反馈给系统管理员 [E_INTERNAL]", file=sys.stderr)
+        code = 1
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""The one place that reads the environment: every YUQING_* setting, its default and its check."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Mapping
+
+from errors import YuqingError
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Callable[[], str]
+    help: str
+
+
+def _default_data_dir() -> str:
+    return str(Path.cwd() / "data")
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("YUQING_DATA_DIR", _default_data_dir, "数据目录：SQLite 文件、证据文件（默认：当前目录下的 data/）"),
+    Setting("YUQING_DATABASE_URL", lambda: "", "数据库地址（默认：数据目录下的 yuqing.sqlite3）"),
+    Setting("YUQING_PRESET", lambda: "sanmenxia-2017", "时限规则预设（新登记的舆情使用）"),
+    Setting("YUQING_UNITS_FILE", lambda: "", "单位名单文件（默认：随程序提供的 db/units.toml）"),
+)
+
+
+@dataclass(frozen=True)
+class Config:
+    data_dir: Path
+    database_url: str
+    preset: str
+    units_file: Path | None
+
+    @property
+    def evidence_dir(self) -> Path:
+        return self.data_dir / "evidence"
+
+
+def _check_database_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise YuqingError("E_SETTING", name="YUQING_DATABASE_URL", problem=f"无法解析“{url}”") from exc
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise YuqingError(
+            "E_SETTING", name="YUQING_DATABASE_URL", problem="只支持 sqlite:/// 或 postgresql+psycopg:// 地址"
+        )
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername not in ("postgresql", "postgresql+psycopg"):
+        raise YuqingError("E_SETTING", name="YUQING_DATABASE_URL", problem="PostgreSQL 请使用 postgresql+psycopg:// 驱动")
+    if parsed.drivername == "postgresql":
+        url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return url
+
+
+def load_config(env: Mapping[str, str] | None = None, *, database_url: str | None = None) -> Config:
+    """Read and check the settings; `database_url` (the CLI's --db) wins over the environment."""
+    env = os.environ if env is None else env
+    values = {s.name: (env.get(s.name) or s.default()) for s in SETTINGS}
+    data_dir = Path(values["YUQING_DATA_DIR"]).expanduser()
+    if data_dir.exists() and not data_dir.is_dir():
+        raise YuqingError("E_SETTING", name="YUQING_DATA_DIR", problem=f"{data_dir} 不是目录")
+    url = database_url or values["YUQING_DATABASE_URL"]
+    if url:
+        url = _check_database_url(url)
+    else:
+        url = f"sqlite:///{data_dir / 'yuqing.sqlite3'}"
+    from timeline.presets import available_presets
+
+    preset = values["YUQING_PRESET"]
+    if preset not in available_presets():
+        raise YuqingError(
+            "E_SETTING", name="YUQING_PRESET", problem=f"没有名为“{preset}”的预设，可选：{'、'.join(available_presets())}"
+        )
+    units_file = Path(values["YUQING_UNITS_FILE"]) if values["YUQING_UNITS_FILE"] else None
+    if units_file is not None and not units_file.is_file():
+        raise YuqingError("E_SETTING", name="YUQING_UNITS_FILE", problem=f"文件 {units_file} 不存在")
+    return Config(data_dir=data_dir, database_url=url, preset=preset, units_file=units_file)

@@ -1,0 +1,101 @@
+"""Shared fixtures: a real database per test (SQLite always, PostgreSQL when configured), factories."""
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from classify.units import load_units_file
+from db.models import Base
+from db.service import Actor, Writer
+from db.session import Database, make_engine
+
+PG_URL = os.environ.get("YUQING_TEST_DATABASE_URL", "")
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+# 2026-06-10 14:00 Beijing time, the contract's example start.
+T0 = datetime(2026, 6, 10, 6, 0, tzinfo=timezone.utc)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if PG_URL:
+        return f"PostgreSQL leg: on ({PG_URL.split('@')[-1]})"
+    return "PostgreSQL leg: SKIPPED — set YUQING_TEST_DATABASE_URL=postgresql+psycopg://... to run it"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if PG_URL:
+        return
+    skip = pytest.mark.skip(reason="PostgreSQL leg skipped: YUQING_TEST_DATABASE_URL is not set")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+def _pg_schema_url(schema: str) -> str:
+    sep = "&" if "?" in PG_URL else "?"
+    return f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database URL: a fresh SQLite file, or a fresh PostgreSQL schema dropped afterwards."""
+    backend = getattr(request, "param", "sqlite")
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
+        return
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(PG_URL)
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        yield _pg_schema_url(schema)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # Every test that touches the database runs on each backend.
+    if "db_url" in metafunc.fixturenames:
+        metafunc.parametrize("db_url", BACKENDS, indirect=True)
+
+
+@pytest.fixture
+def database(db_url: str) -> Iterator[Database]:
+    """A migrated database with the unit registry loaded."""
+    from db import migrate
+
+    database = Database(db_url)
+    migrate.upgrade(database.engine)
+    _, refs = load_units_file()
+    with database.session() as session:
+        Writer(session, Actor("fixture"), now=T0, preset="sanmenxia-2017").sync_units(refs)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def bare_database(db_url: str) -> Iterator[Database]:
+    """Tables from the models, no migration, no units (for tests that do not need the registry)."""
+    database = Database(db_url)
+    Base.metadata.create_all(database.engine)
+    yield database
+    database.dispose()
+
+
+def writer(session: Any, *, now: datetime = T0, actor: str = "tester", preset: str = "sanmenxia-2017",
+           evidence_dir: Path | None = None) -> Writer:
+    return Writer(session, Actor(actor), now=now, preset=preset, evidence_dir=evidence_dir)
+
+
+def hours(n: float) -> timedelta:
+    return timedelta(hours=n)

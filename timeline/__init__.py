@@ -1,0 +1,1 @@
+"""Deadline windows: presets as data and a pure evaluation with `now` passed in."""

@@ -1,0 +1,84 @@
+"""Reading times typed by people and writing them for people: UTC inside, Asia/Shanghai outside."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from errors import YuqingError
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+EARLIEST = datetime(2000, 1, 1, tzinfo=BEIJING)
+
+_SPACE_FORM = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
+
+
+def parse_user_time(text: str) -> datetime:
+    """ISO 8601 with or without offset, or `YYYY-MM-DD HH:MM[:SS]`; no offset means Beijing time.
+
+    Returns an aware UTC datetime. Times before 2000 are refused (a typo, not an incident).
+    """
+    raw = (text or "").strip()
+    if not raw:
+        raise YuqingError("E_TIME_FORMAT", value=text)
+    value: datetime | None = None
+    candidate = raw[:-1] + "+00:00" if raw.endswith(("Z", "z")) else raw
+    try:
+        value = datetime.fromisoformat(candidate)
+    except ValueError:
+        match = _SPACE_FORM.match(raw)
+        if match:
+            y, mo, d, h, mi, s = match.groups()
+            try:
+                value = datetime(int(y), int(mo), int(d), int(h), int(mi), int(s or 0))
+            except ValueError:
+                value = None
+    if value is None:
+        raise YuqingError("E_TIME_FORMAT", value=text)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=BEIJING)
+    if value < EARLIEST:
+        raise YuqingError("E_TIME_TOO_EARLY", value=text)
+    return value.astimezone(timezone.utc)
+
+
+def require_aware(value: datetime, what: str = "time") -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{what} must be timezone-aware, got {value!r}")
+    return value
+
+
+def to_beijing(value: datetime) -> datetime:
+    return require_aware(value).astimezone(BEIJING)
+
+
+def iso_beijing(value: datetime | None) -> str | None:
+    """ISO 8601 to the second with +08:00 (DESIGN.md §4), or None."""
+    if value is None:
+        return None
+    return to_beijing(value).replace(microsecond=0).isoformat()
+
+
+def display_beijing(value: datetime | None) -> str:
+    """`2026-06-10 18:59` for tables and boards; '—' for none."""
+    if value is None:
+        return "—"
+    return to_beijing(value).strftime("%Y-%m-%d %H:%M")
+
+
+def naive_beijing(value: datetime | None) -> datetime | None:
+    """Naive Beijing wall time for spreadsheet cells (openpyxl refuses aware datetimes)."""
+    if value is None:
+        return None
+    return to_beijing(value).replace(tzinfo=None, microsecond=0)
+
+
+def format_duration(seconds: int) -> str:
+    """`3 小时 05 分` style text for countdowns."""
+    seconds = max(0, int(seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days} 天 {hours} 小时 {minutes:02d} 分"
+    return f"{hours} 小时 {minutes:02d} 分"
