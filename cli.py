@@ -31,6 +31,7 @@ class Context:
     out: TextIO
     _config: Any = None
     _database: Any = None
+    _actor: Any = None
     now_override: datetime | None = field(default=None)
 
     @property
@@ -48,12 +49,21 @@ class Context:
             self._database = Database(self.config.database_url)
             if require_schema:
                 self._database.require_current_schema()
+                if self.actor_name:
+                    # `--as` is checked for every command, reads included.
+                    with self._database.session() as session:
+                        self.actor(session)
         return self._database
 
-    def actor(self) -> Any:
+    def actor(self, session: Any) -> Any:
+        """`--as NAME` names an account (refused if unknown or disabled); without it the local
+        operator acts as admin, recorded under the operating-system user."""
+        from db.accounts import actor_for
         from db.service import Actor
 
-        return Actor(self.actor_name or _os_user())
+        if self._actor is None:
+            self._actor = actor_for(session, self.actor_name) if self.actor_name else Actor(_os_user(), "admin")
+        return self._actor
 
     def now(self) -> datetime:
         return self.now_override or datetime.now(timezone.utc)
@@ -63,7 +73,7 @@ class Context:
 
         return Writer(
             session,
-            self.actor(),
+            self.actor(session),
             now=self.now(),
             preset=self.config.preset,
             evidence_dir=self.config.evidence_dir,
@@ -113,7 +123,7 @@ def cmd_init(ctx: Context, args: argparse.Namespace) -> int:
         added, updated = ctx.writer(session).sync_units(refs)
     ctx.print(f"数据库已就绪（{database.url.split('?')[0]}），单位名单 {version}：新增 {added} 个，更新 {updated} 个")
     if args.demo:
-        from db.demo import load_demo
+        from db.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo, load_demo_accounts
 
         with database.session() as session:
             if session.get(Meta, "demo_loaded") is not None:
@@ -122,9 +132,13 @@ def cmd_init(ctx: Context, args: argparse.Namespace) -> int:
             if count_incidents(session) > 0:
                 ctx.print("数据库中已有舆情记录，未添加演示数据")
                 return 0
-            ids = load_demo(ctx.writer(session))
+            writer = ctx.writer(session)
+            ids = load_demo(writer)
+            load_demo_accounts(writer)
             session.add(Meta(key="demo_loaded", value=ctx.now().isoformat()))
         ctx.print(f"已添加演示数据：{len(ids)} 条舆情")
+        accounts = "；".join(f"{name}（{what}）" for name, _, _, what in DEMO_ACCOUNTS)
+        ctx.print(f"演示账号：{accounts}，密码均为 {DEMO_PASSWORD}（仅供试用，正式使用前请停用）")
     return 0
 
 
@@ -347,6 +361,78 @@ def cmd_serve(ctx: Context, args: argparse.Namespace) -> int:
     return subprocess.call(command, env=env)
 
 
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        line = sys.stdin.readline()
+        password = line.rstrip("\r\n")
+        if not password:
+            raise YuqingError("E_PASSWORD_INPUT")
+        return password
+    if not sys.stdin.isatty():
+        raise YuqingError("E_PASSWORD_INPUT")
+    first = getpass.getpass("密码：")
+    if getpass.getpass("再输入一次：") != first:
+        raise YuqingError("E_PASSWORD_MISMATCH")
+    return first
+
+
+def cmd_users_add(ctx: Context, args: argparse.Namespace) -> int:
+    from db.accounts import add_user
+
+    password = _read_password(args)
+    with ctx.database().session() as session:
+        user = add_user(ctx.writer(session), args.name, role=args.role, unit=args.unit, password=password)
+    ctx.print(f"已创建账号 {user.name}（{args.role}{'，' + user.unit_name if user.unit_name else ''}）")
+    return 0
+
+
+def cmd_users_passwd(ctx: Context, args: argparse.Namespace) -> int:
+    from db.accounts import set_password
+
+    password = _read_password(args)
+    with ctx.database().session() as session:
+        set_password(ctx.writer(session), args.name, password)
+    ctx.print(f"账号 {args.name} 的密码已修改")
+    return 0
+
+
+def cmd_users_disable(ctx: Context, args: argparse.Namespace) -> int:
+    from db.accounts import disable_user
+
+    with ctx.database().session() as session:
+        disable_user(ctx.writer(session), args.name)
+    ctx.print(f"账号 {args.name} 已停用")
+    return 0
+
+
+def cmd_users_list(ctx: Context, args: argparse.Namespace) -> int:
+    from db.accounts import ROLE_NAMES, list_users
+    from timeline.clock import display_beijing, iso_beijing
+
+    with ctx.database().session() as session:
+        users = list_users(session)
+    if args.json:
+        ctx.json([
+            {"name": u.name, "role": u.role, "unit": u.unit_code, "active": u.active,
+             "last_login_at": iso_beijing(u.last_login_at)}
+            for u in users
+        ])
+        return 0
+    for u in users:
+        state = "" if u.active else "（已停用）"
+        ctx.print(f"{u.name:<16} {ROLE_NAMES[u.role]:<12} {u.unit_name or '—'}  上次登录 {display_beijing(u.last_login_at)}{state}")
+    return 0
+
+
+def cmd_backup(ctx: Context, args: argparse.Namespace) -> int:
+    from db.backup import backup
+
+    database = ctx.database(require_schema=False)
+    count = backup(database, Path(args.out))
+    ctx.print(f"已备份到 {args.out}（{count} 页）")
+    return 0
+
+
 # --- parser --------------------------------------------------------------------------------------
 def _sudden_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group()
@@ -452,6 +538,28 @@ def build_parser() -> Parser:
     p.add_argument("--id", metavar="N")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_audit_log)
+
+    us = sub.add_parser("users", help="账号管理").add_subparsers(dest="users_command", required=True, parser_class=Parser)
+    p = us.add_parser("add", help="新建账号")
+    p.add_argument("name")
+    p.add_argument("--role", required=True, choices=["admin", "staff", "viewer"])
+    p.add_argument("--unit", metavar="UNIT", help="staff 账号所属单位")
+    p.add_argument("--password-stdin", action="store_true", help="从标准输入读取一行作为密码")
+    p.set_defaults(func=cmd_users_add)
+    p = us.add_parser("passwd", help="修改密码")
+    p.add_argument("name")
+    p.add_argument("--password-stdin", action="store_true")
+    p.set_defaults(func=cmd_users_passwd)
+    p = us.add_parser("disable", help="停用账号")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_users_disable)
+    p = us.add_parser("list", help="列出账号")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_users_list)
+
+    p = sub.add_parser("backup", help="备份数据库（SQLite：运行中也可得到一致的副本）")
+    p.add_argument("out", metavar="OUT")
+    p.set_defaults(func=cmd_backup)
 
     p = sub.add_parser("serve", help="启动看板")
     p.add_argument("--port", type=int, default=8501)

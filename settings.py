@@ -25,6 +25,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("YUQING_DATABASE_URL", lambda: "", "数据库地址（默认：数据目录下的 yuqing.sqlite3）"),
     Setting("YUQING_PRESET", lambda: "sanmenxia-2017", "时限规则预设（新登记的舆情使用）"),
     Setting("YUQING_UNITS_FILE", lambda: "", "单位名单文件（默认：随程序提供的 db/units.toml）"),
+    Setting("YUQING_AUTH_HEADER", lambda: "", "设置后看板信任反向代理传入的该请求头作为登录账号（单点登录）"),
+    Setting("YUQING_SESSION_MINUTES", lambda: "60", "看板登录空闲超时（分钟）"),
 )
 
 
@@ -34,6 +36,8 @@ class Config:
     database_url: str
     preset: str
     units_file: Path | None
+    auth_header: str = ""
+    session_minutes: int = 60
 
     @property
     def evidence_dir(self) -> Path:
@@ -81,4 +85,17 @@ def load_config(env: Mapping[str, str] | None = None, *, database_url: str | Non
     units_file = Path(values["YUQING_UNITS_FILE"]) if values["YUQING_UNITS_FILE"] else None
     if units_file is not None and not units_file.is_file():
         raise YuqingError("E_SETTING", name="YUQING_UNITS_FILE", problem=f"文件 {units_file} 不存在")
-    return Config(data_dir=data_dir, database_url=url, preset=preset, units_file=units_file)
+    try:
+        session_minutes = int(values["YUQING_SESSION_MINUTES"])
+    except ValueError:
+        session_minutes = 0
+    if not 1 <= session_minutes <= 24 * 60:
+        raise YuqingError("E_SETTING", name="YUQING_SESSION_MINUTES", problem="必须是 1 到 1440 之间的整数")
+    return Config(
+        data_dir=data_dir,
+        database_url=url,
+        preset=preset,
+        units_file=units_file,
+        auth_header=values["YUQING_AUTH_HEADER"].strip(),
+        session_minutes=session_minutes,
+    )

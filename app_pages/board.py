@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import streamlit as st
 
-from app_pages import common
+from app_pages import auth, common
 from timeline.board import TONE_NAMES, TONES, as_of, board_tones, urgency, window_cell
 from timeline.model import WINDOW_KEYS
 
@@ -25,6 +25,8 @@ if common.guard():
 
     @st.fragment(run_every=timedelta(seconds=10))
     def board() -> None:
+        if not auth.still_logged_in():
+            st.rerun(scope="app")
         now = common.now()
         incidents = common.open_incidents(unit_code)
         rows = [(view, view.verdict(now)) for view in incidents]
@@ -52,7 +54,7 @@ if common.guard():
                     f"<b>{html.escape(cell.text)}</b><br><small>时限 {cell.due}</small></td>"
                 )
             level = (view.level or "未定级") + ("·突发" if view.sudden else "")
-            flag = "🚩 " if verdict.flagged else ""
+            flag = '<span style="background:#c62828;color:#fff;border-radius:3px;padding:0 4px;font-size:0.8em">重点</span> ' if verdict.flagged else ""
             body.append(
                 f"<tr><td>{view.id}</td><td>{flag}{html.escape(view.title)}</td><td>{html.escape(view.unit.name)}</td>"
                 f"<td>{level}</td><td>{as_of(view.started_at)}</td>{''.join(cells)}</tr>"

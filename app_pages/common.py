@@ -11,12 +11,24 @@ from errors import YuqingError
 from settings import load_config
 
 
+_opened: list[Database] = []
+
+
 @st.cache_resource
 def database() -> Database:
     config = load_config()
     db = Database(config.database_url)
+    _opened.append(db)
     db.require_current_schema()
     return db
+
+
+def reset() -> None:
+    """Drop cached reads and close every engine this process opened (tests, settings changes)."""
+    for cached in (database, open_incidents, units):
+        cached.clear()
+    while _opened:
+        _opened.pop().dispose()
 
 
 def now() -> datetime:

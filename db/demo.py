@@ -7,6 +7,20 @@ from db.service import NewAction, NewIncident, Writer
 
 H = timedelta(hours=1)
 BACKFILL = "演示数据：补录历史处置"
+DEMO_PASSWORD = "yuqing-demo"
+# (account, role, unit, what it is for) — printed by `yuqing init --demo`; for trying the product only.
+DEMO_ACCOUNTS = (
+    ("admin", "admin", None, "市政务公开办管理员"),
+    ("lingbao", "staff", "灵宝市", "灵宝市工作人员"),
+    ("leader", "viewer", None, "领导（只读）"),
+)
+
+
+def load_demo_accounts(writer: Writer) -> None:
+    from db.accounts import add_user
+
+    for name, role, unit, _ in DEMO_ACCOUNTS:
+        add_user(writer, name, role=role, unit=unit, password=DEMO_PASSWORD)
 
 
 def load_demo(writer: Writer) -> list[int]:

@@ -25,6 +25,7 @@ TITLE_LIMIT = 200
 TEXT_LIMIT = 5000
 FUTURE_TOLERANCE = timedelta(minutes=5)
 BACKDATE_LIMIT = timedelta(hours=48)
+ROLE_LABELS = {"admin": "管理员", "staff": "单位工作人员", "viewer": "只读用户"}
 
 
 @dataclass(frozen=True)
@@ -148,11 +149,27 @@ class Writer:
             raise YuqingError("E_INCIDENT_CLOSED", id=incident_id, what=doing)
         return incident
 
+    # --- permissions: enforced here, whatever the caller shows or hides -----------------------
+    def require_admin(self, what: str) -> None:
+        if self.actor.role != "admin":
+            raise YuqingError("E_FORBIDDEN", role=ROLE_LABELS.get(self.actor.role, self.actor.role), what=what)
+
+    def require_writer(self, what: str) -> None:
+        if self.actor.role not in ("admin", "staff"):
+            raise YuqingError("E_FORBIDDEN", role=ROLE_LABELS.get(self.actor.role, self.actor.role), what=what)
+
+    def require_unit(self, unit_codes: set[str], what: str) -> None:
+        """Staff may only touch records of their own unit (lead unit, or co-unit where allowed)."""
+        self.require_writer(what)
+        if self.actor.role == "staff" and self.actor.unit_code not in unit_codes:
+            unit = self.session.scalar(select(Unit.name).where(Unit.code == self.actor.unit_code)) or self.actor.unit_code
+            raise YuqingError("E_FORBIDDEN_UNIT", what=what, unit=unit)
+
     def _not_future(self, value: datetime | None, what: str) -> None:
         if value is not None and value > self.now + FUTURE_TOLERANCE:
             raise YuqingError("E_TIME_IN_FUTURE", what=what, value=iso_beijing(value))
 
-    def _audit(self, entity: str, entity_id: Any, action: str, before: Any, after: Any, reason: str | None = None) -> None:
+    def audit(self, entity: str, entity_id: Any, action: str, before: Any, after: Any, reason: str | None = None) -> None:
         audit.append(
             self.session,
             actor=self.actor.name,
@@ -175,7 +192,9 @@ class Writer:
         summary = (new.summary or "").strip() or None
         if summary and len(summary) > TEXT_LIMIT:
             raise YuqingError("E_TEXT_TOO_LONG", field="摘要", length=len(summary), limit=TEXT_LIMIT)
+        self.require_writer("登记舆情")
         lead = self.unit(new.unit)
+        self.require_unit({lead.code}, "登记")
         co_units: list[Unit] = []
         for text in new.co_units:
             co = self.unit(text)
@@ -232,11 +251,12 @@ class Writer:
         incident.co_units = [IncidentCoUnit(unit=u) for u in co_units]
         self.session.add(incident)
         self.session.flush()
-        self._audit("incident", incident.id, "create", None, incident_snapshot(incident))
+        self.audit("incident", incident.id, "create", None, incident_snapshot(incident))
         return incident
 
     def record_action(self, incident_id: int, new: NewAction) -> Action:
         incident = self.incident(incident_id, doing="登记处置")
+        self.require_unit({incident.unit.code, *(c.unit.code for c in incident.co_units)}, "登记处置")
         kind = parse_action_kind(new.kind)
         channels: list[str] = []
         for text in new.channels:
@@ -258,7 +278,7 @@ class Writer:
             sha, name = self._store_evidence(new.evidence_file)
         action = Action(
             incident=incident,
-            unit_id=incident.unit_id,
+            unit_id=self._acting_unit_id(incident),
             kind=kind,
             at=new.at,
             channels=channels,
@@ -273,7 +293,7 @@ class Writer:
         )
         self.session.add(action)
         self.session.flush()
-        self._audit(
+        self.audit(
             "action",
             action.id,
             "create",
@@ -291,6 +311,11 @@ class Writer:
             reason,
         )
         return action
+
+    def _acting_unit_id(self, incident: Incident) -> int:
+        if self.actor.role == "staff" and self.actor.unit_code != incident.unit.code:
+            return self.unit(self.actor.unit_code or "").id
+        return incident.unit_id
 
     def _store_evidence(self, path: Path) -> tuple[str, str]:
         try:
@@ -318,6 +343,7 @@ class Writer:
         category: str | None = None,
     ) -> Reclassification:
         incident = self.incident(incident_id, doing="调整分级", allow_closed=True)
+        self.require_admin("调整舆情分级")
         reason = self._reason(reason, "调整分级")
         new_level = parse_level(level) if level is not None else incident.level
         new_category = parse_category(category) if category is not None else incident.category
@@ -335,11 +361,12 @@ class Writer:
         ]
         self.session.add(regrade)
         self.session.flush()
-        self._audit("incident", incident.id, "reclassify", before, after, reason)
+        self.audit("incident", incident.id, "reclassify", before, after, reason)
         return regrade
 
     def transfer(self, incident_id: int, *, unit: str, reason: str | None) -> Transfer:
         incident = self.incident(incident_id, doing="转办")
+        self.require_admin("转办舆情")
         reason = self._reason(reason, "转办")
         target = self.unit(unit)
         if target.id == incident.unit_id:
@@ -357,22 +384,24 @@ class Writer:
         incident.unit = target
         incident.co_units = [c for c in incident.co_units if c.unit_id != target.id]
         self.session.flush()
-        self._audit("incident", incident.id, "transfer", before, {"unit": target.code}, reason)
+        self.audit("incident", incident.id, "transfer", before, {"unit": target.code}, reason)
         return transfer
 
     def void(self, incident_id: int, *, reason: str | None) -> Incident:
         incident = self.incident(incident_id, doing="作废", allow_closed=True)
+        self.require_admin("作废舆情")
         reason = self._reason(reason, "作废")
         before = {"status": incident.status}
         incident.status = "voided"
         incident.voided_at = self.now
         incident.void_reason = reason
         self.session.flush()
-        self._audit("incident", incident.id, "void", before, {"status": "voided"}, reason)
+        self.audit("incident", incident.id, "void", before, {"status": "voided"}, reason)
         return incident
 
     def close(self, incident_id: int, *, at: datetime | None = None) -> Incident:
         incident = self.incident(incident_id, doing="办结")
+        self.require_unit({incident.unit.code}, "办结")
         closed_at = at or self.now
         if closed_at < incident.started_at:
             raise YuqingError("E_CLOSE_BEFORE_START", start=iso_beijing(incident.started_at))
@@ -380,7 +409,7 @@ class Writer:
         incident.status = "closed"
         incident.closed_at = closed_at
         self.session.flush()
-        self._audit("incident", incident.id, "close", {"status": "open"}, {"status": "closed", "closed_at": iso_beijing(closed_at)})
+        self.audit("incident", incident.id, "close", {"status": "open"}, {"status": "closed", "closed_at": iso_beijing(closed_at)})
         return incident
 
     @staticmethod
@@ -393,6 +422,7 @@ class Writer:
     # --- units ---------------------------------------------------------------------------------
     def sync_units(self, refs: tuple[UnitRef, ...]) -> tuple[int, int]:
         """Insert new units and update changed ones by code; returns (added, updated)."""
+        self.require_admin("修改单位名单")
         existing = {u.code: u for u in self.session.scalars(select(Unit)).all()}
         added = updated = 0
         for ref in refs:
@@ -409,7 +439,7 @@ class Writer:
                 row = Unit(code=ref.code, **values)
                 self.session.add(row)
                 self.session.flush()
-                self._audit("unit", ref.code, "create", None, values)
+                self.audit("unit", ref.code, "create", None, values)
                 added += 1
                 continue
             before = {k: getattr(row, k) for k in values}
@@ -417,7 +447,7 @@ class Writer:
                 for key, value in values.items():
                     setattr(row, key, value)
                 self.session.flush()
-                self._audit("unit", ref.code, "update", before, values)
+                self.audit("unit", ref.code, "update", before, values)
                 updated += 1
         self._resolver = None
         return added, updated

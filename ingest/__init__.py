@@ -1,0 +1,1 @@
+"""Feed ingestion: fetch (the network edge) → parse (bytes → items, pure) → dates (raw strings → UTC)."""

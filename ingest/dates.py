@@ -106,13 +106,15 @@ _ASCTIME = re.compile(
 )
 _HAS_DIGIT = re.compile(r"\d")
 _HAS_WORD = re.compile(r"[^\W\d_]")
+_CST_WORD = re.compile(r"(?<![A-Za-z])CST(?![A-Za-z])", re.IGNORECASE)
 
 
 def parse_date(raw: str | None, *, now: datetime, tz: str | ZoneInfo = DEFAULT_TZ) -> datetime | None:
     """Read one date string; aware UTC, or None when it cannot be read with confidence.
 
     Zone-less times are wall time in `tz`; `now` (aware) resolves relative forms and yearless
-    dates (the latest year that is not in the future). Impossible values (2月30日, 25:00) and
+    dates (the latest year that puts them at most NO_YEAR_SLACK after now). CST means China
+    Standard Time, +08:00. Impossible values (2月30日, 25:00) and
     ambiguous ones (07/08/2009, 晚上12点, a bare 2005-12) give None, never a neighbouring date.
     """
     require_aware(now, "now")
@@ -329,6 +331,7 @@ def _date_parser(base: datetime, zone_name: str) -> Any:
 
 
 def _fallback(text: str, *, now: datetime, zone: ZoneInfo) -> datetime | None:
+    text = _CST_WORD.sub("+0800", text)  # dateparser would read CST as US Central
     base = now.astimezone(zone).replace(tzinfo=None, microsecond=0)
     parser = _date_parser(base, zone.key)
     with warnings.catch_warnings():

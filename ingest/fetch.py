@@ -14,11 +14,12 @@ import time as _time
 import urllib.parse
 import urllib.request
 import zlib
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Protocol
+from typing import Protocol
 
 from messages import render
 from timeline.clock import require_aware
@@ -169,7 +170,7 @@ def _fetch_http(
         else:
             raise _Failure("E_FETCH_TOO_MANY_REDIRECTS", url=url, limit=max_redirects)
         assert response is not None
-        return _finish(response, current, etag, last_modified, timeout, deadline, max_bytes, started)
+        return _finish(response, current, etag, last_modified, timeout, max_bytes, started)
     except _Failure as failure:
         if failure.code == "E_FETCH_TIMEOUT" and _time.monotonic() >= deadline:
             failure.params["seconds"] = f"{total_timeout:g}"  # the whole-fetch limit was hit
@@ -213,7 +214,6 @@ def _finish(
     etag: str | None,
     last_modified: str | None,
     timeout: float,
-    deadline: float,
     max_bytes: int,
     started: float,
 ) -> FetchResult:
@@ -248,7 +248,7 @@ def _finish(
         else:
             code = "E_FETCH_HTTP_STATUS"
         raise _Failure(code, url=url, status=status, retry_after=retry_after)
-    body = _read_body(response, url, timeout, deadline, max_bytes)
+    body = _read_body(response, url, timeout, max_bytes)
     return FetchResult(
         status="ok",
         http_status=status,
@@ -264,7 +264,7 @@ def _finish(
     )
 
 
-def _read_body(response: RawResponse, url: str, timeout: float, deadline: float, max_bytes: int) -> bytes:
+def _read_body(response: RawResponse, url: str, timeout: float, max_bytes: int) -> bytes:
     declared = response.headers.get("content-length", "").strip()
     if declared.isdigit() and int(declared) > max_bytes:
         raise _Failure("E_FETCH_TOO_LARGE", url=url, limit=max_bytes)
@@ -347,6 +347,10 @@ def http_transport(
 ) -> RawResponse:
     """The real transport: one GET over http.client (no proxy support, no connection reuse)."""
     parts = urllib.parse.urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError as exc:  # http://host:abc/
+        raise http.client.InvalidURL(url) from exc
     if not parts.hostname:
         raise http.client.InvalidURL(url)
     host = parts.hostname.encode("idna").decode("ascii")
@@ -362,9 +366,9 @@ def http_transport(
 
     connection: http.client.HTTPConnection
     if parts.scheme == "https":
-        connection = http.client.HTTPSConnection(host, parts.port, timeout=budget(), context=_tls_context())
+        connection = http.client.HTTPSConnection(host, port, timeout=budget(), context=_tls_context())
     else:
-        connection = http.client.HTTPConnection(host, parts.port, timeout=budget())
+        connection = http.client.HTTPConnection(host, port, timeout=budget())
     try:
         connection.request("GET", target, headers={**headers, "Connection": "close"})
         sock = connection.sock
@@ -507,7 +511,7 @@ def typical_gap(published: Iterable[datetime], *, recent: int = 20) -> timedelta
     times = sorted({require_aware(value) for value in published}, reverse=True)[:recent]
     if len(times) < 3:
         return None
-    gaps = [(newer - older).total_seconds() for newer, older in zip(times, times[1:])]
+    gaps = [(newer - older).total_seconds() for newer, older in zip(times, times[1:], strict=False)]
     return timedelta(seconds=statistics.median(gaps))
 
 

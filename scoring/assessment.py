@@ -5,6 +5,7 @@ falsification → 0 and 不合格 (第十六条); departments and counties are r
 """
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from dataclasses import replace
 from datetime import date, datetime
@@ -79,14 +80,14 @@ def score_year(
             _known(by_code, zeroing.unit_code, "直接归零项")
             zeroed[zeroing.unit_code].append(zeroing)
 
-    daily_by_unit: dict[str, list[tuple[int, DailyRecord]]] = defaultdict(list)
-    for index, record in enumerate(daily):
+    daily_by_unit: dict[str, list[DailyRecord]] = defaultdict(list)
+    for record in daily:
         if record.on.year != year:
             continue
         unit = _known(by_code, record.unit_code, "日常考核记录")
         if record.indicator is not None and scheme.daily == "indicator" and scheme.tree(unit.kind).get(record.indicator) is None:
             raise YuqingError("E_SCORING_INPUT", problem=f"日常考核记录注明的指标 {record.indicator!r} 不在 {unit.name} 的指标树中")
-        daily_by_unit[record.unit_code].append((index, record))
+        daily_by_unit[record.unit_code].append(record)
 
     scores: list[UnitScore] = []
     for unit in units:
@@ -111,13 +112,16 @@ def _known(by_code: dict[str, UnitRef], code: str, what: str) -> UnitRef:
     return unit
 
 
-def daily_key(index: int, record: DailyRecord) -> str:
-    """Stable key of a daily record for appeals: its id, or its date and position when it has none."""
-    return f"daily-{record.id}" if record.id is not None else f"daily-{record.on.isoformat()}-{index}"
+def daily_key(record: DailyRecord) -> str:
+    """Stable key of a daily record for appeals: its id, or (without one) its date and content."""
+    if record.id is not None:
+        return f"daily-{record.id}"
+    content = f"{record.points!r}|{record.indicator}|{record.reason}".encode("utf-8")
+    return f"daily-{record.on.isoformat()}-{hashlib.sha256(content).hexdigest()[:8]}"
 
 
-def _daily_line(index: int, record: DailyRecord, unit_code: str, overturned: set[tuple[str, str]]) -> Deduction:
-    key = daily_key(index, record)
+def _daily_line(record: DailyRecord, unit_code: str, overturned: set[tuple[str, str]]) -> Deduction:
+    key = daily_key(record)
     return Deduction(
         key=key,
         incident_id=None,
@@ -133,7 +137,7 @@ def _indicator(
     definition: IndicatorDef,
     ledger: Ledger,
     entry: ManualScore | None,
-    adjustments: list[tuple[int, DailyRecord]],
+    adjustments: list[DailyRecord],
     scheme: Scheme,
     unit_code: str,
     overturned: set[tuple[str, str]],
@@ -142,8 +146,8 @@ def _indicator(
     within [0, max]. Manual: the entered points, then daily adjustments; missing per the scheme."""
     deductions = list(ledger.deductions.get(definition.source, ())) if definition.computed else []
     additions: list[Deduction] = []
-    for index, record in adjustments:
-        line = _daily_line(index, record, unit_code, overturned)
+    for record in adjustments:
+        line = _daily_line(record, unit_code, overturned)
         (additions if record.points > 0 else deductions).append(line)
     net_daily = sum(a.points for a in additions if not a.overturned) - sum(
         d.points for d in deductions if d.rule == "daily_record" and not d.overturned
@@ -205,14 +209,14 @@ def _unit_score(
     manual: dict[str, ManualScore],
     specials: list[SpecialItem],
     zeroings: list[Zeroing],
-    daily: list[tuple[int, DailyRecord]],
+    daily: list[DailyRecord],
     overturned: set[tuple[str, str]],
 ) -> UnitScore:
     tree = scheme.tree(unit.kind)
-    by_indicator: dict[str | None, list[tuple[int, DailyRecord]]] = defaultdict(list)
-    for index, record in daily:
+    by_indicator: dict[str | None, list[DailyRecord]] = defaultdict(list)
+    for record in daily:
         target = record.indicator if scheme.daily == "indicator" else None
-        by_indicator[target].append((index, record))
+        by_indicator[target].append(record)
     indicators = tuple(
         _indicator(d, ledger, manual.get(d.code), by_indicator.get(d.code, []), scheme, unit.code, overturned)
         for d in tree.indicators
@@ -226,8 +230,8 @@ def _unit_score(
     daily_total = 0.0
     if scheme.daily != "none":
         daily_total = sum(
-            record.points for index, record in by_indicator.get(None, [])
-            if (unit.code, daily_key(index, record)) not in overturned
+            record.points for record in by_indicator.get(None, [])
+            if (unit.code, daily_key(record)) not in overturned
         )
     daily_total = round2(daily_total)
 
@@ -260,7 +264,7 @@ def _unit_score(
         penalty=penalty,
         specials=special_lines,
         daily_points=daily_total,
-        daily_records=tuple(record for _, record in daily),
+        daily_records=tuple(daily),
         zeroed=bool(zeroings),
         zeroing_evidence="；".join(z.evidence for z in zeroings) or None,
         missing_manual=missing,

@@ -7,19 +7,20 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Iterable, Mapping, Sequence
 
 from classify.units import UnitRef
 from errors import YuqingError
 from messages import render
-from timeline.clock import BEIJING, format_duration, to_beijing
+from timeline.clock import BEIJING
 from timeline.engine import WindowVerdict
 from timeline.model import CHANNELS, WINDOW_KEYS, WINDOW_NAMES
 
 from scoring.facts import AppealDecision, ScoredIncident, Referral
 from scoring.results import Deduction, round2
 from scoring.scheme import Scheme
+from scoring.wallclock import duration, stamp
 
 RESPONSE_KINDS = frozenset(("response", "release", "press_conference"))
 
@@ -39,21 +40,26 @@ _STATE_INDEX = {"met": 1, "late": 2, "overdue": 3, "open": 4}
 
 
 def year_bounds(year: int) -> tuple[datetime, datetime]:
-    """[1 Jan 00:00, next 1 Jan 00:00) Beijing time: the assessment year is a Beijing calendar year."""
-    return datetime(year, 1, 1, tzinfo=BEIJING), datetime(year + 1, 1, 1, tzinfo=BEIJING)
+    """[1 Jan 00:00, next 1 Jan 00:00) Beijing time: the assessment year is a Beijing calendar year.
+    Returned in UTC: comparing datetimes that share a tzinfo skips the zone lookups (hot loop)."""
+    return (
+        datetime(year, 1, 1, tzinfo=BEIJING).astimezone(timezone.utc),
+        datetime(year + 1, 1, 1, tzinfo=BEIJING).astimezone(timezone.utc),
+    )
 
 
-def stamp(value: datetime | None) -> str:
-    """Beijing wall time to the second for evidence lines (deadlines fall on whole seconds)."""
-    return "—" if value is None else to_beijing(value).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def duration(seconds: int) -> str:
-    return f"{seconds} 秒" if seconds < 60 else format_duration(seconds)
-
-
-def in_year(value: datetime, bounds: tuple[datetime, datetime]) -> bool:
+def within(value: datetime, bounds: tuple[datetime, datetime]) -> bool:
     return bounds[0] <= value < bounds[1]
+
+
+def referral_state(referral: Referral, now: datetime) -> str:
+    """舆情函件处置及时: a reply at or before 23:59:59 of the due day is on time (whole seconds);
+    met | late | open (no reply, not yet due) | overdue (no reply, due passed). Replies after `now` are
+    not yet known."""
+    replied = referral.replied_at if referral.replied_at is not None and referral.replied_at <= now else None
+    if replied is not None:
+        return "met" if replied.replace(microsecond=0) <= referral.due_at else "late"
+    return "open" if now.replace(microsecond=0) <= referral.due_at else "overdue"
 
 
 def overturned_keys(appeals: Iterable[AppealDecision]) -> set[tuple[str, str]]:
@@ -135,13 +141,13 @@ class Collector:
     def run(self, incidents: Sequence[ScoredIncident], referrals: Sequence[Referral]) -> dict[str, Ledger]:
         by_id = {i.id: i for i in incidents}
         for incident in incidents:
-            if incident.voided or not in_year(incident.started_at, self.bounds):
+            if incident.voided or not within(incident.started_at, self.bounds):
                 continue
             self._incident(incident)
             if incident.parent_id is not None:
                 self._secondary(incident, by_id)
         for referral in referrals:
-            if not in_year(referral.sent_at, self.bounds):
+            if not within(referral.sent_at, self.bounds):
                 continue
             parent = by_id.get(referral.incident_id)
             if parent is not None and parent.voided:
@@ -265,24 +271,17 @@ class Collector:
                              at=stamp(child.started_at)), parent.flagged)
 
     def _referral(self, referral: Referral) -> None:
-        """舆情函件处置及时: a reply at or before 23:59:59 of the due day is on time (whole seconds)."""
         unit = self._unit(referral.unit_code, f"函件 #{referral.id} ")
-        ledger = self.ledgers[unit.code]
-        counts = ledger.referrals
+        counts = self.ledgers[unit.code].referrals
         counts[0] += 1
-        replied = referral.replied_at if referral.replied_at is not None and referral.replied_at <= self.now else None
-        if replied is not None:
-            on_time = replied.replace(microsecond=0) <= referral.due_at
-            state = "met" if on_time else "late"
-        else:
-            state = "open" if self.now.replace(microsecond=0) <= referral.due_at else "overdue"
+        state = referral_state(referral, self.now)
         counts[_STATE_INDEX[state]] += 1
         if state in ("met", "open") or "referrals" not in self.sources[unit.kind]:
             return
         p = self.params[unit.kind]["referrals"]
         common = {"id": referral.id, "sent": stamp(referral.sent_at), "due": stamp(referral.due_at)}
         if state == "late":
-            rule, evidence = "referral_late", render("EV_REFERRAL_LATE", replied=stamp(replied), **common)
+            rule, evidence = "referral_late", render("EV_REFERRAL_LATE", replied=stamp(referral.replied_at), **common)
         else:
             rule, evidence = "referral_overdue", render("EV_REFERRAL_OVERDUE", now=stamp(self.now), **common)
         self._add(unit, "referrals", f"{referral.incident_id}:referral-{referral.id}:{rule}", referral.incident_id,

@@ -49,6 +49,8 @@ def test_verify_names_the_first_broken_record(database: Database, tamper: str):
         "delete_middle": "DELETE FROM audit_log WHERE id = :id",
     }
     with database.engine.begin() as conn:
+        # Someone with raw database access first takes the append-only guard away.
+        drop_guard(conn)
         conn.execute(text(statements[tamper]), {"id": target})
     with database.session() as s:
         report = audit.verify(s)
@@ -57,6 +59,25 @@ def test_verify_names_the_first_broken_record(database: Database, tamper: str):
     assert report.broken_id == expected
     result = yq(database.url, "audit", "verify")
     assert result.code == 1 and error_code(result) == "E_AUDIT_BROKEN" and f"第 {expected} 条" in result.err
+
+
+def drop_guard(conn) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only"))
+    else:
+        conn.execute(text("DROP TRIGGER audit_log_no_update"))
+        conn.execute(text("DROP TRIGGER audit_log_no_delete"))
+
+
+@pytest.mark.parametrize("statement", ["UPDATE audit_log SET reason = 'x'", "DELETE FROM audit_log"])
+def test_database_refuses_update_and_delete_of_audit_records(database: Database, statement: str):
+    from sqlalchemy.exc import DBAPIError
+
+    with pytest.raises(DBAPIError, match="append-only"):
+        with database.engine.begin() as conn:
+            conn.execute(text(statement))
+    with database.session() as s:
+        assert audit.verify(s).ok
 
 
 def test_cli_verify_prints_count_and_head(database: Database):

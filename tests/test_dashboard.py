@@ -6,6 +6,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from db.service import Actor
+from datetime import datetime, timedelta, timezone
+
 from tests.cliutil import ago, yq
 
 DASHBOARD = str(Path(__file__).resolve().parents[1] / "dashboard.py")
@@ -17,15 +20,15 @@ def app_env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str
     monkeypatch.setenv("YUQING_DATA_DIR", str(tmp_path))
     from app_pages import common
 
-    common.database.clear()
-    common.open_incidents.clear()
-    common.units.clear()
+    common.reset()
     yield db_url
-    common.database.clear()
+    common.reset()
 
 
-def run_app() -> AppTest:
+def run_app(actor: Actor | None = Actor("office", "admin")) -> AppTest:
     at = AppTest.from_file(DASHBOARD, default_timeout=30)
+    if actor is not None:
+        at.session_state["yq_auth"] = {"actor": actor, "seen": datetime.now(timezone.utc)}
     at.run()
     return at
 
@@ -69,6 +72,46 @@ def test_board_shows_a_new_incident_and_its_met_window(app_env: str):
 
 
 def test_board_on_uninitialised_database_says_so_in_chinese(app_env: str):
-    at = run_app()
+    at = run_app(actor=None)
     assert not at.exception
     assert "yuqing init" in at.error[0].value
+
+
+def login(at: AppTest, name: str, password: str) -> AppTest:
+    at.text_input(key="login_name").input(name)
+    at.text_input(key="login_password").input(password)
+    at.button[0].click().run()
+    return at
+
+
+def test_login_page_lets_a_real_account_in(app_env: str, monkeypatch: pytest.MonkeyPatch):
+    assert yq(app_env, "init", "--demo").code == 0
+    assert yq(app_env, "users", "add", "zhang", "--role", "viewer", "--password-stdin", stdin="zhang-pass-1\n",
+              monkeypatch=monkeypatch).code == 0
+    at = run_app(actor=None)
+    assert at.title[0].value == "政务舆情回应时效追踪" and "燃气" not in board_html(at)
+    login(at, "zhang", "wrong-pass")
+    assert at.error[0].value == "账号或密码错误"
+    login(at, "zhang", "zhang-pass-1")
+    assert not at.exception
+    assert "燃气泄漏" in board_html(at)
+    assert "zhang" in at.sidebar.markdown[0].value
+
+
+def test_login_locks_after_five_failures(app_env: str, monkeypatch: pytest.MonkeyPatch):
+    assert yq(app_env, "init").code == 0
+    yq(app_env, "users", "add", "li", "--role", "viewer", "--password-stdin", stdin="li-pass-123\n", monkeypatch=monkeypatch)
+    at = run_app(actor=None)
+    for _ in range(5):
+        login(at, "li", "nope")
+    login(at, "li", "li-pass-123")
+    assert "已锁定" in at.error[0].value
+
+
+def test_idle_session_expires_back_to_login(app_env: str):
+    assert yq(app_env, "init").code == 0
+    at = AppTest.from_file(DASHBOARD, default_timeout=30)
+    at.session_state["yq_auth"] = {"actor": Actor("office", "admin"), "seen": datetime.now(timezone.utc) - timedelta(hours=2)}
+    at.run()
+    assert at.title[0].value == "政务舆情回应时效追踪"
+    assert "超时" in at.warning[0].value

@@ -110,6 +110,18 @@ FAST_FORMS = [
     ("前天 23:59", bj(2026, 11, 22, 23, 59)),
 ]
 
+FALLBACK_FORMS = [
+    ("November 24, 2026", bj(2026, 11, 24)),
+    ("Nov 24, 2026 9:15 AM", bj(2026, 11, 24, 9, 15)),
+    ("Dec 17, 2020 10:00 PM CST", utc(2020, 12, 17, 14, 0)),  # CST is China here too
+    ("2 hours ago", NOW - timedelta(hours=2)),
+]
+
+
+@pytest.mark.parametrize(("raw", "expected"), FALLBACK_FORMS)
+def test_forms_left_to_dateparser_follow_the_same_zone_rules(raw: str, expected: datetime) -> None:
+    assert parse_date(raw, now=NOW) == expected
+
 
 @pytest.mark.parametrize(("raw", "expected"), FAST_FORMS)
 def test_fast_path_form_parses_to_the_instant(raw: str, expected: datetime) -> None:

@@ -1,0 +1,102 @@
+"""The classifier: one text in, one explainable `ClassifyResult` out (issue 3; DESIGN.md §2.3–2.4).
+
+Pure: no clock, no environment, no database. Rules come from classify/rules.toml, units from the
+unit registry (classify.units). `sudden` means the text reports an emergency that has happened or is
+happening; `topics` are opinion topics that need a response but never flag an incident by themselves:
+
+    rumour      谣言误读  (网传, 辟谣, 误读, 不实)
+    livelihood  民生诉求  (投诉, 反映, 拖欠, 供暖, 停水)
+    misconduct  曝光质疑  (曝光, 质疑, 涉嫌, 违纪)
+    rights      维权      (维权, 讨薪, 上访)
+
+`keywords` explains the verdict: the trigger words that counted, the words of the topics found, and
+the context words that cancelled or weakened a trigger, marked with a leading "!" ("!演练").
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from classify.detect import Detector
+from classify.figures import FigureReader, to_ints
+from classify.levels import grade
+from classify.numbers import FOLD
+from classify.responsibility import UnitMatcher
+from classify.ruleset import FIGURES, RULES_FILE, Rules, load_rules
+from classify.segment import Segmenter, tokenizer_for
+from classify.units import UnitRef, load_units_file
+
+
+@dataclass(frozen=True)
+class ClassifyResult:
+    sudden: bool
+    category: str | None
+    level: str | None
+    topics: tuple[str, ...]
+    unit: UnitRef | None
+    keywords: tuple[str, ...]
+    figures: dict[str, int | None]
+    rules_version: str
+
+
+class Classifier:
+    """Build once (`Classifier.default`) and reuse: classify() only reads shared state."""
+
+    def __init__(self, rules: Rules, units: tuple[UnitRef, ...]) -> None:
+        self.rules = rules
+        self.units = units
+        self._detector = Detector(rules)
+        self._figures = FigureReader(rules.figures)
+        self._units = UnitMatcher(units)
+        words = set(rules.dictionary_words())
+        words.update(name for name in self._units.names() if len(name) <= 8)
+        self._tokenizer = tokenizer_for(tuple(sorted(words)))
+        self.topic_names = {t.code: t.name for t in rules.topics}
+
+    @classmethod
+    def default(cls, units: tuple[UnitRef, ...] | None = None, rules_path: Path | None = None) -> Classifier:
+        """The packaged rules with these units (the registry file when None). Cached per process."""
+        if units is None:
+            units = load_units_file()[1]
+        return _cached(tuple(units), rules_path or RULES_FILE)
+
+    def classify(self, text: str, title: str | None = None) -> ClassifyResult:
+        full = (f"{title}\n{text}" if title else text).translate(FOLD)
+        segmenter = Segmenter(full, self._tokenizer)
+        found = self._detector.detect(full, segmenter)
+        unit = self._units.responsible(full, segmenter)
+        topics = tuple(found.topics)
+        keywords = [*found.keywords, *(w for w in found.topic_words if w not in found.keywords)]
+        keywords += [f"!{w}" for w in found.contexts]
+        empty = dict.fromkeys(FIGURES)
+
+        category, category_score = found.best_category()
+        sudden_rules = self.rules.sudden
+        if category is None or category_score < sudden_rules.min_category:
+            return ClassifyResult(False, None, None, topics, unit, tuple(keywords), empty, self.rules.version)
+        figures = self._figures.read(full, category, found.blocked)
+        total = sum(found.category_scores.values()) + self._detector.cue_score(full, found)
+        if any(amount is not None for amount in figures.values()):
+            total += sudden_rules.figure_bonus
+        if total < sudden_rules.threshold:
+            return ClassifyResult(False, None, None, topics, unit, tuple(keywords), empty, self.rules.version)
+
+        table_key = self._detector.table_for(found, category)
+        level = grade(self.rules.table(table_key), figures) if table_key else None
+        if level is None:
+            level = self._stated_level(full, found.blocked)
+        return ClassifyResult(True, category, level, topics, unit, tuple(keywords), to_ints(figures), self.rules.version)
+
+    def _stated_level(self, text: str, blocked: list[tuple[int, int]]) -> str | None:
+        """A level the text states in words ("一起较大道路交通事故"), outside statistics and drills."""
+        for pattern in self.rules.stated_levels:
+            for match in pattern.finditer(text):
+                if not any(start <= match.start() < end for start, end in blocked):
+                    return match.group(1)
+        return None
+
+
+@lru_cache(maxsize=8)
+def _cached(units: tuple[UnitRef, ...], rules_path: Path) -> Classifier:
+    return Classifier(load_rules(rules_path), units)
