@@ -68,16 +68,22 @@ class Context:
     def now(self) -> datetime:
         return self.now_override or datetime.now(timezone.utc)
 
-    def writer(self, session: Any) -> Any:
+    def writer(self, session: Any, *, classify: bool = False) -> Any:
         from db.service import Writer
 
+        suggest = None
+        if classify:
+            from db.classifying import classifier_for, suggester
+            from db.service import unit_refs
+
+            suggest = suggester(classifier_for(unit_refs(session)), self.config.preset)
         return Writer(
             session,
             self.actor(session),
             now=self.now(),
             preset=self.config.preset,
             evidence_dir=self.config.evidence_dir,
-            classify=None,
+            classify=suggest,
         )
 
     def print(self, text: str = "") -> None:
@@ -142,6 +148,30 @@ def cmd_init(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_classify(ctx: Context, args: argparse.Namespace) -> int:
+    from classify import classify_json, run_jsonl
+    from classify.units import load_units_file
+    from db.classifying import classifier_for
+    from timeline.presets import load_preset
+
+    # Works without a database: the unit registry file is the same data `yuqing init` loads.
+    _, units = load_units_file(ctx.config.units_file)
+    classifier = classifier_for(units)
+    preset = load_preset(ctx.config.preset)
+    write = lambda obj: print(json.dumps(obj, ensure_ascii=False), file=ctx.out)  # noqa: E731
+    if args.jsonl:
+        if args.texts:
+            raise UsageError("yuqing classify: --jsonl 从标准输入读取，不能同时给出 TEXT")
+        run_jsonl(sys.stdin, write, classifier, preset.is_flagged)
+        return 0
+    if not args.texts:
+        raise UsageError("yuqing classify: 请给出要分类的文本，或使用 --jsonl")
+    for number, text in enumerate(args.texts, start=1):
+        result = classifier.classify(text)
+        write(classify_json(result, str(number), preset.is_flagged(result.level, result.sudden)))
+    return 0
+
+
 def cmd_units_list(ctx: Context, args: argparse.Namespace) -> int:
     from db.queries import list_units
 
@@ -175,7 +205,7 @@ def cmd_incident_add(ctx: Context, args: argparse.Namespace) -> int:
         classify=not args.no_classify,
     )
     with ctx.database().session() as session:
-        incident = ctx.writer(session).add_incident(new)
+        incident = ctx.writer(session, classify=new.classify).add_incident(new)
         ctx.print(str(incident.id))
     return 0
 
@@ -433,6 +463,259 @@ def cmd_backup(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+def _feed_json(view: Any) -> dict[str, Any]:
+    from timeline.clock import iso_beijing
+
+    return {
+        "id": view.id, "url": view.url, "kind": view.kind, "name": view.name,
+        "unit": None if view.unit_code is None else {"code": view.unit_code, "name": view.unit_name},
+        "timezone": view.timezone, "interval": view.interval_s, "enabled": view.enabled,
+        "last_success_at": iso_beijing(view.last_success_at), "last_fetch_at": iso_beijing(view.last_fetch_at),
+        "last_error": view.last_error, "error_count": view.error_count,
+        "failing_since": iso_beijing(view.failing_since), "last_item_at": iso_beijing(view.last_item_at),
+        "items_24h": view.items_24h, "next_poll_at": iso_beijing(view.next_poll_at), "stale": view.stale,
+    }
+
+
+def cmd_feeds_add(ctx: Context, args: argparse.Namespace) -> int:
+    from ingest.feeds import add_feed
+
+    with ctx.database().session() as session:
+        feed = add_feed(ctx.writer(session), args.url, name=args.name, unit=args.unit, timezone=args.timezone,
+                        interval_s=args.interval)
+        ctx.print(str(feed.id))
+    return 0
+
+
+def cmd_feeds_list(ctx: Context, args: argparse.Namespace) -> int:
+    from ingest.feeds import list_feeds
+    from timeline.clock import display_beijing
+
+    with ctx.database().session() as session:
+        views = list_feeds(session, now=ctx.now())
+    if args.json:
+        ctx.json([_feed_json(v) for v in views])
+        return 0
+    if not views:
+        ctx.print("还没有信息源，用 yuqing feeds add URL 添加")
+    for v in views:
+        state = "已停用" if not v.enabled else ("故障" if v.error_count else ("停更" if v.stale else "正常"))
+        ctx.print(f"#{v.id} [{state}] {v.name}  {v.url}")
+        ctx.print(f"    上次成功 {display_beijing(v.last_success_at)}，24 小时新增 {v.items_24h} 条，下次抓取 {display_beijing(v.next_poll_at)}")
+        if v.error_count:
+            ctx.print(f"    连续失败 {v.error_count} 次：{v.last_error}")
+    return 0
+
+
+def _feeds_toggle(ctx: Context, args: argparse.Namespace, enabled: bool) -> int:
+    from ingest.feeds import set_enabled
+
+    with ctx.database().session() as session:
+        set_enabled(ctx.writer(session), args.id, enabled)
+    ctx.print(f"信息源 {args.id} 已{'启用' if enabled else '停用'}")
+    return 0
+
+
+def cmd_feeds_remove(ctx: Context, args: argparse.Namespace) -> int:
+    from ingest.feeds import remove_feed
+
+    with ctx.database().session() as session:
+        remove_feed(ctx.writer(session), args.id)
+    ctx.print(f"信息源 {args.id} 已删除（已收录的信息保留）")
+    return 0
+
+
+def _progress(ctx: Context) -> Callable[[Any], None] | None:
+    if not sys.stderr.isatty():
+        return None
+
+    def show(report: Any) -> None:
+        print(f"\r已抓取 {report.feeds} 个信息源，新增 {report.stats.new} 条，重复 {report.stats.duplicate} 条",
+              end="", file=sys.stderr, flush=True)
+
+    return show
+
+
+def _report(ctx: Context, report: Any, *, as_json: bool) -> None:
+    if as_json:
+        ctx.json({"feeds": report.feeds, "items_new": report.stats.new, "items_duplicate": report.stats.duplicate,
+                  "errors": [{"source": source, "error": error} for source, error in report.errors]})
+        return
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    ctx.print(f"已抓取 {report.feeds} 个信息源：新增 {report.stats.new} 条，重复 {report.stats.duplicate} 条，出错 {len(report.errors)} 个")
+    for source, error in report.errors:
+        ctx.print(f"    {source}：{error}")
+
+
+def _poller(ctx: Context) -> Any:
+    from ingest.runner import Poller
+
+    return Poller(ctx.database(), preset=ctx.config.preset)
+
+
+def _check_workers(ctx: Context, workers: int) -> None:
+    if workers < 1:
+        raise UsageError("yuqing ingest: --workers 至少为 1")
+    if workers > 1 and ctx.database().engine.dialect.name != "postgresql":
+        raise YuqingError("E_SQLITE_ONE_WORKER")
+
+
+def cmd_ingest_once(ctx: Context, args: argparse.Namespace) -> int:
+    from ingest.runner import run_workers
+
+    _check_workers(ctx, args.workers)
+    if args.workers > 1:
+        report = run_workers(ctx.config.database_url, ctx.config.preset, args.workers)
+    else:
+        report = _poller(ctx).poll_due(progress=_progress(ctx))
+    _report(ctx, report, as_json=args.json)
+    return 0
+
+
+def cmd_ingest_run(ctx: Context, args: argparse.Namespace) -> int:
+    from ingest.runner import run_workers, sleep_until_next
+
+    _check_workers(ctx, args.workers)
+    if args.interval < 5:
+        raise UsageError("yuqing ingest run: --interval 至少 5 秒")
+    ctx.print(f"开始持续抓取：每 {args.interval} 秒检查一次到期的信息源（Ctrl-C 停止）")
+    poller = _poller(ctx)
+    try:
+        while True:
+            if args.workers > 1:
+                report = run_workers(ctx.config.database_url, ctx.config.preset, args.workers)
+            else:
+                report = poller.poll_due(progress=_progress(ctx))
+            if report.feeds:
+                _report(ctx, report, as_json=False)
+            ctx.out.flush()
+            sleep_until_next(args.interval)
+    except KeyboardInterrupt:
+        ctx.print("已停止抓取")
+    return 0
+
+
+def cmd_ingest_file(ctx: Context, args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from db.models import Feed
+    from ingest.feeds import add_feed
+    from ingest.runner import PollReport
+
+    report = PollReport()
+    feed_ids: list[int] = []
+    for path_text in args.paths:
+        path = Path(path_text).expanduser()
+        if not path.is_file():
+            report.errors.append((path_text, YuqingError("E_FILE_READ", path=path_text, detail="文件不存在").message))
+            continue
+        url = path.resolve().as_uri()
+        with ctx.database().session() as session:
+            feed = session.scalar(select(Feed).where(Feed.url == url))
+            if feed is None:
+                feed = add_feed(ctx.writer(session), url, name=path.name)
+            feed_ids.append(feed.id)
+    report.merge(_poller(ctx).poll_feeds(feed_ids))
+    _report(ctx, report, as_json=args.json)
+    return 0
+
+
+def cmd_import(ctx: Context, args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from db.models import Feed
+    from ingest.feeds import add_feed
+    from ingest.importer import load_mapping, read_table, rows_to_items
+    from ingest.store import StoreStats, store_items
+
+    mapping = load_mapping(args.mapping)
+    path = Path(args.file).expanduser()
+    if path.suffix.lower() not in (".xlsx", ".csv"):
+        raise YuqingError("E_IMPORT_FORMAT", path=args.file)
+    if not path.is_file():
+        raise YuqingError("E_FILE_READ", path=args.file, detail="文件不存在")
+    now = ctx.now()
+    parsed = rows_to_items(read_table(path), mapping, path=path, now=now)
+    stats = StoreStats()
+    poller = _poller(ctx)
+    with ctx.database().session() as session:
+        url = f"import:{mapping.source}"
+        feed = session.scalar(select(Feed).where(Feed.url == url))
+        if feed is None:
+            feed = add_feed(ctx.writer(session), url, name=mapping.source, kind="import")
+        by_source: dict[str, list[Any]] = {}
+        for _, item, source in parsed.items:
+            by_source.setdefault(source, []).append(item)
+        for source, items in by_source.items():
+            stats.add(store_items(session, feed, items, now=now, classify=poller.classify(session), source=source))
+    errors = [{"row": row, "error": YuqingError("E_IMPORT_ROW", row=row, problem=problem).message} for row, problem in parsed.errors]
+    if args.json:
+        ctx.json({"rows": parsed.rows, "items_new": stats.new, "items_duplicate": stats.duplicate, "errors": errors})
+        return 0
+    ctx.print(f"已读取 {parsed.rows} 行：新增 {stats.new} 条，重复 {stats.duplicate} 条，无法读取 {len(errors)} 行")
+    for error in errors:
+        ctx.print(f"    {error['error']}")
+    return 0
+
+
+def cmd_triage_list(ctx: Context, args: argparse.Namespace) -> int:
+    from ingest.queue import pending
+    from timeline.clock import display_beijing, iso_beijing
+
+    with ctx.database().session() as session:
+        items = pending(session)
+    if args.json:
+        ctx.json([
+            {"id": i.id, "title": i.title, "link": i.link, "published_at": iso_beijing(i.published_at),
+             "fetched_at": iso_beijing(i.fetched_at), "source": i.source, "classification": i.classification,
+             "unit": i.unit_code, "group": i.group}
+            for i in items
+        ])
+        return 0
+    if not items:
+        ctx.print("待研判队列为空")
+        return 0
+    groups: dict[str, list[Any]] = {}
+    for item in items:
+        groups.setdefault(item.group, []).append(item)
+    for members in groups.values():
+        head = members[0]
+        c = head.classification
+        tags = "、".join(x for x in [c.get("category"), c.get("level"), *(c.get("topics") or [])] if x)
+        ctx.print(f"【{'重点' if c.get('flagged') else '一般'}】{tags or '—'}  责任单位：{(c.get('unit') or {}).get('name') or head.unit_code}")
+        for item in members:
+            ctx.print(f"    #{item.id} {display_beijing(item.published_at)} {item.source}：{item.title}")
+    return 0
+
+
+def cmd_triage_accept(ctx: Context, args: argparse.Namespace) -> int:
+    from ingest.queue import accept
+
+    with ctx.database().session() as session:
+        incident = accept(ctx.writer(session), args.item, unit=args.unit)
+        ctx.print(str(incident.id))
+    return 0
+
+
+def cmd_triage_merge(ctx: Context, args: argparse.Namespace) -> int:
+    from ingest.queue import merge
+
+    with ctx.database().session() as session:
+        merge(ctx.writer(session), args.item, args.incident)
+    ctx.print(f"信息 {args.item} 已并入舆情 {args.incident}")
+    return 0
+
+
+def cmd_triage_dismiss(ctx: Context, args: argparse.Namespace) -> int:
+    from ingest.queue import dismiss
+
+    with ctx.database().session() as session:
+        count = dismiss(ctx.writer(session), args.item, reason=args.reason)
+    ctx.print(f"已排除 {count} 条信息")
+    return 0
+
+
 # --- parser --------------------------------------------------------------------------------------
 def _sudden_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group()
@@ -449,6 +732,11 @@ def build_parser() -> Parser:
     p = sub.add_parser("init", help="创建或升级数据库，载入单位名单")
     p.add_argument("--demo", action="store_true", help="首次运行时添加演示数据")
     p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("classify", help="判断文本是否为突发/重大事件、类别、级别、责任单位")
+    p.add_argument("texts", nargs="*", metavar="TEXT")
+    p.add_argument("--jsonl", action="store_true", help="从标准输入逐行读取 {\"id\", \"title\", \"text\"}")
+    p.set_defaults(func=cmd_classify)
 
     units = sub.add_parser("units", help="单位名单").add_subparsers(dest="units_command", required=True, parser_class=Parser)
     p = units.add_parser("list", help="列出单位")
@@ -539,6 +827,60 @@ def build_parser() -> Parser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_audit_log)
 
+    fd = sub.add_parser("feeds", help="信息源（RSS/Atom）").add_subparsers(dest="feeds_command", required=True, parser_class=Parser)
+    p = fd.add_parser("add", help="登记信息源，输出编号")
+    p.add_argument("url", metavar="URL")
+    p.add_argument("--name")
+    p.add_argument("--unit", metavar="UNIT", help="该信息源默认对应的责任单位")
+    p.add_argument("--timezone", default="Asia/Shanghai", metavar="TZ", help="不带时区的时间按此时区理解")
+    p.add_argument("--interval", type=int, default=600, metavar="S", help="抓取间隔（秒）")
+    p.set_defaults(func=cmd_feeds_add)
+    p = fd.add_parser("list", help="信息源及其健康状况")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_feeds_list)
+    for name, func in (("disable", lambda c, a: _feeds_toggle(c, a, False)), ("enable", lambda c, a: _feeds_toggle(c, a, True)),
+                       ("remove", cmd_feeds_remove)):
+        p = fd.add_parser(name, help={"disable": "停用", "enable": "启用", "remove": "删除"}[name])
+        p.add_argument("id", type=int, metavar="ID")
+        p.set_defaults(func=func)
+
+    ig = sub.add_parser("ingest", help="抓取信息源").add_subparsers(dest="ingest_command", required=True, parser_class=Parser)
+    p = ig.add_parser("once", help="抓取所有到期的信息源一次")
+    p.add_argument("--workers", type=int, default=1, metavar="N", help="并行进程数（仅 PostgreSQL）")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_ingest_once)
+    p = ig.add_parser("run", help="持续抓取")
+    p.add_argument("--interval", type=int, default=60, metavar="S")
+    p.add_argument("--workers", type=int, default=1, metavar="N", help="并行进程数（仅 PostgreSQL）")
+    p.set_defaults(func=cmd_ingest_run)
+    p = ig.add_parser("file", help="抓取本地订阅文件（首次自动登记为信息源）")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_ingest_file)
+
+    p = sub.add_parser("import", help="导入表格（舆情监测服务导出、12345 热线、留言板）")
+    p.add_argument("file", metavar="FILE.xlsx|FILE.csv")
+    p.add_argument("--mapping", metavar="NAME|FILE", help="列映射：generic（默认）、hotline-12345 或映射文件路径")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_import)
+
+    tr = sub.add_parser("triage", help="待研判队列").add_subparsers(dest="triage_command", required=True, parser_class=Parser)
+    p = tr.add_parser("list", help="列出待研判的信息（按事件分组）")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_triage_list)
+    p = tr.add_parser("accept", help="立为舆情，输出舆情编号")
+    p.add_argument("item", type=int, metavar="ITEM")
+    p.add_argument("--unit", metavar="UNIT")
+    p.set_defaults(func=cmd_triage_accept)
+    p = tr.add_parser("merge", help="并入已有舆情")
+    p.add_argument("item", type=int, metavar="ITEM")
+    p.add_argument("incident", type=int, metavar="INCIDENT")
+    p.set_defaults(func=cmd_triage_merge)
+    p = tr.add_parser("dismiss", help="排除")
+    p.add_argument("item", type=int, metavar="ITEM")
+    p.add_argument("--reason", required=True)
+    p.set_defaults(func=cmd_triage_dismiss)
+
     us = sub.add_parser("users", help="账号管理").add_subparsers(dest="users_command", required=True, parser_class=Parser)
     p = us.add_parser("add", help="新建账号")
     p.add_argument("name")
@@ -584,6 +926,10 @@ def run(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: Te
     ctx = Context(db_url=args.db, actor_name=args.actor, out=out)
     try:
         return int(args.func(ctx, args))
+    except UsageError as exc:
+        print(parser.format_usage().rstrip(), file=err)
+        print(str(exc), file=err)
+        return 2
     except YuqingError as exc:
         print(str(exc), file=err)
         return 1

@@ -16,8 +16,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from classify.units import load_units_file  # noqa: E402
 from scoring import (  # noqa: E402
-    ActionFact, DailyRecord, ManualScore, Referral, ScoredIncident, as_json, export_csv, export_xlsx,
-    load_scheme, score_year, scored_data_hash,
+    ActionFact,
+    DailyRecord,
+    ManualScore,
+    Referral,
+    ScoredIncident,
+    as_json,
+    export_csv,
+    export_xlsx,
+    load_scheme,
+    score_year,
+    scored_data_hash,
 )
 from timeline.clock import BEIJING  # noqa: E402
 from timeline.engine import ActionAt, Case, Grading, evaluate  # noqa: E402

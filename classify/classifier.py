@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from classify.detect import Detector
+from classify.detect import Detection, Detector, Spans
 from classify.figures import FigureReader, to_ints
 from classify.levels import grade
 from classify.numbers import FOLD
@@ -69,24 +69,51 @@ class Classifier:
         topics = tuple(found.topics)
         keywords = [*found.keywords, *(w for w in found.topic_words if w not in found.keywords)]
         keywords += [f"!{w}" for w in found.contexts]
-        empty = dict.fromkeys(FIGURES)
 
         category, category_score = found.best_category()
         sudden_rules = self.rules.sudden
         if category is None or category_score < sudden_rules.min_category:
-            return ClassifyResult(False, None, None, topics, unit, tuple(keywords), empty, self.rules.version)
+            return self._fallback(full, found, topics, unit, keywords)
         figures = self._figures.read(full, category, found.blocked)
-        total = sum(found.category_scores.values()) + self._detector.cue_score(full, found)
-        if any(amount is not None for amount in figures.values()):
+        cues = self._detector.cue_score(full, found.trigger_sentences)
+        has_figures = any(amount is not None for amount in figures.values())
+        total = sum(found.category_scores.values()) + cues
+        if found.in_lead:
+            total += sudden_rules.lead_bonus
+        if has_figures:
             total += sudden_rules.figure_bonus
-        if total < sudden_rules.threshold:
-            return ClassifyResult(False, None, None, topics, unit, tuple(keywords), empty, self.rules.version)
+        anchored = found.in_lead or cues > 0 or has_figures
+        if total < sudden_rules.threshold or not anchored:
+            return self._not_sudden(topics, unit, keywords)
 
         table_key = self._detector.table_for(found, category)
         level = grade(self.rules.table(table_key), figures) if table_key else None
         if level is None:
             level = self._stated_level(full, found.blocked)
         return ClassifyResult(True, category, level, topics, unit, tuple(keywords), to_ints(figures), self.rules.version)
+
+    def _not_sudden(self, topics: tuple[str, ...], unit: UnitRef | None, keywords: list[str]) -> ClassifyResult:
+        return ClassifyResult(False, None, None, topics, unit, tuple(keywords), dict.fromkeys(FIGURES), self.rules.version)
+
+    def _fallback(
+        self, full: str, found: Detection, topics: tuple[str, ...], unit: UnitRef | None, keywords: list[str]
+    ) -> ClassifyResult:
+        """No event word, but people dead, hurt, trapped or missing next to enough cues: an accident."""
+        sudden_rules = self.rules.sudden
+        spans = Spans(full)
+        blocked = self._detector.blocked_spans(full, spans)
+        figures, casualty_at = self._figures.read_with_positions(full, None, blocked)
+        if not casualty_at:
+            return self._not_sudden(topics, unit, keywords)
+        # The casualty word itself (死亡, 受伤) is not evidence beyond the count it belongs to.
+        sentences = {spans.sentence(pos) for pos in casualty_at}
+        cues = self._detector.cue_score(full, sentences, ignore=self._figures.keywords)
+        if cues < sudden_rules.fallback_min_cues:
+            return self._not_sudden(topics, unit, keywords)
+        level = grade(self.rules.table(sudden_rules.fallback_table), figures)
+        return ClassifyResult(
+            True, sudden_rules.fallback_category, level, topics, unit, tuple(keywords), to_ints(figures), self.rules.version
+        )
 
     def _stated_level(self, text: str, blocked: list[tuple[int, int]]) -> str | None:
         """A level the text states in words ("一起较大道路交通事故"), outside statistics and drills."""

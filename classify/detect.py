@@ -17,6 +17,7 @@ CLAUSE_BREAKS = re.compile(r"[，。；：！？,;:!?\n]")
 SENTENCE_BREAKS = re.compile(r"[。！？!?\n]")
 OPEN_QUOTES = "“‘「『\"'《"
 CLOSE_QUOTES = "”’」』\"'》"
+QUOTE_REACH = 6  # a quotation this short around a trigger is a figure of speech: 房价“地震”, “车祸现场”
 
 
 def trie_pattern(words: Iterable[str]) -> str:
@@ -87,6 +88,7 @@ class Detection:
     topic_words: list[str] = field(default_factory=list)
     blocked: list[tuple[int, int]] = field(default_factory=list)
     trigger_sentences: list[tuple[int, int]] = field(default_factory=list)
+    in_lead: bool = False
 
     def best_category(self) -> tuple[str | None, float]:
         if not self.category_scores:
@@ -119,44 +121,90 @@ class Detector:
     def detect(self, text: str, segmenter: Segmenter) -> Detection:
         found = Detection()
         hits: list[tuple[int, int, str]] = []
+        lexicon = self.rules.lexicon
         for match in self._vocab_re.finditer(text):
-            hits.extend(segmenter.whole_words(match.start(), self.vocab, self.longest))
+            for start, end, word, token in segmenter.words_in_run(match.start(), self.vocab, self.longest):
+                if token is not None:
+                    # Inside a longer token only a strong or medium word counts, and only when the
+                    # token is not a known non-event (地震局, 爆炸式).
+                    token_start = next(i for i in range(start, -1, -1) if text.startswith(token, i))
+                    if not self._counts_inside(word) or not lexicon.allows_inside(token, word, start - token_start):
+                        continue
+                if start > 0 and text[start - 1] in lexicon.negating:
+                    continue
+                hits.append((start, end, word))
         if not hits:
             return found
-        hits.sort()
+        # A word inside a longer matched word is that word's part, not a second word (火灾事故 ⊃ 火灾).
+        hits.sort(key=lambda h: (h[0], -h[1]))
+        kept: list[tuple[int, int, str]] = []
+        for hit in hits:
+            if not any(k[0] <= hit[0] and hit[1] <= k[1] and (k[0], k[1]) != (hit[0], hit[1]) for k in kept):
+                kept.append(hit)
+        hits = kept
         event_hits = [h for h in hits if any(kind == "event" for kind, _, _ in self.vocab[h[2]])]
         if event_hits:
             self._score_events(text, event_hits, found)
         self._score_topics(hits, found)
         return found
 
-    def cue_score(self, text: str, found: Detection) -> float:
-        """Cues count only in the sentences of the triggers that counted: the report of what happened
-        sits next to the event word, while long articles hold 今天/发生/目前 anywhere."""
+    def _counts_inside(self, word: str) -> bool:
+        for kind, _, weight in self.vocab[word]:
+            if kind == "event" and weight > self.rules.weak_weight:
+                return True
+            if kind == "topic" and weight >= self.rules.topic_strong_weight:
+                return True
+        return False
+
+    def cue_score(
+        self, text: str, sentences: Iterable[tuple[int, int]], ignore: frozenset[str] = frozenset()
+    ) -> float:
+        """Cues count only in the given sentences (those of the triggers that counted): the report of
+        what happened sits next to the event word, while long articles hold 今天/发生/目前 anywhere."""
         sudden = self.rules.sudden
         distinct: set[str] = set()
-        for start, end in found.trigger_sentences:
+        for start, end in sentences:
             distinct.update(m.group() for m in self._cue_re.finditer(text, start, end))
-        return min(sudden.cue_cap, sudden.cue_weight * len(distinct))
+        return min(sudden.cue_cap, sudden.cue_weight * len(distinct - ignore))
 
-    def _reassigned(self, event: EventType, clause: str) -> EventType:
+    def _context_hits(self, text: str) -> list[tuple[int, int, str]]:
+        return [(m.start(), m.end(), m.group()) for m in self._context_re.finditer(text)]
+
+    def blocked_spans(self, text: str, spans: Spans, context_hits: list[tuple[int, int, str]] | None = None) -> list[tuple[int, int]]:
+        """Spans whose numbers are not the event's figures (statistics, drills, past events)."""
+        blocked: list[tuple[int, int]] = []
+        for start, _, word in self._context_hits(text) if context_hits is None else context_hits:
+            for context in self._contexts[word]:
+                if context.blocks_figures:
+                    blocked.append(spans.scope(context.scope, start))
+        return blocked
+
+    def _reassigned(self, event: EventType, text: str, pos: int, spans: Spans) -> EventType:
         for rule in event.reassign:
-            if any(word in clause for word in rule.when):
+            low, high = spans.scope(rule.scope, pos)
+            scope_text = text[low:high]
+            if any(word in scope_text for word in rule.when):
                 return self._events[rule.to]
         return event
 
+    @staticmethod
+    def _quoted(text: str, start: int, end: int) -> bool:
+        left = text[max(0, start - QUOTE_REACH):start]
+        right = text[end:end + QUOTE_REACH]
+        opened = max(left.rfind(q) for q in OPEN_QUOTES)
+        if opened < 0 or any(q in left[opened + 1:] for q in CLOSE_QUOTES):
+            return False
+        return any(q in right for q in CLOSE_QUOTES)
+
     def _score_events(self, text: str, hits: list[tuple[int, int, str]], found: Detection) -> None:
         spans = Spans(text)
-        context_hits = [(m.start(), m.end(), m.group()) for m in self._context_re.finditer(text)]
-        for start, _, word in context_hits:
-            for context in self._contexts[word]:
-                if context.blocks_figures:
-                    found.blocked.append(spans.scope(context.scope, start))
+        context_hits = self._context_hits(text)
+        found.blocked = self.blocked_spans(text, spans, context_hits)
         quoted = self.rules.sudden.quoted_factor
         best: dict[tuple[str, str], float] = {}
         applied: dict[str, int] = {}
+        lead_end = spans.lead()[1]
         for start, end, word in hits:
-            clause_start, clause_end = spans.clause(start)
             factor, reasons = 1.0, []
             for c_start, c_end, c_word in context_hits:
                 if c_start < end and start < c_end:  # the context word is the trigger itself
@@ -170,12 +218,12 @@ class Detector:
                     if context.factor < 1.0:
                         reasons.append(c_word)
                         factor = min(factor, context.factor)
-            if start > 0 and end < len(text) and text[start - 1] in OPEN_QUOTES and text[end] in CLOSE_QUOTES:
+            if self._quoted(text, start, end):
                 factor = min(factor, quoted)
             for kind, key, weight in self.vocab[word]:
                 if kind != "event":
                     continue
-                event = self._reassigned(self._events[key], text[clause_start:clause_end])
+                event = self._reassigned(self._events[key], text, start, spans)
                 slot = (event.key, word)
                 best[slot] = max(best.get(slot, 0.0), weight * factor)
                 found.first_seen.setdefault(event.category, start)
@@ -185,6 +233,8 @@ class Detector:
                     sentence = spans.sentence(start)
                     if sentence not in found.trigger_sentences:
                         found.trigger_sentences.append(sentence)
+                    if start < lead_end:
+                        found.in_lead = True
             if factor < 1.0:
                 for reason in reasons:
                     applied.setdefault(reason, start)

@@ -14,11 +14,16 @@ from dataclasses import dataclass
 from classify.numbers import AFTER, BEFORE, CN_CHARS, NUMBER, Amount, amount_from
 from classify.ruleset import FIGURES, FigureRules
 
-STOPS = "，。；！？,;!?：:\n"
+STOPS = "，。；！？,;!?：:()（）\n"
+# A count followed directly by 、 is one item of a list ("重伤5人、轻伤16人"): its keyword is before it.
+LIST_MARK = "、"
 _NUMERAL = re.compile(rf"[\d{CN_CHARS}]")
 # Words that look like a field keyword after a count but mean something else (死伤 = dead and hurt).
 IGNORED_AFTER = ("死伤", "伤亡", "伤势", "伤心", "亡故者")
 BEFORE_WINDOW = 6
+CASUALTIES = ("deaths", "injured", "seriously_injured", "missing", "trapped")
+# A second keyword right after the first still describes the same count: "3名工人中毒窒息死亡".
+CHAINED_GAP = 2
 
 
 def _alternation(words: Sequence[str]) -> str:
@@ -47,6 +52,7 @@ class FigureReader:
                 self._after.setdefault(word, []).append(_Keyword(field.name, field.categories))
             for word in field.before:
                 self._before.setdefault(word, []).append(_Keyword(field.name, field.categories))
+        self.keywords = frozenset([*self._after, *self._before])
         self._after_re = re.compile(_alternation([*self._after, *IGNORED_AFTER]))
         self._before_re = re.compile(_alternation(list(self._before)))
         self._after_reach = rules.max_gap + max(map(len, self._after))
@@ -67,7 +73,14 @@ class FigureReader:
     ) -> dict[str, Amount | None]:
         """All eight figures; None where the text gives nothing. `blocked` spans (statistics, drills,
         past events) are not read."""
+        return self.read_with_positions(text, category, blocked)[0]
+
+    def read_with_positions(
+        self, text: str, category: str | None, blocked: Sequence[tuple[int, int]] = ()
+    ) -> tuple[dict[str, Amount | None], list[int]]:
+        """The figures, and where each positive casualty count (dead, hurt, trapped, missing) starts."""
         found: dict[str, Amount | None] = dict.fromkeys(FIGURES)
+        casualty_at: list[int] = []
 
         def inside_blocked(pos: int) -> bool:
             return any(start <= pos < end for start, end in blocked)
@@ -89,9 +102,12 @@ class FigureReader:
             )
             for field in fields:
                 keep(field, amount)
+                if field in CASUALTIES and amount.value > 0:
+                    casualty_at.append(match.start())
         for match in self._dead_hurt.finditer(text):
             if inside_blocked(match.start()):
                 continue
+            casualty_at.append(match.start())
             keep("deaths", amount_from({"num": match["d"]}))
             if match["i"]:
                 hurt = amount_from({"num": match["i"], "pre": match["ipre"], "m1": match["im"]})
@@ -118,21 +134,28 @@ class FigureReader:
                 if not inside_blocked(match.start()):
                     found["deaths"] = Amount(1)
                     break
-        return found
+        return found, casualty_at
 
     def _fields_after(self, text: str, end: int, allowed) -> list[str]:
         """Fields of the keywords that follow a count within the gap, before any other number."""
         window = text[end:end + self._after_reach]
+        if window.startswith(LIST_MARK):
+            return []
         for i, ch in enumerate(window):
             if ch in STOPS or _NUMERAL.match(ch):
                 window = window[:i]
                 break
         fields: list[str] = []
+        previous_end = None
         for match in self._after_re.finditer(window):
             word = match.group()
-            gap = match.start()
-            if gap > self.rules.max_gap or (len(word) == 1 and gap > 0):
-                continue
+            if previous_end is None:
+                gap = match.start()
+                if gap > self.rules.max_gap or (len(word) == 1 and gap > 0):
+                    continue
+            elif match.start() - previous_end > CHAINED_GAP:
+                break  # "34名伤者中有重伤8人": 重伤 belongs to the next count, not to 34
+            previous_end = match.end()
             for field in allowed(self._after.get(word, [])):
                 if field not in fields:
                     fields.append(field)

@@ -26,6 +26,7 @@ CRITERION_OPS = ("at_least", "over")
 class Reassign:
     to: str
     when: tuple[str, ...]
+    scope: str = "clause"
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,27 @@ class SuddenRules:
     cue_cap: float
     figure_bonus: float
     quoted_factor: float
+    lead_bonus: float
+    fallback_category: str
+    fallback_table: str
+    fallback_min_cues: float
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """When a trigger inside a longer token still counts (see [lexicon] in rules.toml)."""
+
+    not_events: frozenset[str]
+    prefixes: frozenset[str]
+    suffixes: frozenset[str]
+    negating: frozenset[str]
+
+    def allows_inside(self, token: str, word: str, offset: int) -> bool:
+        """`word` found at `offset` inside the longer `token`."""
+        if token in self.not_events:
+            return False
+        before, after = token[:offset], token[offset + len(word):]
+        return not (len(before) == 1 and before in self.prefixes) and not (len(after) == 1 and after in self.suffixes)
 
 
 @dataclass(frozen=True)
@@ -127,6 +149,9 @@ class Rules:
     figures: FigureRules
     tables: tuple[Table, ...]
     stated_levels: tuple[re.Pattern[str], ...]
+    lexicon: Lexicon
+    weak_weight: float
+    topic_strong_weight: float
 
     def event(self, key: str) -> EventType:
         for event in self.events:
@@ -149,6 +174,7 @@ class Rules:
             words.update(w for w, _ in topic.words)
         for context in self.contexts:
             words.update(context.words)
+        words.update(self.lexicon.not_events)
         return tuple(sorted(words))
 
 
@@ -230,9 +256,12 @@ def _events(top: _Reader, tiers: dict[str, float], table_keys: set[str]) -> tupl
         if not weighted:
             raise item.fail(f"{item.where}（{key}）没有任何触发词")
         cap = item.data.get("cap")
-        reassign = tuple(
-            Reassign(to=r.text("to"), when=r.words("when", required=True)) for r in item.items("reassign", False)
-        )
+        reassign: list[Reassign] = []
+        for r in item.items("reassign", False):
+            scope = r.text("scope", "clause")
+            if scope not in ("clause", "sentence", "document"):
+                raise r.fail(f"{r.key('scope')} 必须是 clause、sentence 或 document")
+            reassign.append(Reassign(to=r.text("to"), when=r.words("when", required=True), scope=scope))
         events.append(
             EventType(
                 key=key,
@@ -241,7 +270,7 @@ def _events(top: _Reader, tiers: dict[str, float], table_keys: set[str]) -> tupl
                 table=table or None,
                 words=tuple(weighted.items()),
                 cap=None if cap is None else item.number("cap"),
-                reassign=reassign,
+                reassign=tuple(reassign),
             )
         )
     keys = [e.key for e in events]
@@ -369,6 +398,13 @@ def parse_rules(path: Path) -> Rules:
             for word in item.words(tier):
                 weighted.setdefault(word, weight)
         topics.append(Topic(code=item.text("code"), name=item.text("name"), words=tuple(weighted.items())))
+    fallback_category = sudden.text("fallback_category")
+    if fallback_category not in CATEGORIES:
+        raise sudden.fail(f"sudden.fallback_category = {fallback_category!r} 不是四类突发事件之一")
+    fallback_table = sudden.text("fallback_table")
+    if fallback_table not in {t.key for t in tables}:
+        raise sudden.fail(f"sudden.fallback_table = {fallback_table!r} 没有对应的 [[table]]")
+    lexicon = top.sub("lexicon")
     stated = top.sub("stated_level")
     patterns = tuple(stated.regex(p, f"patterns[{i}]") for i, p in enumerate(stated.words("patterns")))
     return Rules(
@@ -380,6 +416,10 @@ def parse_rules(path: Path) -> Rules:
             cue_cap=sudden.number("cue_cap", high=10),
             figure_bonus=sudden.number("figure_bonus", high=10),
             quoted_factor=sudden.number("quoted_factor", high=1.0),
+            lead_bonus=sudden.number("lead_bonus", high=10),
+            fallback_category=fallback_category,
+            fallback_table=fallback_table,
+            fallback_min_cues=sudden.number("fallback_min_cues", high=10),
         ),
         cues=top.sub("cues").words("words", required=True),
         events=events,
@@ -389,6 +429,14 @@ def parse_rules(path: Path) -> Rules:
         figures=_figures(top),
         tables=tables,
         stated_levels=patterns,
+        lexicon=Lexicon(
+            not_events=frozenset(lexicon.words("not_events")),
+            prefixes=frozenset(lexicon.words("prefixes")),
+            suffixes=frozenset(lexicon.words("suffixes")),
+            negating=frozenset(lexicon.words("negating")),
+        ),
+        weak_weight=tiers["weak"],
+        topic_strong_weight=topic_tiers["strong"],
     )
 
 

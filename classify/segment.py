@@ -94,17 +94,21 @@ class Segmenter:
             self._tokens[run_start] = cached
         return cached
 
-    def whole_words(self, pos: int, vocabulary: dict[str, Any], longest: int) -> list[tuple[int, int, str]]:
-        """Every vocabulary word that is a sequence of whole tokens in the run holding `pos`.
+    def words_in_run(
+        self, pos: int, vocabulary: dict[str, Any], longest: int
+    ) -> list[tuple[int, int, str, str | None]]:
+        """Vocabulary words in the run holding `pos`: (start, end, word, token).
 
-        Returns (start, end, word) once per run; a second call for the same run returns [].
+        `token` is None when the word is a sequence of whole tokens, else the single longer token the
+        word sits inside (发生爆炸 holds 爆炸). Words straddling a token boundary are not returned.
+        Each run is scanned once; a second call for the same run returns [].
         """
         run_start, run_end = self.run_at(pos)
         if run_start in self._scanned or run_start == run_end:
             return []
         self._scanned.add(run_start)
         tokens = self.tokens(run_start, run_end)
-        found: list[tuple[int, int, str]] = []
+        found: list[tuple[int, int, str, str | None]] = []
         offset = run_start
         for i, token in enumerate(tokens):
             joined = ""
@@ -113,8 +117,14 @@ class Segmenter:
                 if len(joined) > longest:
                     break
                 if joined in vocabulary:
-                    found.append((offset, offset + len(joined), joined))
-            offset += len(token)
+                    found.append((offset, offset + len(joined), joined, None))
+            size = len(token)
+            if size > 2:
+                for a in range(size - 1):
+                    for b in range(a + 2, min(size, a + longest) + 1):
+                        if (a, b) != (0, size) and token[a:b] in vocabulary:
+                            found.append((offset + a, offset + b, token[a:b], token))
+            offset += size
         return found
 
     def is_whole(self, start: int, end: int) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from db.types import UTCDateTime
@@ -177,3 +177,89 @@ class User(Base):
     last_login_at: Mapped[datetime | None]
 
     unit: Mapped[Unit | None] = relationship(lazy="joined")
+
+
+class Feed(Base):
+    """A source polled for items (RSS/Atom URL or local file), or the pseudo-source of an import.
+
+    A failure is data on this row (error count, last error), reset on success (Miniflux's habit)."""
+
+    __tablename__ = "feeds"
+    __table_args__ = (Index("ix_feeds_due", "enabled", "next_poll_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000), unique=True)
+    kind: Mapped[str] = mapped_column(String(10), default="feed")  # feed | file | import
+    name: Mapped[str] = mapped_column(String(200))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    timezone: Mapped[str] = mapped_column(String(60), default="Asia/Shanghai")
+    interval_s: Mapped[int] = mapped_column(Integer, default=600)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    etag: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    last_fetch_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_code: Mapped[str | None] = mapped_column(String(40))
+    error_count: Mapped[int] = mapped_column(Integer, default=0)
+    failing_since: Mapped[datetime | None]
+    next_poll_at: Mapped[datetime | None]
+    last_item_at: Mapped[datetime | None]
+    typical_gap_s: Mapped[int | None] = mapped_column(Integer)
+
+    unit: Mapped[Unit | None] = relationship(lazy="joined")
+
+
+class Item(Base):
+    """One piece of published opinion, however many feeds carried it."""
+
+    __tablename__ = "items"
+    __table_args__ = (
+        Index(
+            "ux_items_link",
+            "normalized_link",
+            unique=True,
+            sqlite_where=text("normalized_link <> ''"),
+            postgresql_where=text("normalized_link <> ''"),
+        ),
+        Index("ix_items_triage", "triage_status", "published_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feed_id: Mapped[int | None] = mapped_column(ForeignKey("feeds.id", ondelete="SET NULL"))
+    source: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(Text)
+    link: Mapped[str] = mapped_column(Text, default="")
+    normalized_link: Mapped[str] = mapped_column(String(2000), default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    content_text: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str] = mapped_column(String(200), default="")
+    published_raw: Mapped[str | None] = mapped_column(String(200))
+    published_at: Mapped[datetime | None] = mapped_column(index=True)
+    published_clamped: Mapped[bool] = mapped_column(Boolean, default=False)
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    fetched_at: Mapped[datetime]
+    classification: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    unit_code: Mapped[str | None] = mapped_column(String(40))
+    group_key: Mapped[str | None] = mapped_column(String(200), index=True)
+    # pending: waits in triage; ignored: nothing to act on; accepted / merged / dismissed: decided.
+    triage_status: Mapped[str] = mapped_column(String(12), default="ignored")
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class ItemSighting(Base):
+    """Feed × GUID → item: the first dedup key, and how one item is 'seen by both' feeds."""
+
+    __tablename__ = "item_sightings"
+    __table_args__ = (UniqueConstraint("feed_id", "guid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feed_id: Mapped[int] = mapped_column(ForeignKey("feeds.id", ondelete="CASCADE"))
+    guid: Mapped[str] = mapped_column(String(2000))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    seen_at: Mapped[datetime]

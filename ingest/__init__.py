@@ -1,1 +1,1 @@
-"""Feed ingestion: fetch (the network edge) → parse (bytes → items, pure) → dates (raw strings → UTC)."""
+"""Getting opinion in: fetch → parse → dates → store (dedup, classification, triage), imports, runner."""

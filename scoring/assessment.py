@@ -14,13 +14,12 @@ from typing import Iterable, Sequence
 from classify.units import UnitRef
 from errors import YuqingError
 from messages import render
-from timeline.clock import require_aware
-from timeline.model import WINDOW_KEYS
-
 from scoring.facts import AppealDecision, DailyRecord, ManualScore, Referral, ScoredIncident, SpecialItem, Zeroing
 from scoring.indicators import Collector, Ledger, overturned_keys
 from scoring.results import Deduction, IndicatorScore, SpecialScore, StateCounts, UnitScore, round2
 from scoring.scheme import IndicatorDef, Scheme
+from timeline.clock import require_aware
+from timeline.model import WINDOW_KEYS
 
 
 def score_year(

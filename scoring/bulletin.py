@@ -5,21 +5,20 @@ special items, zeroings and appeal decisions; Markdown for publishing, xlsx for 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Sequence
 
 from classify.units import UnitRef
 from errors import YuqingError
-from timeline.clock import BEIJING, display_beijing, require_aware
-from timeline.model import STATE_NAMES, WINDOW_NAMES
-
 from scoring.exports import KIND_NAMES, new_workbook, number, workbook_bytes, write_table
 from scoring.facts import AppealDecision, DailyRecord, Referral, ScoredIncident, SpecialItem, Zeroing
 from scoring.indicators import attribution, referral_state, within
-from scoring.wallclock import duration
 from scoring.scheme import Scheme
+from scoring.wallclock import duration
+from timeline.clock import BEIJING, display_beijing, require_aware
+from timeline.model import STATE_NAMES, WINDOW_NAMES
 
 REFERRAL_STATES = {"met": "按时回复", "late": "逾期回复", "overdue": "超期未复", "open": "办理中"}
 
@@ -291,11 +290,11 @@ def bulletin(
         unit_specials = tuple(by_unit_specials.get(code, []))
         unit_zeroings = tuple(by_unit_zeroings.get(code, []))
         unit_appeals = tuple(sorted(by_unit_appeals.get(code, []), key=lambda a: a.decided_at))
-        entry = BulletinUnit(unit, new[code], tuple(unit_windows), tuple(sorted(referral_entries[code], key=lambda e: e.referral.sent_at)),
+        record = BulletinUnit(unit, new[code], tuple(unit_windows), tuple(sorted(referral_entries[code], key=lambda e: e.referral.sent_at)),
                              unit_daily, unit_specials, unit_zeroings, unit_appeals)
-        if not unit.active and entry.empty and not entry.new_incidents:
+        if not unit.active and record.empty and not record.new_incidents:
             continue
-        result.append(entry)
+        result.append(record)
     start, end = bounds
     return Bulletin(
         year=year,

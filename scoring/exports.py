@@ -10,19 +10,18 @@ import io
 import re
 import unicodedata
 from datetime import datetime
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from messages import render
-from timeline.model import STATE_NAMES, WINDOW_KEYS, WINDOW_NAMES
-
 from scoring.facts import ScoredIncident
 from scoring.results import UnitScore, as_json
 from scoring.wallclock import UTC8, naive
+from timeline.model import STATE_NAMES, WINDOW_KEYS, WINDOW_NAMES
 
 KIND_NAMES = {"department": "市政府部门", "county": "县（市、区）"}
 STATE_COLUMNS = ("met", "late", "overdue", "open")

@@ -13,14 +13,13 @@ from typing import Iterable, Mapping, Sequence
 from classify.units import UnitRef
 from errors import YuqingError
 from messages import render
-from timeline.clock import BEIJING
-from timeline.engine import WindowVerdict
-from timeline.model import CHANNELS, WINDOW_KEYS, WINDOW_NAMES
-
-from scoring.facts import AppealDecision, ScoredIncident, Referral
+from scoring.facts import AppealDecision, Referral, ScoredIncident
 from scoring.results import Deduction, round2
 from scoring.scheme import Scheme
 from scoring.wallclock import duration, stamp
+from timeline.clock import BEIJING
+from timeline.engine import WindowVerdict
+from timeline.model import CHANNELS, WINDOW_KEYS, WINDOW_NAMES
 
 RESPONSE_KINDS = frozenset(("response", "release", "press_conference"))
 

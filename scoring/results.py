@@ -6,9 +6,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from classify.units import UnitRef
-from timeline.model import WINDOW_KEYS
-
 from scoring.facts import DailyRecord, SpecialItem
+from timeline.model import WINDOW_KEYS
 
 
 def round2(value: float) -> float:

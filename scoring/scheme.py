@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -22,6 +23,7 @@ KINDS = ("department", "county")
 SOURCES = ("manual", "timeliness", "authority", "coverage", "continuity", "daily_monitoring", "referrals")
 PAST_DUE_RULES = ("exempt", "count", "unflagged_rate")
 STATUSES = ("proposed", "adopted")
+_CODE = re.compile(r"[a-z0-9][a-z0-9_.-]*")
 
 
 @dataclass(frozen=True)
@@ -207,13 +209,20 @@ class _Checker:
     def fail(self, key: str, problem: str) -> YuqingError:
         return YuqingError("E_SCHEME_INVALID", path=str(self.path), key=key, problem=problem)
 
-    def text(self, data: Mapping[str, Any], key: str, where: str, required: bool = True) -> str | None:
+    def text(self, data: Mapping[str, Any], key: str, where: str) -> str:
         value = data.get(key)
-        if value is None and not required:
-            return None
         if not isinstance(value, str) or not value.strip():
             raise self.fail(f"{where}{key}", "必须是非空文字")
         return value.strip()
+
+    def code(self, data: Mapping[str, Any], key: str, where: str) -> str:
+        value = self.text(data, key, where)
+        if not _CODE.fullmatch(value):
+            raise self.fail(f"{where}{key}", f"代码 {value!r} 只能由小写字母、数字、点、下划线和连字符组成")
+        return value
+
+    def optional_text(self, data: Mapping[str, Any], key: str, where: str) -> str | None:
+        return None if data.get(key) is None else self.text(data, key, where)
 
     def number(self, data: Mapping[str, Any], key: str, where: str, required: bool = True, positive: bool = False) -> float | None:
         value = data.get(key)
@@ -271,8 +280,8 @@ def parse_scheme(path: Path) -> Scheme:
 
     return Scheme(
         name=name,
-        title=check.text(data, "title", "") or "",
-        source=check.text(data, "source", "") or "",
+        title=check.text(data, "title", ""),
+        source=check.text(data, "source", ""),
         status=check.choice(data, "status", "", STATUSES),
         note=str(data.get("note", "")),
         first_year=first_year,
@@ -313,11 +322,11 @@ def _sections(check: _Checker, entries: Any) -> tuple[Section, ...]:
     seen: set[str] = set()
     for index, entry in enumerate(entries):
         where = f"section[{index}]."
-        code = check.text(entry, "code", where)
+        code = check.code(entry, "code", where)
         if code in seen:
             raise check.fail(f"{where}code", f"{code!r} 重复")
         seen.add(code)
-        sections.append(Section(code, check.text(entry, "name", where) or "", bool(entry.get("opinion", False))))
+        sections.append(Section(code, check.text(entry, "name", where), bool(entry.get("opinion", False))))
     if sum(1 for s in sections if s.opinion) != 1:
         raise check.fail("section", "必须恰有一个 opinion = true 的栏目（政务舆情监测处置）")
     return tuple(sections)
@@ -334,8 +343,7 @@ def _tree(check: _Checker, kind: str, data: Any, section_codes: set[str], total_
     sources: dict[str, str] = {}
     for index, entry in enumerate(entries):
         where = f"{kind}.indicator[{index}]."
-        code = check.text(entry, "code", where)
-        assert code is not None
+        code = check.code(entry, "code", where)
         where = f"{kind}.indicator[{index}]（{code}）."
         if code in codes:
             raise check.fail(f"{where}code", "指标代码重复")
@@ -360,10 +368,10 @@ def _tree(check: _Checker, kind: str, data: Any, section_codes: set[str], total_
             IndicatorDef(
                 code=code,
                 section=section,
-                name=check.text(entry, "name", where) or "",
+                name=check.text(entry, "name", where),
                 points=points,
                 source=source,
-                group=check.text(entry, "group", where, required=False),
+                group=check.optional_text(entry, "group", where),
                 criteria=tuple(criteria),
                 params=_params(check, source, entry.get("params", {}), f"{where}params.", points),
             )
@@ -371,7 +379,7 @@ def _tree(check: _Checker, kind: str, data: Any, section_codes: set[str], total_
     total = round(sum(i.points for i in indicators), 6)
     if total != total_points:
         raise check.fail(f"{kind}.indicator", f"各指标分值之和为 {total:g}，应为 {total_points:g}")
-    return Tree(kind, check.text(data, "title", f"{kind}.") or "", tuple(indicators))
+    return Tree(kind, check.text(data, "title", f"{kind}."), tuple(indicators))
 
 
 def _params(check: _Checker, source: str, params: Any, where: str, points: float) -> dict[str, Any]:
@@ -416,7 +424,7 @@ def _grades(check: _Checker, entries: Any) -> tuple[Grade, ...]:
     grades: list[Grade] = []
     for index, entry in enumerate(entries):
         where = f"grade[{index}]."
-        name = check.text(entry, "name", where) or ""
+        name = check.text(entry, "name", where)
         last = index == len(entries) - 1
         minimum = check.number(entry, "min", where, required=not last) if not last or "min" in entry else None
         if last and minimum is not None:
@@ -435,14 +443,13 @@ def _specials(check: _Checker, data: Any) -> tuple[tuple[SpecialDef, ...], float
     items: list[SpecialDef] = []
     for index, entry in enumerate(data.get("item", [])):
         where = f"special.item[{index}]."
-        code = check.text(entry, "code", where)
-        assert code is not None
+        code = check.code(entry, "code", where)
         if any(i.code == code for i in items):
             raise check.fail(f"{where}code", f"特别项代码 {code!r} 重复")
         kind = check.choice(entry, "kind", where, ("bonus", "penalty"))
         points = check.number(entry, "points", where, positive=True)
         assert points is not None
-        items.append(SpecialDef(code, kind, check.text(entry, "name", where) or "", points, check.number(entry, "cap", where, required=False)))
+        items.append(SpecialDef(code, kind, check.text(entry, "name", where), points, check.number(entry, "cap", where, required=False)))
     return (
         tuple(items),
         check.number(data, "bonus_cap", "special.", required=False),
@@ -453,10 +460,10 @@ def _specials(check: _Checker, data: Any) -> tuple[tuple[SpecialDef, ...], float
 def _zeroing(check: _Checker, data: Any, grade_names: set[str], special_codes: set[str]) -> ZeroingDef:
     if not isinstance(data, dict):
         raise check.fail("zeroing", "缺少 [zeroing]（直接归零项）")
-    code = check.text(data, "code", "zeroing.") or ""
+    code = check.code(data, "code", "zeroing.")
     if code in special_codes:
         raise check.fail("zeroing.code", f"{code!r} 与特别项代码重复")
-    grade = check.text(data, "grade", "zeroing.") or ""
+    grade = check.text(data, "grade", "zeroing.")
     if grade not in grade_names:
         raise check.fail("zeroing.grade", f"引用了不存在的等次 {grade!r}")
-    return ZeroingDef(code, check.text(data, "name", "zeroing.") or "", grade)
+    return ZeroingDef(code, check.text(data, "name", "zeroing."), grade)

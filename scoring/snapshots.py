@@ -7,7 +7,6 @@ from typing import Any, Iterable, Sequence
 
 from classify.units import UnitRef
 from errors import YuqingError
-
 from scoring.facts import AppealDecision, DailyRecord, ManualScore, Referral, ScoredIncident, SpecialItem, Zeroing
 from scoring.indicators import within, year_bounds
 from scoring.results import round2

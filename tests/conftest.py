@@ -65,7 +65,10 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     # Every test that touches the database runs on each backend.
-    if "db_url" in metafunc.fixturenames:
+    if "db_url" not in metafunc.fixturenames:
+        return
+    explicit = any("db_url" in str(m.args[0]) for m in metafunc.definition.iter_markers("parametrize"))
+    if not explicit:
         metafunc.parametrize("db_url", BACKENDS, indirect=True)
 
 

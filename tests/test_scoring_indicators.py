@@ -8,14 +8,21 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
+from test_scoring_factories import (
+    NOW,
+    SCHEME,
+    act,
+    bj,
+    county,
+    dept,
+    incident,
+    referral,
+)
 
 from errors import YuqingError
 from scoring.assessment import score_year
 from scoring.facts import AppealDecision
 from scoring.results import IndicatorScore, UnitScore, as_json
-from test_scoring_factories import (
-    NOW, SCHEME, act, bj, county, dept, incident, referral,
-)
 
 H = 1 / 3600  # one second, in hours
 

@@ -109,6 +109,7 @@ BROKEN = [
                  'code = "org.principal"\nsection = "org"\nname = "主要负责人亲自抓"\npoints = 4'), "department.indicator", "应为 100"),
     ("unknown source", ('source = "authority"', 'source = "popularity"'), "source", "必须是"),
     ("unknown section", ('section = "participation"', 'section = "participate"'), "section", "不存在的栏目"),
+    ("indicator code with spaces", ('code = "org.deputy"', 'code = "org deputy"'), "code", "只能由"),
     ("duplicate indicator code", ('code = "org.deputy"', 'code = "org.principal"'), "code", "重复"),
     ("unknown parameter", ("params = { per_incident = 1.0 }", "params = { per_incident = 1.0, per_day = 2 }"), "params", "没有参数"),
     ("missing parameter", ("params = { late = 0.5, overdue = 1.0 }", "params = { late = 0.5 }"), "params.overdue", "必须给出"),

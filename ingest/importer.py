@@ -1,0 +1,182 @@
+"""Spreadsheet import: vendor exports, 12345 hotline lists, message-board exports → items.
+
+A mapping file (TOML) says under which headers each field appears. Rows that cannot be read are
+reported with their row number; the rest are stored in one transaction.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import tomllib
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from errors import YuqingError
+from ingest.dates import clamp_future, parse_date
+from ingest.parse import FeedItem, normalize_link
+
+MAPPING_DIR = Path(__file__).with_name("mappings")
+FIELDS = ("title", "text", "link", "published", "source", "author")
+
+
+@dataclass(frozen=True)
+class Mapping:
+    name: str
+    title: str
+    source: str
+    timezone: str
+    columns: dict[str, tuple[str, ...]]
+
+
+@dataclass
+class ImportRows:
+    rows: int = 0
+    items: list[tuple[int, FeedItem, str]] = field(default_factory=list)  # (row number, item, source)
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+
+def available_mappings() -> list[str]:
+    return sorted(p.stem for p in MAPPING_DIR.glob("*.toml"))
+
+
+def load_mapping(name_or_path: str | None) -> Mapping:
+    text = name_or_path or "generic"
+    path = Path(text)
+    if not path.is_file():
+        path = MAPPING_DIR / f"{text}.toml"
+        if not path.is_file():
+            raise YuqingError("E_MAPPING_UNKNOWN", value=text, choices="、".join(available_mappings()))
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise YuqingError("E_DATA_FILE", path=str(path), problem=str(exc)) from exc
+    columns = data.get("columns")
+    if not isinstance(columns, dict):
+        raise YuqingError("E_DATA_FILE", path=str(path), problem="缺少 [columns]")
+    unknown = set(columns) - set(FIELDS)
+    if unknown:
+        raise YuqingError("E_DATA_FILE", path=str(path), problem=f"未知字段：{'、'.join(sorted(unknown))}")
+    for key, names in columns.items():
+        if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+            raise YuqingError("E_DATA_FILE", path=str(path), problem=f"columns.{key} 必须是列名列表")
+    if "published" not in columns or not ({"title", "text"} & set(columns)):
+        raise YuqingError("E_DATA_FILE", path=str(path), problem="至少要映射 published，以及 title 或 text")
+    return Mapping(
+        name=str(data.get("name", path.stem)),
+        title=str(data.get("title", path.stem)),
+        source=str(data.get("source", "表格导入")),
+        timezone=str(data.get("timezone", "Asia/Shanghai")),
+        columns={k: tuple(v) for k, v in columns.items()},
+    )
+
+
+def _key(text: Any) -> str:
+    return "".join(str(text or "").split()).lower()
+
+
+def read_table(path: Path) -> list[list[Any]]:
+    """All rows of the first sheet (xlsx) or of the CSV (UTF-8 with or without BOM, or GB18030)."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".xlsx":
+            from openpyxl import load_workbook
+
+            workbook = load_workbook(path, read_only=True, data_only=True)
+            try:
+                return [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
+            finally:
+                workbook.close()
+        if suffix == ".csv":
+            raw = path.read_bytes()
+            for encoding in ("utf-8-sig", "gb18030"):
+                try:
+                    text = raw.decode(encoding)
+                    break
+                except UnicodeDecodeError:
+                    continue
+            else:  # pragma: no cover - gb18030 decodes any byte string
+                raise YuqingError("E_FILE_READ", path=str(path), detail="无法识别的文字编码")
+            try:
+                dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
+            except csv.Error:
+                dialect = csv.excel
+            return [row for row in csv.reader(io.StringIO(text), dialect)]
+    except YuqingError:
+        raise
+    except Exception as exc:  # openpyxl raises many kinds for a broken file
+        raise YuqingError("E_FILE_READ", path=str(path), detail=f"{type(exc).__name__}: {exc}") from exc
+    raise YuqingError("E_IMPORT_FORMAT", path=str(path))
+
+
+def _cell_time(value: Any, *, now: datetime, zone: ZoneInfo) -> tuple[str, datetime | None]:
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=zone)
+        return value.isoformat(sep=" "), moment.astimezone(ZoneInfo("UTC"))
+    raw = str(value or "").strip()
+    return raw, parse_date(raw, now=now, tz=zone) if raw else None
+
+
+def rows_to_items(rows: list[list[Any]], mapping: Mapping, *, path: Path, now: datetime) -> ImportRows:
+    """Header row first; row numbers are spreadsheet rows (the header is row 1)."""
+    result = ImportRows()
+    if not rows:
+        raise YuqingError("E_IMPORT_EMPTY", path=str(path))
+    header = [_key(h) for h in rows[0]]
+    where: dict[str, int] = {}
+    for name, candidates in mapping.columns.items():
+        for candidate in candidates:
+            if _key(candidate) in header:
+                where[name] = header.index(_key(candidate))
+                break
+    missing = [n for n in ("published",) if n not in where]
+    if not ({"title", "text"} & set(where)):
+        missing.append("标题或正文")
+    if missing:
+        wanted = "、".join("/".join(mapping.columns.get(m, (m,))[:3]) if m in mapping.columns else m for m in missing)
+        raise YuqingError("E_IMPORT_COLUMNS", path=str(path), columns=wanted)
+    zone = ZoneInfo(mapping.timezone)
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(str(c or "").strip() for c in row):
+            continue
+        result.rows += 1
+
+        def cell(name: str) -> Any:
+            index = where.get(name)
+            return row[index] if index is not None and index < len(row) else None
+
+        text = str(cell("text") or "").strip()
+        title = str(cell("title") or "").strip() or text[:40]
+        if not title:
+            result.errors.append((number, "标题和正文都为空"))
+            continue
+        raw_time, published = _cell_time(cell("published"), now=now, zone=zone)
+        if not raw_time:
+            result.errors.append((number, "缺少发布时间"))
+            continue
+        if published is None:
+            result.errors.append((number, f"无法识别的时间“{raw_time}”"))
+            continue
+        published, clamped = clamp_future(published, now)
+        link = str(cell("link") or "").strip()
+        normalized = normalize_link(link) if link.startswith(("http://", "https://")) else ""
+        body = " ".join((text or title).split())
+        digest = hashlib.sha256(f"{normalized}\n{body}".encode("utf-8")).hexdigest()
+        item = FeedItem(
+            guid=link or f"row:{digest}",
+            title=title[:500],
+            link=link,
+            normalized_link=normalized,
+            summary=body[:500],
+            content_text=body[:20000],
+            author=str(cell("author") or "").strip(),
+            published_raw=raw_time[:200],
+            published_at=published,
+            published_clamped=clamped,
+            content_hash=digest,
+        )
+        result.items.append((number, item, str(cell("source") or "").strip() or mapping.source))
+    return result

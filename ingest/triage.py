@@ -1,0 +1,77 @@
+"""Which items wait for a person, and which of them are about the same event (pure).
+
+Items are grouped so staff decide once; items about different events — another place (unit) or
+another kind (category or topic) — are never grouped, whatever their wording.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+SAME_EVENT_SPAN = timedelta(hours=48)
+SIMILARITY = 0.2
+
+
+@dataclass(frozen=True)
+class ItemFacts:
+    id: int
+    title: str
+    text: str
+    published_at: datetime | None
+    unit_code: str | None
+    kind: str | None
+    keywords: frozenset[str]
+
+
+def event_kind(classification: dict[str, Any] | None) -> str | None:
+    """The kind of event: its category when it is an emergency, else its first opinion topic."""
+    if not classification:
+        return None
+    if classification.get("sudden") and classification.get("category"):
+        return str(classification["category"])
+    if classification.get("category") and classification.get("flagged"):
+        return str(classification["category"])
+    topics = classification.get("topics") or []
+    return f"topic:{topics[0]}" if topics else None
+
+
+def needs_triage(classification: dict[str, Any] | None, unit_code: str | None) -> bool:
+    """Flagged items and items with an opinion topic wait in the queue when they name a unit."""
+    if not classification or unit_code is None:
+        return False
+    return bool(classification.get("flagged") or classification.get("topics"))
+
+
+def _bigrams(text: str) -> set[str]:
+    chars = [c for c in text if not c.isspace()]
+    return {a + b for a, b in zip(chars, chars[1:])}
+
+
+def similarity(a: ItemFacts, b: ItemFacts) -> float:
+    """Jaccard overlap of character bigrams of title + opening text, raised by shared trigger words."""
+    sa, sb = _bigrams(a.title + a.text[:120]), _bigrams(b.title + b.text[:120])
+    base = len(sa & sb) / len(sa | sb) if sa and sb else 0.0
+    shared = len(a.keywords & b.keywords)
+    return base + 0.15 * min(shared, 2)
+
+
+def same_event(a: ItemFacts, b: ItemFacts) -> bool:
+    if a.unit_code is None or a.unit_code != b.unit_code or a.kind is None or a.kind != b.kind:
+        return False
+    if a.published_at and b.published_at and abs(a.published_at - b.published_at) > SAME_EVENT_SPAN:
+        return False
+    return similarity(a, b) >= SIMILARITY
+
+
+def group_key_for(item: ItemFacts, candidates: list[tuple[str, ItemFacts]]) -> str:
+    """Join the group of the most similar pending item about the same event, or start a new one."""
+    best: tuple[float, str] | None = None
+    for key, other in candidates:
+        if same_event(item, other):
+            score = similarity(item, other)
+            if best is None or score > best[0]:
+                best = (score, key)
+    if best is not None:
+        return best[1]
+    return f"{item.unit_code}|{item.kind}|{item.id}"
