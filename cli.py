@@ -903,6 +903,10 @@ def build_parser() -> Parser:
     p.add_argument("out", metavar="OUT")
     p.set_defaults(func=cmd_backup)
 
+    import cli_scoring
+
+    cli_scoring.register(sub)
+
     p = sub.add_parser("serve", help="启动看板")
     p.add_argument("--port", type=int, default=8501)
     p.add_argument("--address", default="127.0.0.1")

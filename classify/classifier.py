@@ -51,7 +51,9 @@ class Classifier:
         self._units = UnitMatcher(units)
         words = set(rules.dictionary_words())
         words.update(name for name in self._units.names() if len(name) <= 8)
-        self._tokenizer = tokenizer_for(tuple(sorted(words)))
+        # The user dictionary: rule words and unit names, each kept whole by the segmenter.
+        self.user_words = tuple(sorted(words))
+        self._tokenizer = tokenizer_for(self.user_words)
         self.topic_names = {t.code: t.name for t in rules.topics}
 
     @classmethod

@@ -263,3 +263,29 @@ class ItemSighting(Base):
     guid: Mapped[str] = mapped_column(String(2000))
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
     seen_at: Mapped[datetime]
+
+
+class AlertDelivery(Base):
+    """One alert to one channel: sent once per (key, channel); failures are retried on later runs."""
+
+    __tablename__ = "alert_deliveries"
+    __table_args__ = (UniqueConstraint("key", "channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(60))
+    kind: Mapped[str] = mapped_column(String(20))
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
+    feed_id: Mapped[int | None] = mapped_column(ForeignKey("feeds.id", ondelete="SET NULL"))
+    unit_code: Mapped[str | None] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10))  # sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    first_tried_at: Mapped[datetime]
+    last_tried_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+# Tables of the scoring layer (referrals, manual scores, appeals, snapshots) live in their own module.
+from db import models_scoring  # noqa: E402,F401
