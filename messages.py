@@ -154,6 +154,8 @@ MESSAGES: dict[str, str] = {
     "E_BACKUP_TARGET": "备份文件 {path} 已存在，请换一个文件名",
     "E_BACKUP_POSTGRES": "PostgreSQL 数据库请用 pg_dump 备份，例如：pg_dump --format=custom --file=yuqing.dump \"{url}\"",
     "E_BACKUP_FAILED": "备份失败：{detail}",
+    "E_ALERTS_NO_ROUTES": "没有配置告警路由：请把 YUQING_ALERT_ROUTES 设为路由文件路径（格式见 alerts/routes.example.toml）",
+    "E_ALERT_TEST_FAILED": "测试消息发送失败：{detail}",
 }
 
 

@@ -27,6 +27,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("YUQING_UNITS_FILE", lambda: "", "单位名单文件（默认：随程序提供的 db/units.toml）"),
     Setting("YUQING_AUTH_HEADER", lambda: "", "设置后看板信任反向代理传入的该请求头作为登录账号（单点登录）"),
     Setting("YUQING_SESSION_MINUTES", lambda: "60", "看板登录空闲超时（分钟）"),
+    Setting("YUQING_ALERT_ROUTES", lambda: "", "告警路由文件（TOML，见 alerts/routes.example.toml）"),
 )
 
 
@@ -38,6 +39,7 @@ class Config:
     units_file: Path | None
     auth_header: str = ""
     session_minutes: int = 60
+    alert_routes: Path | None = None
 
     @property
     def evidence_dir(self) -> Path:
@@ -98,4 +100,5 @@ def load_config(env: Mapping[str, str] | None = None, *, database_url: str | Non
         units_file=units_file,
         auth_header=values["YUQING_AUTH_HEADER"].strip(),
         session_minutes=session_minutes,
+        alert_routes=Path(values["YUQING_ALERT_ROUTES"]).expanduser() if values["YUQING_ALERT_ROUTES"] else None,
     )
