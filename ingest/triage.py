@@ -6,6 +6,7 @@ another kind (category or topic) — are never grouped, whatever their wording.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,6 +23,10 @@ class ItemFacts:
     unit_code: str | None
     kind: str | None
     keywords: frozenset[str]
+
+    @cached_property
+    def bigrams(self) -> frozenset[str]:
+        return frozenset(_bigrams(self.title + self.text[:120]))
 
 
 def event_kind(classification: dict[str, Any] | None) -> str | None:
@@ -50,7 +55,7 @@ def _bigrams(text: str) -> set[str]:
 
 def similarity(a: ItemFacts, b: ItemFacts) -> float:
     """Jaccard overlap of character bigrams of title + opening text, raised by shared trigger words."""
-    sa, sb = _bigrams(a.title + a.text[:120]), _bigrams(b.title + b.text[:120])
+    sa, sb = a.bigrams, b.bigrams
     base = len(sa & sb) / len(sa | sb) if sa and sb else 0.0
     shared = len(a.keywords & b.keywords)
     return base + 0.15 * min(shared, 2)
