@@ -142,7 +142,16 @@ def cmd_init(ctx: Context, args: argparse.Namespace) -> int:
             ids = load_demo(writer)
             load_demo_accounts(writer)
             session.add(Meta(key="demo_loaded", value=ctx.now().isoformat()))
-        ctx.print(f"已添加演示数据：{len(ids)} 条舆情")
+        from db.demo import write_demo_feed
+        from ingest.feeds import add_feed
+        from ingest.runner import Poller
+
+        feed_path = ctx.config.data_dir / "demo" / "demo-feed.xml"
+        write_demo_feed(feed_path, ctx.now())
+        with database.session() as session:
+            feed_id = add_feed(ctx.writer(session), str(feed_path), name="三门峡本地资讯（演示）", interval_s=3600).id
+        report = Poller(database, preset=ctx.config.preset).poll_feeds([feed_id])
+        ctx.print(f"已添加演示数据：{len(ids)} 条舆情，演示信息源 1 个（{report.stats.new} 条信息）")
         accounts = "；".join(f"{name}（{what}）" for name, _, _, what in DEMO_ACCOUNTS)
         ctx.print(f"演示账号：{accounts}，密码均为 {DEMO_PASSWORD}（仅供试用，正式使用前请停用）")
     return 0
@@ -660,6 +669,7 @@ def cmd_import(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_triage_list(ctx: Context, args: argparse.Namespace) -> int:
+    from db.classifying import topic_names
     from ingest.queue import pending
     from timeline.clock import display_beijing, iso_beijing
 
@@ -682,7 +692,8 @@ def cmd_triage_list(ctx: Context, args: argparse.Namespace) -> int:
     for members in groups.values():
         head = members[0]
         c = head.classification
-        tags = "、".join(x for x in [c.get("category"), c.get("level"), *(c.get("topics") or [])] if x)
+        topics = [topic_names().get(t, t) for t in c.get("topics") or []]
+        tags = "、".join(x for x in [c.get("category"), c.get("level"), *topics] if x)
         ctx.print(f"【{'重点' if c.get('flagged') else '一般'}】{tags or '—'}  责任单位：{(c.get('unit') or {}).get('name') or head.unit_code}")
         for item in members:
             ctx.print(f"    #{item.id} {display_beijing(item.published_at)} {item.source}：{item.title}")

@@ -37,3 +37,11 @@ def suggester(classifier: Classifier, preset: str) -> Callable[[str, str | None]
         )
 
     return suggest
+
+
+@lru_cache(maxsize=1)
+def topic_names() -> dict[str, str]:
+    """Display names of the opinion-topic codes (谣言误读, 民生诉求, …) from the rule data."""
+    from classify.ruleset import load_rules
+
+    return {topic.code: topic.name for topic in load_rules().topics}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from db.service import NewAction, NewIncident, Writer
 
@@ -102,3 +103,33 @@ def load_demo(writer: Writer) -> list[int]:
     dup = add("渑池县小区燃气爆燃（重复登记）", "渑池县", 3 * H)
     writer.void(dup, reason="重复：与舆情 %d 为同一事件" % gas)
     return ids
+
+
+# Items for the triage queue of the demo: what a local news feed and a message board carried lately.
+DEMO_FEED_ITEMS = (
+    (0.5, "渑池县某小区燃气爆燃事故救援进展：2名伤者已送医", "渑池县城区某小区发生燃气爆燃，已致2人受伤，伤者已送医救治，燃气公司正在排查管线。"),
+    (0.8, "网友：渑池一小区突发爆燃，现场浓烟滚滚", "有网友发帖称渑池县一小区发生燃气爆燃，现场浓烟滚滚，已致2人受伤。"),
+    (1.5, "卢氏县山区突降暴雨，一村庄道路被冲毁", "卢氏县部分山区突降暴雨引发山洪，一村庄道路被冲毁，暂无人员伤亡报告。"),
+    (2.0, "网传义马市自来水有异味，市民质疑水质", "多名网友反映义马市部分小区自来水有异味，质疑水质安全，要求相关部门回应。"),
+    (3.0, "陕州区多名农民工反映工资被拖欠半年", "陕州区某工地多名农民工反映工资被拖欠半年，多次讨薪无果，希望有关部门介入。"),
+    (5.0, "三门峡市召开全市安全生产工作会议", "三门峡市召开全市安全生产工作会议，部署冬季安全生产和森林防火工作。"),
+    (6.0, "灵宝市举行地震应急演练", "灵宝市在多所学校举行地震应急疏散演练，提高师生应急避险能力。"),
+)
+
+
+def write_demo_feed(path: Path, now: datetime) -> None:
+    """An RSS file whose items were published in the last hours (relative to `now`)."""
+    from email.utils import format_datetime
+    from html import escape
+
+    items = "".join(
+        f"<item><guid>demo-{i}</guid><title>{escape(title)}</title><link>https://demo.example.cn/news/{i}</link>"
+        f"<description>{escape(text)}</description><pubDate>{format_datetime(now - timedelta(hours=hours_ago))}</pubDate></item>"
+        for i, (hours_ago, title, text) in enumerate(DEMO_FEED_ITEMS)
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>三门峡本地资讯（演示）</title>'
+        f"<link>https://demo.example.cn/</link>{items}</channel></rss>",
+        encoding="utf-8",
+    )
