@@ -1037,6 +1037,10 @@ def main() -> None:
         code = run()
     except KeyboardInterrupt:
         code = 130
+    except BrokenPipeError:
+        # The reader went away (`yuqing incident list | head`): not an error worth a message.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 0
     except Exception as exc:  # noqa: BLE001 - the edge: report, never dump a traceback on users
         print(f"内部错误：{type(exc).__name__}: {exc}。请将此信息反馈给系统管理员 [E_INTERNAL]", file=sys.stderr)
         code = 1
