@@ -30,7 +30,7 @@ CORPORA = (
 )
 SENTENCE_END = re.compile(r"(?<=[。！？!?])|\n")
 MIN_CHARS = 6
-ROUNDS = 3
+ROUNDS = 5
 
 
 def corpus_texts(count: int) -> list[str]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from classify.detect import Detection, Detector, Spans
+from classify.detect import Detector, Spans
 from classify.figures import FigureReader, to_ints
 from classify.levels import grade
 from classify.numbers import FOLD
@@ -30,6 +30,10 @@ from classify.units import UnitRef, load_units_file
 
 @dataclass(frozen=True)
 class ClassifyResult:
+    """One verdict. category/level are None unless sudden; level is None when no figure and no stated
+    level allows grading; figures holds all eight keys (None = not stated); unit is the responsible unit
+    or None; rules_version is the version of rules.toml that produced it."""
+
     sudden: bool
     category: str | None
     level: str | None
@@ -49,10 +53,9 @@ class Classifier:
         self._detector = Detector(rules)
         self._figures = FigureReader(rules.figures)
         self._units = UnitMatcher(units)
-        words = set(rules.dictionary_words())
-        words.update(name for name in self._units.names() if len(name) <= 8)
-        # The user dictionary: rule words and unit names, each kept whole by the segmenter.
-        self.user_words = tuple(sorted(words))
+        # The user dictionary comes from the rules alone, so every classifier over the same rules shares
+        # one tokenizer whatever its unit list (unit names are matched on the text, not on tokens).
+        self.user_words = rules.dictionary_words()
         self._tokenizer = tokenizer_for(self.user_words)
         self.topic_names = {t.code: t.name for t in rules.topics}
 
@@ -75,7 +78,7 @@ class Classifier:
         category, category_score = found.best_category()
         sudden_rules = self.rules.sudden
         if category is None or category_score < sudden_rules.min_category:
-            return self._fallback(full, found, topics, unit, keywords)
+            return self._fallback(full, topics, unit, keywords)
         figures = self._figures.read(full, category, found.blocked)
         cues = self._detector.cue_score(full, found.trigger_sentences)
         has_figures = any(amount is not None for amount in figures.values())
@@ -92,13 +95,17 @@ class Classifier:
         level = grade(self.rules.table(table_key), figures) if table_key else None
         if level is None:
             level = self._stated_level(full, found.blocked)
-        return ClassifyResult(True, category, level, topics, unit, tuple(keywords), to_ints(figures), self.rules.version)
+        return ClassifyResult(
+            True, category, level, topics, unit, tuple(keywords), to_ints(figures), self.rules.version
+        )
 
     def _not_sudden(self, topics: tuple[str, ...], unit: UnitRef | None, keywords: list[str]) -> ClassifyResult:
-        return ClassifyResult(False, None, None, topics, unit, tuple(keywords), dict.fromkeys(FIGURES), self.rules.version)
+        return ClassifyResult(
+            False, None, None, topics, unit, tuple(keywords), dict.fromkeys(FIGURES), self.rules.version
+        )
 
     def _fallback(
-        self, full: str, found: Detection, topics: tuple[str, ...], unit: UnitRef | None, keywords: list[str]
+        self, full: str, topics: tuple[str, ...], unit: UnitRef | None, keywords: list[str]
     ) -> ClassifyResult:
         """No event word, but people dead, hurt, trapped or missing next to enough cues: an accident."""
         sudden_rules = self.rules.sudden
@@ -113,8 +120,9 @@ class Classifier:
         if cues < sudden_rules.fallback_min_cues:
             return self._not_sudden(topics, unit, keywords)
         level = grade(self.rules.table(sudden_rules.fallback_table), figures)
+        category = sudden_rules.fallback_category
         return ClassifyResult(
-            True, sudden_rules.fallback_category, level, topics, unit, tuple(keywords), to_ints(figures), self.rules.version
+            True, category, level, topics, unit, tuple(keywords), to_ints(figures), self.rules.version
         )
 
     def _stated_level(self, text: str, blocked: list[tuple[int, int]]) -> str | None:

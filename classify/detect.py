@@ -1,7 +1,7 @@
 """Event and topic detection: rule words found as whole tokens, weighed, and cancelled by context.
 
-A trigger's weight is multiplied by the smallest factor of the contexts that reach it (演练 in the same
-sentence, 同比 in the sentence, 辟谣 anywhere …); each distinct word counts once, at its best mention.
+A trigger's weight is multiplied by the smallest factor of the contexts that reach it (演练 in its
+sentence, 讲座 in its clause, 辟谣 in the title …); each distinct word counts once, at its best mention.
 """
 from __future__ import annotations
 
@@ -123,11 +123,11 @@ class Detector:
         hits: list[tuple[int, int, str]] = []
         lexicon = self.rules.lexicon
         for match in self._vocab_re.finditer(text):
-            for start, end, word, token in segmenter.words_in_run(match.start(), self.vocab, self.longest):
+            found_in_run = segmenter.words_in_run(match.start(), self.vocab, self.longest)
+            for start, end, word, token, token_start in found_in_run:
                 if token is not None:
                     # Inside a longer token only a strong or medium word counts, and only when the
                     # token is not a known non-event (地震局, 爆炸式).
-                    token_start = next(i for i in range(start, -1, -1) if text.startswith(token, i))
                     if not self._counts_inside(word) or not lexicon.allows_inside(token, word, start - token_start):
                         continue
                 if start > 0 and text[start - 1] in lexicon.negating:
@@ -170,7 +170,9 @@ class Detector:
     def _context_hits(self, text: str) -> list[tuple[int, int, str]]:
         return [(m.start(), m.end(), m.group()) for m in self._context_re.finditer(text)]
 
-    def blocked_spans(self, text: str, spans: Spans, context_hits: list[tuple[int, int, str]] | None = None) -> list[tuple[int, int]]:
+    def blocked_spans(
+        self, text: str, spans: Spans, context_hits: list[tuple[int, int, str]] | None = None
+    ) -> list[tuple[int, int]]:
         """Spans whose numbers are not the event's figures (statistics, drills, past events)."""
         blocked: list[tuple[int, int]] = []
         for start, _, word in self._context_hits(text) if context_hits is None else context_hits:
@@ -213,7 +215,7 @@ class Detector:
                     low, high = spans.scope(context.scope, start)
                     if context.scope in ("clause", "sentence") and not low <= c_start < high:
                         continue
-                    if context.scope == "lead" and not c_start < spans.lead()[1]:
+                    if context.scope == "lead" and not c_start < lead_end:
                         continue
                     if context.factor < 1.0:
                         reasons.append(c_word)

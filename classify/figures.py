@@ -8,7 +8,7 @@ to 0 unless a count says otherwise; a death word with no count ("当场身亡") 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from classify.numbers import AFTER, BEFORE, CN_CHARS, NUMBER, Amount, amount_from
@@ -113,7 +113,10 @@ class FigureReader:
                 hurt = amount_from({"num": match["i"], "pre": match["ipre"], "m1": match["im"]})
                 keep("seriously_injured" if match["heavy"] else "injured", hurt)
         for match in self._loss.finditer(text):
-            if inside_blocked(match.start()) or not (match["mult"] or match["yuan"]):
+            # Money needs a magnitude or a currency: 损失300万元, 损失上千万; "损失3人" is not money.
+            if inside_blocked(match.start()) or not (
+                match["mult"] or match["yuan"] or any(ch in match["num"] for ch in "万亿")
+            ):
                 continue
             groups = match.groupdict()
             amount = amount_from({**groups, "pre": None})
@@ -136,7 +139,7 @@ class FigureReader:
                     break
         return found, casualty_at
 
-    def _fields_after(self, text: str, end: int, allowed) -> list[str]:
+    def _fields_after(self, text: str, end: int, allowed: Callable[[list[_Keyword]], list[str]]) -> list[str]:
         """Fields of the keywords that follow a count within the gap, before any other number."""
         window = text[end:end + self._after_reach]
         if window.startswith(LIST_MARK):
@@ -161,7 +164,7 @@ class FigureReader:
                     fields.append(field)
         return fields
 
-    def _field_before(self, text: str, start: int, allowed) -> list[str]:
+    def _field_before(self, text: str, start: int, allowed: Callable[[list[_Keyword]], list[str]]) -> list[str]:
         """Field of the nearest keyword just before a count ("死亡人数升至12人", "疏散群众30余人")."""
         segment = text[max(0, start - self._before_reach):start]
         for i in range(len(segment) - 1, -1, -1):

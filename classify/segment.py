@@ -96,19 +96,19 @@ class Segmenter:
 
     def words_in_run(
         self, pos: int, vocabulary: dict[str, Any], longest: int
-    ) -> list[tuple[int, int, str, str | None]]:
-        """Vocabulary words in the run holding `pos`: (start, end, word, token).
+    ) -> list[tuple[int, int, str, str | None, int]]:
+        """Vocabulary words in the run holding `pos`: (start, end, word, token, token_start).
 
         `token` is None when the word is a sequence of whole tokens, else the single longer token the
-        word sits inside (发生爆炸 holds 爆炸). Words straddling a token boundary are not returned.
-        Each run is scanned once; a second call for the same run returns [].
+        word sits inside (发生爆炸 holds 爆炸), which starts at `token_start`. Words straddling a token
+        boundary are not returned. Each run is scanned once; a second call for the same run returns [].
         """
         run_start, run_end = self.run_at(pos)
         if run_start in self._scanned or run_start == run_end:
             return []
         self._scanned.add(run_start)
         tokens = self.tokens(run_start, run_end)
-        found: list[tuple[int, int, str, str | None]] = []
+        found: list[tuple[int, int, str, str | None, int]] = []
         offset = run_start
         for i, token in enumerate(tokens):
             joined = ""
@@ -117,13 +117,13 @@ class Segmenter:
                 if len(joined) > longest:
                     break
                 if joined in vocabulary:
-                    found.append((offset, offset + len(joined), joined, None))
+                    found.append((offset, offset + len(joined), joined, None, offset))
             size = len(token)
             if size > 2:
                 for a in range(size - 1):
                     for b in range(a + 2, min(size, a + longest) + 1):
                         if (a, b) != (0, size) and token[a:b] in vocabulary:
-                            found.append((offset + a, offset + b, token[a:b], token))
+                            found.append((offset + a, offset + b, token[a:b], token, offset))
             offset += size
         return found
 

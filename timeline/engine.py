@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 
 from timeline.clock import require_aware
 from timeline.presets import Preset, WindowRule
@@ -142,6 +142,15 @@ def evaluate(case: Case, preset: Preset, *, now: datetime) -> Verdict:
     """
     require_aware(now, "now")
     require_aware(case.started_at, "started_at")
+    # Arithmetic on UTC instants: Python adds hours to a zoned datetime in wall-clock time, which
+    # would stretch or shrink a window across a daylight-saving change in the zone it was written in.
+    now = now.astimezone(timezone.utc)
+    case = replace(
+        case,
+        started_at=case.started_at.astimezone(timezone.utc),
+        actions=tuple(ActionAt(a.kind, a.at.astimezone(timezone.utc)) for a in case.actions),
+        regrades=tuple(replace(r, at=r.at.astimezone(timezone.utc)) for r in case.regrades),
+    )
     flagged = preset.is_flagged(case.grading.level, case.grading.sudden)
     windows = tuple(_judge(rule, case, preset, flagged, now) for rule in preset.windows)
     return Verdict(flagged=flagged, preset=preset.name, windows=windows)

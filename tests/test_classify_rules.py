@@ -1,0 +1,62 @@
+"""The rules file is validated on load; a mistake is refused with the file, the key and the problem."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from classify import Classifier
+from classify.ruleset import RULES_FILE, parse_rules
+from errors import YuqingError
+
+
+def edited(tmp_path: Path, old: str, new: str) -> Path:
+    text = RULES_FILE.read_text(encoding="utf-8")
+    assert old in text, old
+    path = tmp_path / "rules.toml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "mentions"),
+    [
+        ('version = "', 'edition = "', "version"),
+        ('category = "事故灾难"\ntable = "production"', 'category = "交通"\ntable = "production"', "event[0].category"),
+        ('key = "traffic"\nname = "交通事故"\ncategory = "事故灾难"\ntable = "production"',
+         'key = "traffic"\nname = "交通事故"\ncategory = "事故灾难"\ntable = "traffic_table"', "event[0].table"),
+        ('scope = "sentence"', 'scope = "paragraph"', "scope"),
+        ('level = "特别重大"', 'level = "特大"', "level"),
+        ("at_least = 30 }", "at_most = 30 }", "at_least"),
+        ('floor = "一般"', 'floor = "IV"', "floor"),
+        ('{ to = "forest_fire"', '{ to = "wildfire"', "wildfire"),
+        ('fallback_category = "事故灾难"', 'fallback_category = "意外"', "fallback_category"),
+        ("threshold = 1.2", 'threshold = "high"', "sudden.threshold"),
+        ("[[figures.zero]]\npattern = \"", "[[figures.zero]]\npattern = \"(", "pattern"),
+    ],
+)
+def test_a_broken_rules_file_is_refused_naming_the_key(tmp_path: Path, old: str, new: str, mentions: str) -> None:
+    path = edited(tmp_path, old, new)
+    with pytest.raises(YuqingError) as caught:
+        parse_rules(path)
+    assert caught.value.code == "E_DATA_FILE"
+    assert str(path) in caught.value.message and mentions in caught.value.message
+
+
+def test_unreadable_toml_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "rules.toml"
+    path.write_text("version = \n", encoding="utf-8")
+    with pytest.raises(YuqingError) as caught:
+        parse_rules(path)
+    assert caught.value.code == "E_DATA_FILE"
+
+
+def test_an_edited_rules_file_changes_the_verdict_without_code_changes(tmp_path: Path) -> None:
+    path = edited(tmp_path, 'version = "2026.11-1"', 'version = "test-edit"')
+    text = path.read_text(encoding="utf-8").replace('"交通事故", "道路交通事故", "车祸",', '"交通事故", "道路交通事故",', 1)
+    path.write_text(text, encoding="utf-8")
+    clf = Classifier.default(rules_path=path)
+    res = clf.classify("一场车祸。")
+    assert res.rules_version == "test-edit"
+    assert "车祸" not in res.keywords
+    assert "车祸" in Classifier.default().classify("一场车祸。").keywords
