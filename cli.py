@@ -86,6 +86,12 @@ class Context:
             classify=suggest,
         )
 
+    def write(self, operation: Callable[..., Any], *args: Any, classify: bool = False, **kwargs: Any) -> Any:
+        """Run one write-service operation in its own transaction; its result is returned after the
+        commit, so nothing is printed for a write that did not land."""
+        with self.database().session() as session:
+            return operation(self.writer(session, classify=classify), *args, **kwargs)
+
     def print(self, text: str = "") -> None:
         print(text, file=self.out)
 
@@ -213,9 +219,8 @@ def cmd_incident_add(ctx: Context, args: argparse.Namespace) -> int:
         source_url=args.source_url,
         classify=not args.no_classify,
     )
-    with ctx.database().session() as session:
-        incident = ctx.writer(session, classify=new.classify).add_incident(new)
-        ctx.print(str(incident.id))
+    incident_id = ctx.write(lambda w: w.add_incident(new).id, classify=new.classify)
+    ctx.print(str(incident_id))
     return 0
 
 
@@ -232,40 +237,32 @@ def cmd_incident_act(ctx: Context, args: argparse.Namespace) -> int:
         note=args.note,
         reason=args.reason,
     )
-    with ctx.database().session() as session:
-        action = ctx.writer(session).record_action(args.id, new)
-        ctx.print(str(action.id))
+    ctx.print(str(ctx.write(lambda w: w.record_action(args.id, new).id)))
     return 0
 
 
 def cmd_incident_reclassify(ctx: Context, args: argparse.Namespace) -> int:
-    with ctx.database().session() as session:
-        ctx.writer(session).reclassify(
-            args.id, reason=args.reason, level=args.level, sudden=args.sudden, category=args.category
-        )
+    ctx.write(lambda w: w.reclassify(args.id, reason=args.reason, level=args.level, sudden=args.sudden,
+                                     category=args.category))
     ctx.print(f"已调整舆情 {args.id} 的分级")
     return 0
 
 
 def cmd_incident_transfer(ctx: Context, args: argparse.Namespace) -> int:
-    with ctx.database().session() as session:
-        transfer = ctx.writer(session).transfer(args.id, unit=args.unit, reason=args.reason)
-        name = transfer.to_unit.name if transfer.to_unit else args.unit
+    name = ctx.write(lambda w: w.transfer(args.id, unit=args.unit, reason=args.reason).to_unit.name)
     ctx.print(f"舆情 {args.id} 已转办至{name}，时限继续计算")
     return 0
 
 
 def cmd_incident_void(ctx: Context, args: argparse.Namespace) -> int:
-    with ctx.database().session() as session:
-        ctx.writer(session).void(args.id, reason=args.reason)
+    ctx.write(lambda w: w.void(args.id, reason=args.reason))
     ctx.print(f"舆情 {args.id} 已作废，不再计入考核")
     return 0
 
 
 def cmd_incident_close(ctx: Context, args: argparse.Namespace) -> int:
     at = _time(args.at)
-    with ctx.database().session() as session:
-        ctx.writer(session).close(args.id, at=at)
+    ctx.write(lambda w: w.close(args.id, at=at))
     ctx.print(f"舆情 {args.id} 已办结")
     return 0
 
@@ -419,8 +416,7 @@ def cmd_users_add(ctx: Context, args: argparse.Namespace) -> int:
     from db.accounts import add_user
 
     password = _read_password(args)
-    with ctx.database().session() as session:
-        user = add_user(ctx.writer(session), args.name, role=args.role, unit=args.unit, password=password)
+    user = ctx.write(add_user, args.name, role=args.role, unit=args.unit, password=password)
     ctx.print(f"已创建账号 {user.name}（{args.role}{'，' + user.unit_name if user.unit_name else ''}）")
     return 0
 
@@ -429,8 +425,7 @@ def cmd_users_passwd(ctx: Context, args: argparse.Namespace) -> int:
     from db.accounts import set_password
 
     password = _read_password(args)
-    with ctx.database().session() as session:
-        set_password(ctx.writer(session), args.name, password)
+    ctx.write(set_password, args.name, password)
     ctx.print(f"账号 {args.name} 的密码已修改")
     return 0
 
@@ -438,8 +433,7 @@ def cmd_users_passwd(ctx: Context, args: argparse.Namespace) -> int:
 def cmd_users_disable(ctx: Context, args: argparse.Namespace) -> int:
     from db.accounts import disable_user
 
-    with ctx.database().session() as session:
-        disable_user(ctx.writer(session), args.name)
+    ctx.write(disable_user, args.name)
     ctx.print(f"账号 {args.name} 已停用")
     return 0
 
@@ -489,10 +483,9 @@ def _feed_json(view: Any) -> dict[str, Any]:
 def cmd_feeds_add(ctx: Context, args: argparse.Namespace) -> int:
     from ingest.feeds import add_feed
 
-    with ctx.database().session() as session:
-        feed = add_feed(ctx.writer(session), args.url, name=args.name, unit=args.unit, timezone=args.timezone,
-                        interval_s=args.interval)
-        ctx.print(str(feed.id))
+    feed_id = ctx.write(lambda w: add_feed(w, args.url, name=args.name, unit=args.unit, timezone=args.timezone,
+                                           interval_s=args.interval).id)
+    ctx.print(str(feed_id))
     return 0
 
 
@@ -519,8 +512,7 @@ def cmd_feeds_list(ctx: Context, args: argparse.Namespace) -> int:
 def _feeds_toggle(ctx: Context, args: argparse.Namespace, enabled: bool) -> int:
     from ingest.feeds import set_enabled
 
-    with ctx.database().session() as session:
-        set_enabled(ctx.writer(session), args.id, enabled)
+    ctx.write(set_enabled, args.id, enabled)
     ctx.print(f"信息源 {args.id} 已{'启用' if enabled else '停用'}")
     return 0
 
@@ -528,8 +520,7 @@ def _feeds_toggle(ctx: Context, args: argparse.Namespace, enabled: bool) -> int:
 def cmd_feeds_remove(ctx: Context, args: argparse.Namespace) -> int:
     from ingest.feeds import remove_feed
 
-    with ctx.database().session() as session:
-        remove_feed(ctx.writer(session), args.id)
+    ctx.write(remove_feed, args.id)
     ctx.print(f"信息源 {args.id} 已删除（已收录的信息保留）")
     return 0
 
@@ -703,17 +694,14 @@ def cmd_triage_list(ctx: Context, args: argparse.Namespace) -> int:
 def cmd_triage_accept(ctx: Context, args: argparse.Namespace) -> int:
     from ingest.queue import accept
 
-    with ctx.database().session() as session:
-        incident = accept(ctx.writer(session), args.item, unit=args.unit)
-        ctx.print(str(incident.id))
+    ctx.print(str(ctx.write(lambda w: accept(w, args.item, unit=args.unit).id)))
     return 0
 
 
 def cmd_triage_merge(ctx: Context, args: argparse.Namespace) -> int:
     from ingest.queue import merge
 
-    with ctx.database().session() as session:
-        merge(ctx.writer(session), args.item, args.incident)
+    ctx.write(merge, args.item, args.incident)
     ctx.print(f"信息 {args.item} 已并入舆情 {args.incident}")
     return 0
 
@@ -721,8 +709,7 @@ def cmd_triage_merge(ctx: Context, args: argparse.Namespace) -> int:
 def cmd_triage_dismiss(ctx: Context, args: argparse.Namespace) -> int:
     from ingest.queue import dismiss
 
-    with ctx.database().session() as session:
-        count = dismiss(ctx.writer(session), args.item, reason=args.reason)
+    count = ctx.write(dismiss, args.item, reason=args.reason)
     ctx.print(f"已排除 {count} 条信息")
     return 0
 
