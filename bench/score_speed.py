@@ -1,0 +1,172 @@
+"""`score --year` speed through the database: a year of 100 000 incidents and ~300 000 actions across
+all units, inserted in bulk (Core inserts) into an SQLite file, then scored by db.scoring_store.
+
+Baseline in the same run: fetching the same incident and action rows with a SQLAlchemy Core select
+(work any reader of the year does anyway). Prints seconds, the ratio store / baseline (target ≤ 5×),
+the whole `yuqing score --format json` command, and the xlsx export.
+Run: .venv/bin/python bench/score_speed.py [incidents]
+"""
+from __future__ import annotations
+
+import io
+import random
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import insert, select  # noqa: E402
+
+import cli  # noqa: E402
+from classify.units import load_units_file  # noqa: E402
+from db import migrate  # noqa: E402
+from db.models import Action, Incident, IncidentCoUnit, Reclassification, Unit  # noqa: E402
+from db.models_scoring import DailyRecord, ManualScore, Referral  # noqa: E402
+from db.scoring_store import load_year  # noqa: E402
+from db.service import Actor, Writer  # noqa: E402
+from db.session import Database  # noqa: E402
+from scoring import as_json, export_xlsx, load_scheme  # noqa: E402
+from timeline.clock import BEIJING  # noqa: E402
+
+YEAR = 2025
+KINDS = ("response", "release", "press_conference", "follow_up")
+CHANNELS = ("website", "weibo", "wechat", "news_site", "newspaper", "app", "tv_radio", "press", "other")
+LEVELS = ("一般", "一般", "一般", "较大", "重大", "特别重大")
+BATCH = 20_000
+
+
+def _insert(conn, table, rows: list[dict]) -> None:
+    for start in range(0, len(rows), BATCH):
+        conn.execute(insert(table), rows[start:start + BATCH])
+
+
+def populate(database: Database, n: int, rng: random.Random) -> int:
+    """Bulk-insert the synthetic year (no audit records: this is a load, not user writes)."""
+    year_start = datetime(YEAR, 1, 1, tzinfo=BEIJING).astimezone(timezone.utc)
+    stamp = datetime(YEAR + 1, 1, 15, tzinfo=timezone.utc)
+    with database.session() as session:
+        units = {u.code: (u.id, u.kind) for u in session.scalars(select(Unit).where(Unit.active.is_(True)))}
+    unit_ids = [uid for uid, _ in units.values()]
+    incidents, actions, co_units, regrades = [], [], [], []
+    for i in range(1, n + 1):
+        start = year_start + timedelta(seconds=rng.randrange(365 * 86400))
+        level = rng.choice(LEVELS)
+        sudden = rng.random() < 0.2
+        unit_id = rng.choice(unit_ids)
+        status = "voided" if rng.random() < 0.03 else rng.choice(("open", "closed", "closed"))
+        incidents.append({
+            "id": i, "title": f"舆情{i}", "unit_id": unit_id, "parent_id": rng.randrange(1, i) if i > 10 and rng.random() < 0.02 else None,
+            "level": level, "sudden": sudden, "category": None, "status": status, "preset": "sanmenxia-2017",
+            "first_post_at": start, "detected_at": start + timedelta(minutes=20), "logged_at": start + timedelta(minutes=30),
+            "started_at": start, "created_by": "bench", "suggested_fields": [],
+        })
+        for _ in range(rng.randint(1, 5)):
+            actions.append({
+                "incident_id": i, "unit_id": unit_id, "kind": rng.choice(KINDS),
+                "at": start + timedelta(hours=rng.uniform(0.2, 40)), "channels": rng.sample(CHANNELS, rng.randint(1, 3)),
+                "by_principal": rng.random() < 0.3, "recorded_at": stamp, "recorded_by": "bench",
+            })
+        if rng.random() < 0.1:
+            co = rng.choice(unit_ids)
+            if co != unit_id:
+                co_units.append({"incident_id": i, "unit_id": co})
+        if rng.random() < 0.01:
+            regrades.append({"incident_id": i, "at": start + timedelta(hours=3), "actor": "bench", "reason": "核实",
+                             "before": {"level": "一般", "sudden": False, "category": None},
+                             "after": {"level": level, "sudden": sudden, "category": None}})
+    scheme = load_scheme(YEAR)
+    manual = [
+        {"unit_id": uid, "year": YEAR, "indicator": ind.code, "points": ind.points * 0.9, "note": "",
+         "updated_at": stamp, "updated_by": "bench"}
+        for uid, kind in units.values() for ind in scheme.tree(kind).indicators if not ind.computed
+    ]
+    referrals = []
+    for k in range(1, 5001):
+        sent = year_start + timedelta(days=rng.randrange(360), hours=9)
+        referrals.append({"incident_id": rng.randrange(1, n + 1), "unit_id": rng.choice(unit_ids), "sent_at": sent,
+                          "due_workdays": 5, "due_at": sent + timedelta(days=7),
+                          "replied_at": sent + timedelta(days=rng.uniform(1, 10)) if rng.random() < 0.9 else None,
+                          "created_at": sent, "created_by": "bench"})
+    daily = [{"unit_id": rng.choice(unit_ids), "on_date": date(YEAR, 1, 1) + timedelta(days=rng.randrange(365)),
+              "points": rng.choice((-1.0, 0.5)), "reason": "抽查", "indicator": None, "created_at": stamp, "created_by": "bench"}
+             for _ in range(2000)]
+    with database.engine.begin() as conn:
+        for table, rows in ((Incident.__table__, incidents), (Action.__table__, actions),
+                            (IncidentCoUnit.__table__, co_units), (Reclassification.__table__, regrades),
+                            (ManualScore.__table__, manual), (Referral.__table__, referrals), (DailyRecord.__table__, daily)):
+            _insert(conn, table, rows)
+    return len(actions)
+
+
+def baseline_fetch(database: Database) -> tuple[float, int]:
+    """The same incident and action rows with plain Core selects, materialised."""
+    inc, act, unit = Incident.__table__, Action.__table__, Unit.__table__
+    lo = datetime(YEAR, 1, 1, tzinfo=BEIJING).astimezone(timezone.utc)
+    hi = datetime(YEAR + 1, 1, 1, tzinfo=BEIJING).astimezone(timezone.utc)
+    t0 = time.perf_counter()
+    with database.engine.connect() as conn:
+        incidents = conn.execute(
+            select(inc.c.id, inc.c.title, unit.c.code, inc.c.started_at, inc.c.level, inc.c.sudden, inc.c.category,
+                   inc.c.status, inc.c.preset, inc.c.parent_id)
+            .join(unit, unit.c.id == inc.c.unit_id).where(inc.c.started_at >= lo, inc.c.started_at < hi)
+        ).all()
+        actions = conn.execute(
+            select(act.c.incident_id, act.c.kind, act.c.at, act.c.channels, act.c.by_principal)
+            .join(inc, inc.c.id == act.c.incident_id).where(inc.c.started_at >= lo, inc.c.started_at < hi)
+        ).all()
+    return time.perf_counter() - t0, len(incidents) + len(actions)
+
+
+def main(n: int = 100_000) -> None:
+    rng = random.Random(20260610)
+    now = datetime(YEAR + 1, 1, 31, 12, tzinfo=BEIJING).astimezone(timezone.utc)
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
+        database = Database(url)
+        migrate.upgrade(database.engine)
+        _, refs = load_units_file()
+        with database.session() as session:
+            Writer(session, Actor("bench"), now=now, preset="sanmenxia-2017").sync_units(refs)
+        t0 = time.perf_counter()
+        n_actions = populate(database, n, rng)
+        print(f"inserted {n} incidents, {n_actions} actions in {time.perf_counter() - t0:.1f} s (Core executemany)")
+
+        baseline_fetch(database)  # warm the page cache once, so neither side pays for the first read
+        baseline, rows = baseline_fetch(database)
+
+        # The whole command first, so it does not pay for the objects the store run below keeps alive.
+        out, err = io.StringIO(), io.StringIO()
+        t0 = time.perf_counter()
+        code = cli.run(["--db", url, "score", "--year", str(YEAR), "--now", now.isoformat(), "--format", "json"], out=out, err=err)
+        command = time.perf_counter() - t0
+        assert code == 0, err.getvalue()
+        del out
+
+        t0 = time.perf_counter()
+        with database.session() as session:
+            data = load_year(session, YEAR, now=now)
+        loaded = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        results = data.score()
+        as_json(results)
+        scored = time.perf_counter() - t1
+        store = loaded + scored
+
+        t0 = time.perf_counter()
+        workbook = export_xlsx(results, data.incidents)
+        xlsx = time.perf_counter() - t0
+        database.dispose()
+
+    print(f"baseline Core select (incidents + actions, {rows} rows)   {baseline:7.2f} s")
+    print(f"store: load_year (rows → facts, verdicts)          {loaded:7.2f} s")
+    print(f"store: score_year + as_json                         {scored:7.2f} s")
+    print(f"store total                                         {store:7.2f} s   ratio {store / baseline:.2f}× baseline (target ≤ 5×)")
+    print(f"yuqing score --year {YEAR} --format json (whole command) {command:7.2f} s   ratio {command / baseline:.2f}×")
+    print(f"export_xlsx (汇总, 时效明细, 扣分明细, 加减分; {len(workbook) // 1024} KiB) {xlsx:7.2f} s")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000)
