@@ -390,6 +390,8 @@ def cmd_serve(ctx: Context, args: argparse.Namespace) -> int:
         "--server.port", str(args.port),
         "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
+        "--client.showErrorDetails", "type",
+        "--server.maxUploadSize", "50",
         "--server.address", args.address,
     ]
     ctx.print(f"看板地址：http://{args.address}:{args.port}")
@@ -622,38 +624,22 @@ def cmd_ingest_file(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_import(ctx: Context, args: argparse.Namespace) -> int:
-    from sqlalchemy import select
+    from ingest.importer import load_mapping
+    from ingest.importing import import_table
 
-    from db.models import Feed
-    from ingest.feeds import add_feed
-    from ingest.importer import load_mapping, read_table, rows_to_items
-    from ingest.store import StoreStats, store_items
-
-    mapping = load_mapping(args.mapping)
+    load_mapping(args.mapping)  # an unknown mapping is refused before anything is read
     path = Path(args.file).expanduser()
     if path.suffix.lower() not in (".xlsx", ".csv"):
         raise YuqingError("E_IMPORT_FORMAT", path=args.file)
     if not path.is_file():
         raise YuqingError("E_FILE_READ", path=args.file, detail="文件不存在")
-    now = ctx.now()
-    parsed = rows_to_items(read_table(path), mapping, path=path, now=now)
-    stats = StoreStats()
     poller = _poller(ctx)
-    with ctx.database().session() as session:
-        url = f"import:{mapping.source}"
-        feed = session.scalar(select(Feed).where(Feed.url == url))
-        if feed is None:
-            feed = add_feed(ctx.writer(session), url, name=mapping.source, kind="import")
-        by_source: dict[str, list[Any]] = {}
-        for _, item, source in parsed.items:
-            by_source.setdefault(source, []).append(item)
-        for source, items in by_source.items():
-            stats.add(store_items(session, feed, items, now=now, classify=poller.classify(session), source=source))
-    errors = [{"row": row, "error": YuqingError("E_IMPORT_ROW", row=row, problem=problem).message} for row, problem in parsed.errors]
+    report = ctx.write(import_table, path, args.mapping or "generic", poller=poller, shown_name=str(path))
+    errors = [{"row": row, "error": error} for row, error in zip(report.error_rows, report.errors)]
     if args.json:
-        ctx.json({"rows": parsed.rows, "items_new": stats.new, "items_duplicate": stats.duplicate, "errors": errors})
+        ctx.json({"rows": report.rows, "items_new": report.new, "items_duplicate": report.duplicate, "errors": errors})
         return 0
-    ctx.print(f"已读取 {parsed.rows} 行：新增 {stats.new} 条，重复 {stats.duplicate} 条，无法读取 {len(errors)} 行")
+    ctx.print(f"已读取 {report.rows} 行：新增 {report.new} 条，重复 {report.duplicate} 条，无法读取 {len(errors)} 行")
     for error in errors:
         ctx.print(f"    {error['error']}")
     return 0

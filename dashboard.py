@@ -1,25 +1,74 @@
-"""Streamlit entry: page config, login, navigation. Run with `yuqing serve` (or `make run`)."""
+"""Streamlit entry: page config, login, navigation. Run with `yuqing serve` (or `make run`).
+
+The page list is declared before login so that an address such as `/incident?id=12` survives the
+login form: after signing in, the page that was asked for opens with its query parameters.
+"""
 from __future__ import annotations
 
 from pathlib import Path
 
 import streamlit as st
 
-from app_pages import auth
+from app_pages import auth, common
 
 HERE = Path(__file__).resolve().parent
 PAGES = HERE / "app_pages"
 
 st.set_page_config(page_title="政务舆情回应时效", page_icon=str(PAGES / "icon.png"), layout="wide")
 
+
+def page(path: str, title: str, url: str, icon: str, **kw: object) -> st.Page:
+    return st.Page(str(HERE / path), title=title, url_path=url, icon=icon, **kw)  # type: ignore[arg-type]
+
+
+SECTIONS = {
+    "时效": [
+        page(common.PAGE_BOARD, "倒计时看板", "board", ":material/timer:", default=True),
+        page(common.PAGE_NEW, "登记舆情", "new", ":material/add_circle:"),
+        page(common.PAGE_INCIDENT, "舆情详情", "incident", ":material/article:"),
+        page(common.PAGE_TRIAGE, "待研判", "triage", ":material/inbox:"),
+    ],
+    "考核": [
+        page(common.PAGE_SCORES, "单位考核", "scores", ":material/leaderboard:"),
+        page(common.PAGE_REFERRALS, "舆情函件", "referrals", ":material/mail:"),
+    ],
+    "设置": [
+        page(common.PAGE_FEEDS, "信息源", "feeds", ":material/rss_feed:"),
+        page(common.PAGE_RULES, "规则与方案", "rules", ":material/gavel:"),
+    ],
+}
+
+# Streamlit's own English widget texts, replaced by Chinese ones (all UI text is Simplified Chinese).
+st.html(
+    "<style>"
+    "[data-testid='InputInstructions']{display:none}"
+    "[data-testid='stFileUploaderDropzone'] button [data-testid='stMarkdownContainer'] p{font-size:0}"
+    "[data-testid='stFileUploaderDropzone'] button [data-testid='stMarkdownContainer'] p::after"
+    "{content:'选择文件';font-size:0.875rem}"
+    "[data-testid='stFileUploaderDropzoneInstructions'] span{font-size:0}"
+    "[data-testid='stFileUploaderDropzoneInstructions'] span::after{content:'或拖放到此处（单个文件不超过 50MB）';"
+    "font-size:0.8rem}"
+    "</style>"
+)
+
+screen = st.query_params.get("screen") == "1"
 actor = auth.current_actor()
 if actor is None:
-    st.navigation([st.Page(auth.login_page, title="登录", url_path="login")], position="hidden").run()
+    st.navigation(SECTIONS, position="hidden")  # remembers the requested page; shown after login
+    auth.login_page()
 else:
     auth.touch()
-    auth.sidebar(actor)
     st.session_state["actor"] = actor
-    pages = [
-        st.Page(str(PAGES / "board.py"), title="倒计时看板", url_path="board", default=True),
-    ]
-    st.navigation(pages).run()
+    if screen:
+        # Wall display: no sidebar, no toolbar, the board alone.
+        st.html(
+            "<style>[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl'],"
+            "[data-testid='stHeader'],[data-testid='stToolbar']{display:none}"
+            "[data-testid='stMainBlockContainer']{padding-top:1rem;max-width:100%}</style>"
+        )
+    else:
+        # Long incident titles in page links wrap instead of being cut off.
+        st.html("<style>[data-testid='stPageLink-NavLink'] *{white-space:normal!important;overflow:visible!important;"
+                "text-overflow:clip!important}</style>")
+        auth.sidebar(actor)
+    st.navigation(SECTIONS, position="hidden" if screen else "sidebar").run()

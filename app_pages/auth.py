@@ -64,7 +64,7 @@ def login_page() -> None:
     with st.form("login", clear_on_submit=False):
         name = st.text_input("账号", key="login_name")
         password = st.text_input("密码", type="password", key="login_password")
-        submitted = st.form_submit_button("登录", type="primary")
+        submitted = st.form_submit_button("登录", type="primary", key="login_submit")
     if submitted:
         try:
             actor = login(common.database(), name, password, now=common.now())

@@ -1,70 +1,82 @@
-"""倒计时看板: every open incident with each window's due time and remaining or overdue time."""
+"""倒计时看板: every open incident with each window's due time and remaining or overdue time, to the
+second, refreshed every 10 seconds; `?screen=1` is the wall display (large type, pages turn by themselves)."""
 from __future__ import annotations
 
-import html
 from datetime import timedelta
 
 import streamlit as st
 
-from app_pages import auth, common
-from timeline.board import TONE_NAMES, TONES, as_of, board_tones, urgency, window_cell
-from timeline.model import WINDOW_KEYS
+from app_pages import auth, common, countdown
+from timeline.board import TONE_NAMES
+from timeline.model import WINDOW_NAMES
 
-st.title("倒计时看板")
+REFRESH = timedelta(seconds=10)
+SCREEN_ROWS = 8
+SCREEN_SECONDS = 20
+
+screen = st.query_params.get("screen") == "1"
 
 if common.guard():
-    unit_options = {u.code: u.name for u in common.units()}
-    unit_code = st.selectbox(
-        "单位", options=[None, *unit_options], format_func=lambda c: "全部单位" if c is None else unit_options[c],
-        key="board_unit",
-    )
-    tone_filter = st.multiselect(
-        "状态", options=list(TONE_NAMES), format_func=TONE_NAMES.get, key="board_tones",
-        placeholder="全部状态",
-    )
+    unit_names = {u.code: u.name for u in common.units()}
+    if screen:
+        unit_code = st.query_params.get("unit") if st.query_params.get("unit") in unit_names else None
+        levels: list[str] = []
+        tones: list[str] = []
+    else:
+        st.title(common.text("DASH_BOARD_TITLE"))
+        left, mid, right, last = st.columns([3, 3, 3, 1.4], vertical_alignment="bottom")
+        unit_code = left.selectbox(
+            "单位", options=list(unit_names), index=None, key="board_unit", format_func=unit_names.get,
+            placeholder="全部单位",
+        )
+        levels = mid.multiselect("级别", options=list(countdown.LEVEL_CHOICES), key="board_levels", placeholder="全部级别")
+        tones = right.multiselect(
+            "状态", options=list(TONE_NAMES), format_func=TONE_NAMES.get, key="board_tones", placeholder="全部状态"
+        )
+        screen_params = {"screen": "1", **({"unit": unit_code} if unit_code else {})}
+        last.page_link(common.PAGE_BOARD, label="大屏模式", icon=":material/tv:", query_params=screen_params)
 
-    @st.fragment(run_every=timedelta(seconds=10))
+    @st.fragment(run_every=REFRESH)
     def board() -> None:
         if not auth.still_logged_in():
             st.rerun(scope="app")
         now = common.now()
-        incidents = common.open_incidents(unit_code)
-        rows = [(view, view.verdict(now)) for view in incidents]
-        if tone_filter:
-            rows = [(v, d) for v, d in rows if board_tones(d) & set(tone_filter)]
-        rows.sort(key=lambda pair: urgency(pair[1]))
-        counts = {k: sum(1 for _, d in rows if k in board_tones(d)) for k in ("overdue", "at_risk", "on_track")}
+        rows = countdown.board_rows(common.open_incidents(unit_code), now, tones=tones, levels=levels)
+        counts = countdown.tone_counts(rows)
+        st.html(countdown.STYLE)
+        if screen:
+            shown, page, pages = countdown.screen_page(rows, now, per_page=SCREEN_ROWS, seconds_per_page=SCREEN_SECONDS)
+            st.markdown(
+                countdown.screen_html(shown, now=now, page=page, pages=pages, total=len(rows), counts=counts),
+                unsafe_allow_html=True,
+            )
+            return
         cols = st.columns(4)
         cols[0].metric("处置中舆情", len(rows))
         cols[1].metric("已超时", counts["overdue"])
         cols[2].metric("临近时限", counts["at_risk"])
-        cols[3].metric("更新时间", as_of(now)[11:])
+        cols[3].metric("更新时间", countdown.clock(now))
         if not rows:
-            st.info("当前没有处置中的舆情")
+            st.info(common.text("DASH_BOARD_EMPTY"))
             return
-        head = "".join(f"<th>{name}</th>" for name in ("编号", "舆情", "牵头单位", "级别", "开始时间", "回应（24小时）", "发布权威信息（5小时）", "新闻发布会（24小时）"))
-        body = []
-        for view, verdict in rows:
-            cells = []
-            for key in WINDOW_KEYS:
-                cell = window_cell(verdict.window(key))
-                colour = TONES[cell.tone]
-                cells.append(
-                    f'<td class="w {cell.tone}" style="color:{colour};border-left:4px solid {colour}">'
-                    f"<b>{html.escape(cell.text)}</b><br><small>时限 {cell.due}</small></td>"
+        st.markdown(countdown.legend_html(), unsafe_allow_html=True)
+        widths = [4, 3, 3, 3]
+        head = st.columns(widths)
+        for column, name in zip(head, ("舆情", *WINDOW_NAMES.values())):
+            column.markdown(f"**{name}**")
+        for row in rows:
+            view = row.view
+            with st.container(border=True, key=f"board_row_{view.id}"):
+                cols = st.columns(widths)
+                flag = ":red-badge[重点] " if row.verdict.flagged else ""
+                cols[0].page_link(common.PAGE_INCIDENT, label=f"#{view.id} {view.title}", query_params={"id": str(view.id)})
+                cols[0].caption(
+                    f"{flag}{view.unit.name} · {countdown.level_label(view)} · 开始 {countdown.clock_start(view)}"
                 )
-            level = (view.level or "未定级") + ("·突发" if view.sudden else "")
-            flag = '<span style="background:#c62828;color:#fff;border-radius:3px;padding:0 4px;font-size:0.8em">重点</span> ' if verdict.flagged else ""
-            body.append(
-                f"<tr><td>{view.id}</td><td>{flag}{html.escape(view.title)}</td><td>{html.escape(view.unit.name)}</td>"
-                f"<td>{level}</td><td>{as_of(view.started_at)}</td>{''.join(cells)}</tr>"
-            )
-        st.markdown(
-            "<style>.yq-board{width:100%;border-collapse:collapse;font-size:0.95rem}"
-            ".yq-board th,.yq-board td{padding:6px 8px;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}</style>"
-            f'<table class="yq-board"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>',
-            unsafe_allow_html=True,
-        )
-        st.caption(f"时间均为北京时间；每 10 秒自动刷新。颜色：" + "，".join(f"{TONE_NAMES[k]}" for k in TONES))
+                for column, c in zip(cols[1:], row.cells):
+                    column.markdown(countdown.cell_html(c), unsafe_allow_html=True)
+        st.caption(common.text("DASH_BOARD_FOOT", seconds=int(REFRESH.total_seconds())))
 
     board()
+    if screen:
+        st.page_link(common.PAGE_BOARD, label="退出大屏", icon=":material/close_fullscreen:")

@@ -13,7 +13,7 @@ TONES: dict[str, str] = {
     "on_track": "#1b7f3b",
     "at_risk": "#b26a00",
     "overdue": "#c62828",
-    "met": "#2e7d32",
+    "met": "#1565c0",
     "late": "#8d6e63",
     "not_applicable": "#9e9e9e",
 }

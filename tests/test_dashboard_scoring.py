@@ -1,0 +1,136 @@
+"""AppTest tests of the scoring pages (单位考核, 舆情函件) against a real database."""
+from __future__ import annotations
+
+import pytest
+
+from db.service import Actor
+from tests.cliutil import ago, yq
+from tests.test_dashboard import ADMIN, STAFF, VIEWER, app_env, page_text, run_app, wall  # noqa: F401 (app_env: fixture)
+from timeline.clock import BEIJING
+
+
+def this_year() -> int:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).astimezone(BEIJING).year
+
+
+def overdue_incident(db_url: str) -> int:
+    """An incident of 灵宝市 logged 30 hours ago and never answered: its response window is overdue."""
+    result = yq(db_url, "incident", "add", "--title", "灵宝市网传停水三天无人管", "--unit", "灵宝",
+                "--first-post-at", ago(30), "--detected-at", ago(29), "--no-classify")
+    assert result.code == 0, result.err
+    return int(result.out.strip())
+
+
+def test_scores_page_ranks_units_and_offers_downloads(app_env: str):
+    assert yq(app_env, "init", "--demo").code == 0
+    at = run_app(page="scores")
+    ranking = at.dataframe[0].value
+    assert {"排名", "单位", "总分", "等次"} <= set(ranking.columns) and len(ranking) > 40
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "下载汇总表（CSV）" in labels and "下载完整工作簿（xlsx）" in labels
+    assert "评分方案" in page_text(at)
+    from app_pages import scorecards
+
+    ours = scorecards.year_scores(this_year()).csv().decode("utf-8-sig").splitlines()[0]
+    cli = yq(app_env, "score", "--year", str(this_year()), "--format", "csv").out.lstrip("\ufeff").splitlines()[0]
+    assert ours == cli
+
+
+def test_drill_down_lists_each_deduction_with_its_incident(app_env: str):
+    assert yq(app_env, "init").code == 0
+    incident = overdue_incident(app_env)
+    at = run_app(page="scores")
+    at.selectbox(key="scores_unit").set_value("lingbao").run()
+    text = page_text(at)
+    assert "超时未完成" in text and "灵宝市网传停水三天无人管" in text
+    assert f"查看舆情 #{incident}" in text
+    at.radio(key="scores_kind").set_value("county").run()
+    assert at.selectbox(key="scores_indicator_county").options[0].startswith("时效性")  # timeliness first
+
+
+def test_staff_appeals_a_deduction_and_the_office_overturns_it(app_env: str):
+    assert yq(app_env, "init").code == 0
+    overdue_incident(app_env)
+    at = run_app(STAFF, "scores")
+    assert at.selectbox(key="scores_unit").value == "lingbao"  # staff start on their own unit
+    assert at.selectbox(key="appeal_key").value.endswith(":response:overdue")
+    at.text_area(key="appeal_reason").input("已于当日在政府网站回应，漏登")
+    at.button[[b.label for b in at.button].index("提出申诉")].click().run()
+    assert at.success[0].value == "已提出申诉，等待市政务公开办决定"
+    assert "撤销扣分" not in [b.label for b in at.button]  # deciding is for the office
+    office = run_app(ADMIN, "scores")
+    office.text_input(key="decide_reason_1").input("核实网站截图，回应及时")
+    office.button(key="overturn_1").click().run()
+    assert office.success[0].value == "申诉 #1：撤销扣分"
+    office.selectbox(key="scores_unit").set_value("lingbao").run()
+    assert "已申诉撤销" in page_text(office)
+
+
+def test_staff_cannot_appeal_another_units_deduction(app_env: str):
+    assert yq(app_env, "init").code == 0
+    overdue_incident(app_env)
+    at = run_app(Actor("mianchi-staff", "staff", "mianchi"), "scores")
+    at.selectbox(key="scores_unit").set_value("lingbao").run()
+    assert "超时未完成" in page_text(at)
+    assert "提出申诉" not in [b.label for b in at.button]
+
+
+def test_office_records_and_finishes_a_rectification(app_env: str):
+    assert yq(app_env, "init").code == 0
+    at = run_app(page="scores")
+    at.selectbox(key="rect_unit").set_value("lingbao")
+    at.datetime_input(key="rect_due").set_value(wall(-24 * 7))
+    at.text_input(key="rect_problem").input("舆情回应台账不完整")
+    at.button[[b.label for b in at.button].index("登记")].click().run()
+    assert at.success[0].value == "已登记整改事项"
+    at.text_input(key="rect_note_1").input("已补齐台账")
+    at.button(key="rect_done_1").click().run()
+    assert at.success[0].value == "整改事项 #1 已登记完成"
+    table = [d.value for d in at.dataframe if "问题" in d.value.columns][0]
+    assert table["状态"].tolist() == ["按期完成"]
+
+
+def test_quarterly_bulletin_is_shown_and_downloadable(app_env: str):
+    assert yq(app_env, "init").code == 0
+    overdue_incident(app_env)
+    at = run_app(page="scores")
+    text = page_text(at)
+    assert f"政务舆情处置情况通报（{this_year()}年第" in text and "灵宝市" in text
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "下载通报（Markdown）" in labels and "下载通报（xlsx）" in labels
+
+
+def test_office_sends_a_referral_and_records_the_reply(app_env: str):
+    assert yq(app_env, "init").code == 0
+    incident = overdue_incident(app_env)
+    at = run_app(page="referrals")
+    at.selectbox(key="ref_incident").set_value(incident).run()
+    assert at.selectbox(key="ref_unit").value == "lingbao"  # the incident's lead unit by default
+    at.number_input(key="ref_days").set_value(3)
+    at.button(key="ref_send").click().run()
+    assert at.success[0].value == "已发出函件 #1", at.error[0].value if at.error else ""
+    assert "办理中" in page_text(at) and "3 个工作日" in page_text(at)
+    at.button(key="reply_1").click().run()
+    assert at.success[0].value == "已登记函件 #1 的回复"
+    assert "按时回复" in page_text(at)
+    listed = yq(app_env, "referral", "list", "--json").json()
+    assert listed[0]["state"] == "met" and listed[0]["due_workdays"] == 3
+
+
+def test_referral_without_a_unit_or_incident_is_refused(app_env: str):
+    assert yq(app_env, "init").code == 0
+    at = run_app(page="referrals")
+    at.button(key="ref_send").click().run()
+    assert at.error[0].value == "请选择舆情和承办单位"
+
+
+@pytest.mark.parametrize("actor", [STAFF, VIEWER], ids=["staff", "viewer"])
+def test_only_the_office_sends_referrals(app_env: str, actor):  # type: ignore[no-untyped-def]
+    assert yq(app_env, "init").code == 0
+    incident = overdue_incident(app_env)
+    assert yq(app_env, "referral", "add", str(incident), "--unit", "灵宝", "--due-workdays", "2").code == 0
+    at = run_app(actor, "referrals")
+    assert "函件 #1" in page_text(at)
+    assert not at.main.button and not at.main.number_input
