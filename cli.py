@@ -110,6 +110,31 @@ def _os_user() -> str:
         return os.environ.get("USER") or "unknown"
 
 
+MAX_ID = 2**63 - 1
+
+
+def record_id(text: str) -> int:
+    """argparse type for record ids: a whole number the databases can hold (else exit 2)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"不是有效的编号：{text}") from None
+    if not 1 <= value <= MAX_ID:
+        raise argparse.ArgumentTypeError(f"编号超出范围：{text}")
+    return value
+
+
+def year(text: str) -> int:
+    """argparse type for assessment years (2000–2100)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"不是有效的年份：{text}") from None
+    if not 2000 <= value <= 2100:
+        raise argparse.ArgumentTypeError(f"年份必须在 2000 到 2100 之间：{text}")
+    return value
+
+
 def _time(text: str | None) -> datetime | None:
     from timeline.clock import parse_user_time
 
@@ -133,7 +158,9 @@ def cmd_init(ctx: Context, args: argparse.Namespace) -> int:
     version, refs = load_units_file(ctx.config.units_file)
     with database.session() as session:
         added, updated = ctx.writer(session).sync_units(refs)
-    ctx.print(f"数据库已就绪（{database.url.split('?')[0]}），单位名单 {version}：新增 {added} 个，更新 {updated} 个")
+    from db.session import describe_url
+
+    ctx.print(f"数据库已就绪（{describe_url(database.url).split('?')[0]}），单位名单 {version}：新增 {added} 个，更新 {updated} 个")
     if args.demo:
         from db.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo, load_demo_accounts
 
@@ -797,7 +824,7 @@ def build_parser() -> Parser:
     p.add_argument("--title", required=True)
     p.add_argument("--unit", required=True, help="牵头单位：代码、全称、简称或旧称")
     p.add_argument("--co-unit", action="append", metavar="UNIT", help="协办单位，可多次给出")
-    p.add_argument("--parent", type=int, metavar="ID", help="次生舆情的上级舆情编号")
+    p.add_argument("--parent", type=record_id, metavar="ID", help="次生舆情的上级舆情编号")
     p.add_argument("--summary")
     p.add_argument("--first-post-at", metavar="T", help="网上首发时间")
     p.add_argument("--detected-at", metavar="T", help="发现或接报时间（默认：现在）")
@@ -809,7 +836,7 @@ def build_parser() -> Parser:
     p.set_defaults(func=cmd_incident_add)
 
     p = inc.add_parser("act", help="登记回应、发布、发布会或后续发布")
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=record_id)
     p.add_argument("--kind", required=True, help="response|release|press_conference|follow_up")
     p.add_argument("--at", required=True, metavar="T")
     p.add_argument("--channel", action="append", metavar="CODE")
@@ -821,7 +848,7 @@ def build_parser() -> Parser:
     p.set_defaults(func=cmd_incident_act)
 
     p = inc.add_parser("reclassify", help="调整级别、突发属性或类别")
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=record_id)
     p.add_argument("--level", metavar="L")
     _sudden_flags(p)
     p.add_argument("--category", metavar="C")
@@ -829,23 +856,23 @@ def build_parser() -> Parser:
     p.set_defaults(func=cmd_incident_reclassify)
 
     p = inc.add_parser("transfer", help="转办给其他单位（时限继续计算）")
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=record_id)
     p.add_argument("--unit", required=True)
     p.add_argument("--reason", required=True)
     p.set_defaults(func=cmd_incident_transfer)
 
     p = inc.add_parser("void", help="作废（误报、不属于政务舆情、重复）")
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=record_id)
     p.add_argument("--reason", required=True)
     p.set_defaults(func=cmd_incident_void)
 
     p = inc.add_parser("close", help="办结")
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=record_id)
     p.add_argument("--at", metavar="T")
     p.set_defaults(func=cmd_incident_close)
 
     p = inc.add_parser("show", help="查看一条舆情及其时限")
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=record_id)
     p.add_argument("--json", action="store_true", required=True)
     p.add_argument("--now", metavar="T")
     p.set_defaults(func=cmd_incident_show)
@@ -887,7 +914,7 @@ def build_parser() -> Parser:
     for name, func in (("disable", lambda c, a: _feeds_toggle(c, a, False)), ("enable", lambda c, a: _feeds_toggle(c, a, True)),
                        ("remove", cmd_feeds_remove)):
         p = fd.add_parser(name, help={"disable": "停用", "enable": "启用", "remove": "删除"}[name])
-        p.add_argument("id", type=int, metavar="ID")
+        p.add_argument("id", type=record_id, metavar="ID")
         p.set_defaults(func=func)
 
     ig = sub.add_parser("ingest", help="抓取信息源").add_subparsers(dest="ingest_command", required=True, parser_class=Parser)
@@ -915,15 +942,15 @@ def build_parser() -> Parser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_triage_list)
     p = tr.add_parser("accept", help="立为舆情，输出舆情编号")
-    p.add_argument("item", type=int, metavar="ITEM")
+    p.add_argument("item", type=record_id, metavar="ITEM")
     p.add_argument("--unit", metavar="UNIT")
     p.set_defaults(func=cmd_triage_accept)
     p = tr.add_parser("merge", help="并入已有舆情")
-    p.add_argument("item", type=int, metavar="ITEM")
-    p.add_argument("incident", type=int, metavar="INCIDENT")
+    p.add_argument("item", type=record_id, metavar="ITEM")
+    p.add_argument("incident", type=record_id, metavar="INCIDENT")
     p.set_defaults(func=cmd_triage_merge)
     p = tr.add_parser("dismiss", help="排除")
-    p.add_argument("item", type=int, metavar="ITEM")
+    p.add_argument("item", type=record_id, metavar="ITEM")
     p.add_argument("--reason", required=True)
     p.set_defaults(func=cmd_triage_dismiss)
 

@@ -72,10 +72,9 @@ def _number(value: float | None) -> str:
 def cmd_referral_add(ctx: Any, args: argparse.Namespace) -> int:
     from db.scoring_store import add_referral
 
-    with ctx.database().session() as session:
-        row = add_referral(ctx.writer(session), args.incident, unit=args.unit, due_workdays=args.due_workdays,
-                           sent_at=_time(args.sent_at))
-        ctx.print(str(row.id))
+    row_id = ctx.write(lambda w: add_referral(w, args.incident, unit=args.unit, due_workdays=args.due_workdays,
+                                              sent_at=_time(args.sent_at)).id)
+    ctx.print(str(row_id))
     return 0
 
 
@@ -140,29 +139,27 @@ def cmd_manual_import(ctx: Any, args: argparse.Namespace) -> int:
 def cmd_special_add(ctx: Any, args: argparse.Namespace) -> int:
     from db.scoring_store import add_special
 
-    with ctx.database().session() as session:
-        row = add_special(ctx.writer(session), args.unit, year=args.year, item=args.item, points=args.points,
-                          evidence=args.evidence, on=_time(args.date))
-        ctx.print(str(row.id))
+    row_id = ctx.write(lambda w: add_special(w, args.unit, year=args.year, item=args.item, points=args.points,
+                                             evidence=args.evidence, on=_time(args.date)).id)
+    ctx.print(str(row_id))
     return 0
 
 
 def cmd_special_zero(ctx: Any, args: argparse.Namespace) -> int:
     from db.scoring_store import add_zeroing
 
-    with ctx.database().session() as session:
-        row = add_zeroing(ctx.writer(session), args.unit, year=args.year, evidence=args.evidence, on=_time(args.date))
-        ctx.print(str(row.id))
+    row_id = ctx.write(lambda w: add_zeroing(w, args.unit, year=args.year, evidence=args.evidence,
+                                             on=_time(args.date)).id)
+    ctx.print(str(row_id))
     return 0
 
 
 def cmd_daily_add(ctx: Any, args: argparse.Namespace) -> int:
     from db.scoring_store import add_daily
 
-    with ctx.database().session() as session:
-        row = add_daily(ctx.writer(session), args.unit, on=_time(args.date), points=args.points,  # type: ignore[arg-type]
-                        reason=args.reason, indicator=args.indicator)
-        ctx.print(str(row.id))
+    row_id = ctx.write(lambda w: add_daily(w, args.unit, on=_time(args.date), points=args.points,  # type: ignore[arg-type]
+                                           reason=args.reason, indicator=args.indicator).id)
+    ctx.print(str(row_id))
     return 0
 
 
@@ -170,9 +167,8 @@ def cmd_daily_add(ctx: Any, args: argparse.Namespace) -> int:
 def cmd_appeal_add(ctx: Any, args: argparse.Namespace) -> int:
     from db.scoring_store import add_appeal
 
-    with ctx.database().session() as session:
-        row = add_appeal(ctx.writer(session), args.deduction, reason=args.reason, unit=args.unit)
-        ctx.print(str(row.id))
+    row_id = ctx.write(lambda w: add_appeal(w, args.deduction, reason=args.reason, unit=args.unit).id)
+    ctx.print(str(row_id))
     return 0
 
 
@@ -190,10 +186,9 @@ def cmd_appeal_decide(ctx: Any, args: argparse.Namespace) -> int:
 def cmd_rectify_add(ctx: Any, args: argparse.Namespace) -> int:
     from db.scoring_store import add_rectification
 
-    with ctx.database().session() as session:
-        row = add_rectification(ctx.writer(session), args.unit, year=args.year, problem=args.problem,
-                                due=_time(args.due))  # type: ignore[arg-type]
-        ctx.print(str(row.id))
+    row_id = ctx.write(lambda w: add_rectification(w, args.unit, year=args.year, problem=args.problem,
+                                                   due=_time(args.due)).id)  # type: ignore[arg-type]
+    ctx.print(str(row_id))
     return 0
 
 
@@ -359,17 +354,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     ref = group("referral", "舆情函件")
     p = ref.add_parser("add", help="发出舆情函件，输出函件编号")
-    p.add_argument("incident", type=int, metavar="INCIDENT")
+    p.add_argument("incident", type=cli.record_id, metavar="INCIDENT")
     p.add_argument("--unit", required=True, metavar="UNIT", help="承办单位")
     p.add_argument("--due-workdays", type=int, required=True, metavar="N", help="办理时限（工作日）")
     p.add_argument("--sent-at", metavar="T", help="发函时间（默认：现在）")
     p.set_defaults(func=cmd_referral_add)
     p = ref.add_parser("reply", help="登记函件回复")
-    p.add_argument("id", type=int, metavar="ID")
+    p.add_argument("id", type=cli.record_id, metavar="ID")
     p.add_argument("--at", required=True, metavar="T")
     p.set_defaults(func=cmd_referral_reply)
     p = ref.add_parser("list", help="列出舆情函件及其办理状态")
-    p.add_argument("--year", type=int, metavar="Y", help="只列该年发出的函件")
+    p.add_argument("--year", type=cli.year, metavar="Y", help="只列该年发出的函件")
     p.add_argument("--now", metavar="T")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_referral_list)
@@ -379,18 +374,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("unit", metavar="UNIT")
     p.add_argument("indicator", metavar="INDICATOR", help="指标代码，如 org.principal")
     p.add_argument("points", type=float, metavar="POINTS")
-    p.add_argument("--year", type=int, required=True, metavar="Y")
+    p.add_argument("--year", type=cli.year, required=True, metavar="Y")
     p.add_argument("--note", required=True, metavar="TEXT", help="评分说明")
     p.set_defaults(func=cmd_manual_set)
     p = ms.add_parser("import", help="从 CSV（unit,indicator,points,note）导入人工评分：有错误行则整个文件不导入")
     p.add_argument("file", metavar="FILE.csv")
-    p.add_argument("--year", type=int, required=True, metavar="Y")
+    p.add_argument("--year", type=cli.year, required=True, metavar="Y")
     p.set_defaults(func=cmd_manual_import)
 
     sp = group("special", "特别加分项、特别减分项、直接归零项")
     p = sp.add_parser("add", help="登记特别加分（+）或特别减分（−），输出编号")
     p.add_argument("unit", metavar="UNIT")
-    p.add_argument("--year", type=int, required=True, metavar="Y")
+    p.add_argument("--year", type=cli.year, required=True, metavar="Y")
     p.add_argument("--item", required=True, metavar="CODE", help="评分方案中的特别项代码，如 bonus.media")
     p.add_argument("--points", type=float, required=True, metavar="±P", help="加分项为正数，减分项为负数")
     p.add_argument("--evidence", required=True, metavar="TEXT")
@@ -398,7 +393,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=cmd_special_add)
     p = sp.add_parser("zero", help="直接归零（弄虚作假）：总分 0，等次不合格")
     p.add_argument("unit", metavar="UNIT")
-    p.add_argument("--year", type=int, required=True, metavar="Y")
+    p.add_argument("--year", type=cli.year, required=True, metavar="Y")
     p.add_argument("--evidence", required=True, metavar="TEXT")
     p.add_argument("--date", metavar="T", help="发现日期（默认：今天，若在该年度内）")
     p.set_defaults(func=cmd_special_zero)
@@ -419,7 +414,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--unit", metavar="UNIT", help="扣分由多个单位承担时，指定申诉单位")
     p.set_defaults(func=cmd_appeal_add)
     p = ap.add_parser("decide", help="决定申诉：维持扣分或撤销扣分")
-    p.add_argument("id", type=int, metavar="ID")
+    p.add_argument("id", type=cli.record_id, metavar="ID")
     decision = p.add_mutually_exclusive_group(required=True)
     decision.add_argument("--uphold", action="store_true", help="维持扣分")
     decision.add_argument("--overturn", action="store_true", help="撤销扣分（仍列出，不再计分）")
@@ -429,23 +424,23 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     rc = group("rectify", "整改事项")
     p = rc.add_parser("add", help="登记整改事项，输出编号")
     p.add_argument("unit", metavar="UNIT")
-    p.add_argument("--year", type=int, required=True, metavar="Y")
+    p.add_argument("--year", type=cli.year, required=True, metavar="Y")
     p.add_argument("--problem", required=True, metavar="TEXT")
     p.add_argument("--due", required=True, metavar="T")
     p.set_defaults(func=cmd_rectify_add)
     p = rc.add_parser("done", help="登记整改完成")
-    p.add_argument("id", type=int, metavar="ID")
+    p.add_argument("id", type=cli.record_id, metavar="ID")
     p.add_argument("--at", required=True, metavar="T")
     p.add_argument("--note", required=True, metavar="TEXT")
     p.set_defaults(func=cmd_rectify_done)
     p = rc.add_parser("list", help="列出整改事项")
-    p.add_argument("--year", type=int, metavar="Y")
+    p.add_argument("--year", type=cli.year, metavar="Y")
     p.add_argument("--now", metavar="T")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_rectify_list)
 
     p = sub.add_parser("bulletin", help="季度通报（第十条）")
-    p.add_argument("--year", type=int, required=True, metavar="Y")
+    p.add_argument("--year", type=cli.year, required=True, metavar="Y")
     p.add_argument("--quarter", type=int, required=True, metavar="Q")
     p.add_argument("--now", metavar="T")
     p.add_argument("--format", choices=["md", "xlsx"], default="md")
@@ -453,7 +448,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=cmd_bulletin)
 
     p = sub.add_parser("score", help="年度考核得分、等次、排名；冻结快照与比较")
-    p.add_argument("--year", type=int, required=True, metavar="Y")
+    p.add_argument("--year", type=cli.year, required=True, metavar="Y")
     p.add_argument("--unit", metavar="UNIT", help="只输出该单位（排名仍在全部单位中计算）")
     p.add_argument("--now", metavar="T", help="判定时间（默认：现在）")
     p.add_argument("--format", choices=["table", "json", "csv", "xlsx"], default="table")

@@ -14,6 +14,8 @@ MESSAGES: dict[str, str] = {
     # --- values typed by people ---
     "E_TIME_FORMAT": "无法识别的时间“{value}”，请使用 2026-06-10 14:00 或 ISO 8601 格式",
     "E_TIME_TOO_EARLY": "时间“{value}”早于 2000 年，请检查输入",
+    "E_TIME_TOO_LATE": "时间“{value}”晚于 2099 年，请检查输入",
+    "E_FEED_URL_TOO_LONG": "订阅地址过长（{length} 个字符），最多 {limit} 个字符",
     "E_LEVEL": "无法识别的事件级别“{value}”，可选：特别重大、重大、较大、一般（或 I、II、III、IV）",
     "E_CATEGORY": "无法识别的事件类别“{value}”，可选：自然灾害、事故灾难、公共卫生事件、社会安全事件",
     "E_CHANNEL": "无法识别的发布渠道“{value}”，可选：{choices}",
@@ -164,6 +166,7 @@ MESSAGES: dict[str, str] = {
     "E_ALERT_TIMEOUT": "告警渠道“{channel}”在 {seconds} 秒内没有响应",
     "E_FORBIDDEN": "您的账号（{role}）无权{what}",
     "E_FORBIDDEN_UNIT": "您只能{what}本单位（{unit}）的舆情",
+    "E_FORBIDDEN_FEED": "您只能管理本单位（{unit}）的信息源",
     "E_ACCOUNT_UNKNOWN": "没有名为“{name}”的账号",
     "E_ACCOUNT_DISABLED": "账号“{name}”已停用",
     "E_ACCOUNT_EXISTS": "账号“{name}”已存在",

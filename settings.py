@@ -52,8 +52,9 @@ def _check_database_url(url: str) -> str:
 
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
-        raise YuqingError("E_SETTING", name="YUQING_DATABASE_URL", problem=f"无法解析“{url}”") from exc
+    except (ArgumentError, ValueError) as exc:
+        # The raw URL may carry a password: never echo it.
+        raise YuqingError("E_SETTING", name="YUQING_DATABASE_URL", problem="无法解析该地址（请检查格式、端口）") from exc
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
         raise YuqingError(
             "E_SETTING", name="YUQING_DATABASE_URL", problem="只支持 sqlite:/// 或 postgresql+psycopg:// 地址"

@@ -28,7 +28,7 @@ from db.models_scoring import (
     SpecialItem as SpecialRow,
     Zeroing as ZeroingRow,
 )
-from db.service import FUTURE_TOLERANCE, Writer, unit_refs
+from db.service import FUTURE_TOLERANCE, Writer, lock_row, unit_refs
 from errors import YuqingError
 from scoring import (
     ActionFact,
@@ -427,6 +427,7 @@ def add_referral(writer: Writer, incident_id: int, *, unit: str, due_workdays: i
 
 def reply_referral(writer: Writer, referral_id: int, *, at: datetime) -> ReferralRow:
     writer.require_admin("登记函件回复")
+    lock_row(writer.session, ReferralRow, referral_id)
     row = writer.session.get(ReferralRow, referral_id)
     if row is None:
         raise YuqingError("E_REFERRAL_MISSING", id=referral_id)
@@ -733,6 +734,7 @@ def add_appeal(writer: Writer, key: str, *, reason: str, unit: str | None = None
 def decide_appeal(writer: Writer, appeal_id: int, *, overturn: bool, reason: str) -> Appeal:
     """uphold: the deduction keeps counting; overturn: it stays listed, marked, and stops counting."""
     writer.require_admin("决定申诉")
+    lock_row(writer.session, Appeal, appeal_id)
     row = writer.session.get(Appeal, appeal_id)
     if row is None:
         raise YuqingError("E_APPEAL_MISSING", id=appeal_id)
@@ -765,6 +767,7 @@ def add_rectification(writer: Writer, unit: str, *, year: int, problem: str, due
 
 def finish_rectification(writer: Writer, rectification_id: int, *, at: datetime, note: str) -> Rectification:
     writer.require_admin("登记整改完成")
+    lock_row(writer.session, Rectification, rectification_id)
     row = writer.session.get(Rectification, rectification_id)
     if row is None:
         raise YuqingError("E_RECTIFY_MISSING", id=rectification_id)

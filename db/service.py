@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from classify.units import UnitRef, UnitResolver
@@ -79,6 +79,12 @@ class NewAction:
 Classify = Callable[[str, str | None], Suggestion]
 
 
+def lock_row(session: Session, model: Any, row_id: int) -> None:
+    """SELECT … FOR UPDATE on one row by primary key (no joins, which PostgreSQL cannot lock);
+    SQLite already runs one writer at a time."""
+    session.execute(select(model.id).where(model.id == row_id).with_for_update())
+
+
 def unit_refs(session: Session) -> tuple[UnitRef, ...]:
     rows = session.scalars(select(Unit).order_by(Unit.id)).all()
     return tuple(
@@ -121,7 +127,8 @@ class Writer:
     ) -> None:
         self.session = session
         self.actor = actor
-        self.now = now
+        # Recorded times are kept to the second, like every deadline judged from them.
+        self.now = now.replace(microsecond=0)
         self.preset = preset
         self.evidence_dir = evidence_dir
         self.classify = classify
@@ -140,6 +147,8 @@ class Writer:
         return unit
 
     def incident(self, incident_id: int, *, doing: str, allow_closed: bool = False) -> Incident:
+        # Lock the row (PostgreSQL) so a concurrent void or close cannot slip between check and write.
+        lock_row(self.session, Incident, incident_id)
         incident = self.session.get(Incident, incident_id)
         if incident is None:
             raise YuqingError("E_INCIDENT_MISSING", id=incident_id)
@@ -158,12 +167,12 @@ class Writer:
         if self.actor.role not in ("admin", "staff"):
             raise YuqingError("E_FORBIDDEN", role=ROLE_LABELS.get(self.actor.role, self.actor.role), what=what)
 
-    def require_unit(self, unit_codes: set[str], what: str) -> None:
+    def require_unit(self, unit_codes: set[str], what: str, *, code: str = "E_FORBIDDEN_UNIT") -> None:
         """Staff may only touch records of their own unit (lead unit, or co-unit where allowed)."""
         self.require_writer(what)
         if self.actor.role == "staff" and self.actor.unit_code not in unit_codes:
             unit = self.session.scalar(select(Unit.name).where(Unit.code == self.actor.unit_code)) or self.actor.unit_code
-            raise YuqingError("E_FORBIDDEN_UNIT", what=what, unit=unit)
+            raise YuqingError(code, what=what, unit=unit)
 
     def _not_future(self, value: datetime | None, what: str) -> None:
         if value is not None and value > self.now + FUTURE_TOLERANCE:
@@ -202,8 +211,15 @@ class Writer:
                 raise YuqingError("E_CO_UNIT_IS_LEAD", unit=co.name)
             if co.id not in {c.id for c in co_units}:
                 co_units.append(co)
-        if new.parent_id is not None and self.session.get(Incident, new.parent_id) is None:
-            raise YuqingError("E_PARENT_MISSING", id=new.parent_id)
+        if co_units and self.actor.role == "staff":
+            # Naming co-units puts obligations on other units: the office's decision.
+            self.require_admin("指定协办单位")
+        if new.parent_id is not None:
+            parent = self.session.get(Incident, new.parent_id)
+            if parent is None:
+                raise YuqingError("E_PARENT_MISSING", id=new.parent_id)
+            # A secondary incident counts against its parent's unit: staff only link their own.
+            self.require_unit({parent.unit.code}, "关联")
         self._not_future(new.first_post_at, "首发时间")
         self._not_future(new.detected_at, "发现时间")
         level = parse_level(new.level)
@@ -331,6 +347,16 @@ class Writer:
             partial = target.with_suffix(".part")
             partial.write_bytes(data)
             shutil.move(str(partial), str(target))
+
+            # The file goes in before the row; if the transaction does not commit, take it out again.
+            @event.listens_for(self.session, "after_rollback", once=True)
+            def _discard(_session: Session) -> None:
+                target.unlink(missing_ok=True)
+
+            @event.listens_for(self.session, "after_commit", once=True)
+            def _keep(_session: Session) -> None:
+                event.remove(self.session, "after_rollback", _discard)
+
         return sha, Path(path).name
 
     def reclassify(

@@ -62,6 +62,8 @@ def add_feed(
 ) -> Feed:
     writer.require_writer("添加信息源")
     url = url if kind == "import" else check_url(url)
+    if len(url) > 2000:
+        raise YuqingError("E_FEED_URL_TOO_LONG", length=len(url), limit=2000)
     session = writer.session
     if session.scalar(select(Feed).where(Feed.url == url)) is not None:
         raise YuqingError("E_FEED_EXISTS", url=url)
@@ -71,11 +73,16 @@ def add_feed(
         raise YuqingError("E_FEED_TIMEZONE", value=timezone) from exc
     if not MIN_INTERVAL <= interval_s <= MAX_INTERVAL:
         raise YuqingError("E_FEED_INTERVAL", low=MIN_INTERVAL, high=MAX_INTERVAL)
+    if not unit and writer.actor.role == "staff":
+        unit = writer.actor.unit_code  # a unit's staff monitor for their own unit
     unit_row = writer.unit(unit) if unit else None
+    if kind != "import":
+        # Monitoring sources are the office's, or a unit's own: staff may add feeds for their unit only.
+        writer.require_unit({unit_row.code} if unit_row else set(), "添加信息源", code="E_FORBIDDEN_FEED")
     feed = Feed(
         url=url,
         kind=kind,
-        name=(name or "").strip() or url,
+        name=((name or "").strip() or url)[:200],
         unit=unit_row,
         timezone=timezone,
         interval_s=interval_s,
@@ -98,8 +105,8 @@ def _feed(session: Session, feed_id: int) -> Feed:
 
 
 def set_enabled(writer: Writer, feed_id: int, enabled: bool) -> Feed:
-    writer.require_writer("修改信息源")
     feed = _feed(writer.session, feed_id)
+    writer.require_unit({feed.unit.code} if feed.unit else set(), "修改信息源", code="E_FORBIDDEN_FEED")
     if feed.enabled != enabled:
         feed.enabled = enabled
         if enabled:

@@ -65,11 +65,16 @@ def load_mapping(name_or_path: str | None) -> Mapping:
             raise YuqingError("E_DATA_FILE", path=str(path), problem=f"columns.{key} 必须是列名列表")
     if "published" not in columns or not ({"title", "text"} & set(columns)):
         raise YuqingError("E_DATA_FILE", path=str(path), problem="至少要映射 published，以及 title 或 text")
+    timezone = str(data.get("timezone", "Asia/Shanghai"))
+    try:
+        ZoneInfo(timezone)
+    except (ValueError, KeyError, OSError) as exc:  # ZoneInfoNotFoundError is a KeyError
+        raise YuqingError("E_DATA_FILE", path=str(path), problem=f"timezone = {timezone!r} 不是有效的时区") from exc
     return Mapping(
         name=str(data.get("name", path.stem)),
         title=str(data.get("title", path.stem)),
         source=str(data.get("source", "表格导入")),
-        timezone=str(data.get("timezone", "Asia/Shanghai")),
+        timezone=timezone,
         columns={k: tuple(v) for k, v in columns.items()},
     )
 

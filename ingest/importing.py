@@ -44,4 +44,7 @@ def import_table(writer: Writer, path: Path, mapping_name: str, *, poller: Polle
     for source, items in by_source.items():
         stats.add(store_items(session, feed, items, now=writer.now, classify=poller.classify(session), source=source))
     errors = tuple(YuqingError("E_IMPORT_ROW", row=row, problem=problem).message for row, problem in parsed.errors)
+    writer.audit("import", feed.id, "import", None,
+                 {"file": Path(shown_name).name, "mapping": mapping.name, "rows": parsed.rows, "new": stats.new,
+                  "duplicate": stats.duplicate, "bad_rows": [row for row, _ in parsed.errors]})
     return ImportReport(parsed.rows, stats.new, stats.duplicate, errors, tuple(row for row, _ in parsed.errors))

@@ -9,6 +9,7 @@ from errors import YuqingError
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 EARLIEST = datetime(2000, 1, 1, tzinfo=BEIJING)
+LATEST = datetime(2100, 1, 1, tzinfo=BEIJING)
 
 _SPACE_FORM = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
 
@@ -16,7 +17,8 @@ _SPACE_FORM = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})(?::
 def parse_user_time(text: str) -> datetime:
     """ISO 8601 with or without offset, or `YYYY-MM-DD HH:MM[:SS]`; no offset means Beijing time.
 
-    Returns an aware UTC datetime. Times before 2000 are refused (a typo, not an incident).
+    Returns an aware UTC datetime, to the whole second (deadlines are judged to the second).
+    Times before 2000 or from 2100 on are refused (a typo, not an incident).
     """
     raw = (text or "").strip()
     if not raw:
@@ -37,9 +39,14 @@ def parse_user_time(text: str) -> datetime:
         raise YuqingError("E_TIME_FORMAT", value=text)
     if value.tzinfo is None:
         value = value.replace(tzinfo=BEIJING)
-    if value < EARLIEST:
-        raise YuqingError("E_TIME_TOO_EARLY", value=text)
-    return value.astimezone(timezone.utc)
+    try:
+        if value < EARLIEST:
+            raise YuqingError("E_TIME_TOO_EARLY", value=text)
+        if value >= LATEST:
+            raise YuqingError("E_TIME_TOO_LATE", value=text)
+        return value.astimezone(timezone.utc).replace(microsecond=0)
+    except OverflowError:  # an offset pushing year 9999 past the calendar's end
+        raise YuqingError("E_TIME_TOO_LATE", value=text) from None
 
 
 def require_aware(value: datetime, what: str = "time") -> datetime:

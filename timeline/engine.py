@@ -134,6 +134,10 @@ def _judge(rule: WindowRule, case: Case, preset: Preset, flagged: bool, now: dat
     return WindowVerdict(rule.key, rule.hours, True, due, state, satisfied_at, remaining, overdue, at_risk, past_due)
 
 
+def _utc_second(value: datetime) -> datetime:
+    return value.astimezone(timezone.utc).replace(microsecond=0)
+
+
 def evaluate(case: Case, preset: Preset, *, now: datetime) -> Verdict:
     """Judge every window of `preset` for `case` at `now`.
 
@@ -144,12 +148,14 @@ def evaluate(case: Case, preset: Preset, *, now: datetime) -> Verdict:
     require_aware(case.started_at, "started_at")
     # Arithmetic on UTC instants: Python adds hours to a zoned datetime in wall-clock time, which
     # would stretch or shrink a window across a daylight-saving change in the zone it was written in.
-    now = now.astimezone(timezone.utc)
+    # Deadlines are judged to the whole second (+24:00:00 on time, +24:00:01 late): fractions are
+    # dropped so a verdict never disagrees with the times it prints.
+    now = _utc_second(now)
     case = replace(
         case,
-        started_at=case.started_at.astimezone(timezone.utc),
-        actions=tuple(ActionAt(a.kind, a.at.astimezone(timezone.utc)) for a in case.actions),
-        regrades=tuple(replace(r, at=r.at.astimezone(timezone.utc)) for r in case.regrades),
+        started_at=_utc_second(case.started_at),
+        actions=tuple(ActionAt(a.kind, _utc_second(a.at)) for a in case.actions),
+        regrades=tuple(replace(r, at=_utc_second(r.at)) for r in case.regrades),
     )
     flagged = preset.is_flagged(case.grading.level, case.grading.sudden)
     windows = tuple(_judge(rule, case, preset, flagged, now) for rule in preset.windows)
