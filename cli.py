@@ -15,6 +15,16 @@ from typing import Any, Callable, Sequence, TextIO
 from errors import YuqingError
 
 
+def _argparse_in_chinese() -> None:
+    # argparse looks its sentences up through the module-level gettext `_` at call time.
+    from messages import ARGPARSE
+
+    argparse._ = lambda message: ARGPARSE.get(message, message)  # type: ignore[attr-defined]
+
+
+_argparse_in_chinese()
+
+
 class UsageError(Exception):
     """Wrong usage: argparse's exit 2, raised instead of exiting so tests can see it."""
 
@@ -492,6 +502,7 @@ def cmd_backup(ctx: Context, args: argparse.Namespace) -> int:
     database = ctx.database(require_schema=False)
     count = backup(database, Path(args.out))
     ctx.print(f"已备份到 {args.out}（{count} 页）")
+    ctx.print(f"证据文件不在数据库中：请同时备份 {ctx.config.evidence_dir}")
     return 0
 
 
@@ -682,6 +693,7 @@ def cmd_triage_list(ctx: Context, args: argparse.Namespace) -> int:
     if args.json:
         ctx.json([
             {"id": i.id, "title": i.title, "link": i.link, "published_at": iso_beijing(i.published_at),
+             "published_clamped": i.published_clamped,
              "fetched_at": iso_beijing(i.fetched_at), "source": i.source, "classification": i.classification,
              "unit": i.unit_code, "group": i.group}
             for i in items
@@ -700,7 +712,8 @@ def cmd_triage_list(ctx: Context, args: argparse.Namespace) -> int:
         tags = "、".join(x for x in [c.get("category"), c.get("level"), *topics] if x)
         ctx.print(f"【{'重点' if c.get('flagged') else '一般'}】{tags or '—'}  责任单位：{(c.get('unit') or {}).get('name') or head.unit_code}")
         for item in members:
-            ctx.print(f"    #{item.id} {display_beijing(item.published_at)} {item.source}：{item.title}")
+            clamped = "（发布时间晚于抓取时间，已按抓取时间计）" if item.published_clamped else ""
+            ctx.print(f"    #{item.id} {display_beijing(item.published_at)}{clamped} {item.source}：{item.title}")
     return 0
 
 
@@ -714,8 +727,8 @@ def cmd_triage_accept(ctx: Context, args: argparse.Namespace) -> int:
 def cmd_triage_merge(ctx: Context, args: argparse.Namespace) -> int:
     from ingest.queue import merge
 
-    ctx.write(merge, args.item, args.incident)
-    ctx.print(f"信息 {args.item} 已并入舆情 {args.incident}")
+    count = ctx.write(merge, args.item, args.incident)
+    ctx.print(f"已将 {count} 条信息（信息 {args.item} 所在的一组）并入舆情 {args.incident}")
     return 0
 
 

@@ -14,6 +14,7 @@ MESSAGES: dict[str, str] = {
     # --- values typed by people ---
     "E_TIME_FORMAT": "无法识别的时间“{value}”，请使用 2026-06-10 14:00 或 ISO 8601 格式",
     "E_TIME_TOO_EARLY": "时间“{value}”早于 2000 年，请检查输入",
+    "E_TIME_NO_CLOCK": "时间“{value}”只有日期，请写明时刻，例如 {value} 09:30",
     "E_TIME_TOO_LATE": "时间“{value}”晚于 2099 年，请检查输入",
     "E_FEED_URL_TOO_LONG": "订阅地址过长（{length} 个字符），最多 {limit} 个字符",
     "E_LEVEL": "无法识别的事件级别“{value}”，可选：特别重大、重大、较大、一般（或 I、II、III、IV）",
@@ -213,7 +214,7 @@ MESSAGES: dict[str, str] = {
     "DASH_TRIAGE_EMPTY": "待研判队列为空",
     "DASH_TRIAGE_MORE": "只显示前 {shown} 组，共 {total} 组；处理后自动显示后面的",
     "DASH_TRIAGE_ACCEPTED": "已立为舆情 #{value}",
-    "DASH_TRIAGE_MERGED": "已并入舆情 #{value}",
+    "DASH_TRIAGE_MERGED": "已将 {value} 条信息并入舆情 #{incident}",
     "DASH_TRIAGE_DISMISSED": "已排除 {value} 条信息",
     "DASH_IMPORTED": "已读取 {rows} 行：新增 {new} 条，重复 {duplicate} 条，无法读取 {errors} 行",
     "DASH_FEEDS_EMPTY": "还没有信息源，可在下方添加 RSS/Atom 订阅地址",
@@ -244,6 +245,29 @@ MESSAGES: dict[str, str] = {
     "DASH_REFERRAL_REPLIED": "已登记函件 #{id} 的回复",
     "DASH_REFERRALS_EMPTY": "没有舆情函件",
     "DASH_REFERRAL_RULE": "办理时限按工作日计算：从发函后的第一个工作日起算，法定节假日不计、调休上班日计入，到第 N 个工作日 23:59:59（北京时间）为止。",
+}
+
+
+# argparse's own sentences (usage errors, help headings), keyed by its English message ids.
+ARGPARSE: dict[str, str] = {
+    "usage: ": "用法：",
+    "positional arguments": "位置参数",
+    "options": "选项",
+    "show this help message and exit": "显示本帮助并退出",
+    "%(prog)s: error: %(message)s\n": "%(prog)s：错误：%(message)s\n",
+    "argument %(argument_name)s: %(message)s": "参数 %(argument_name)s：%(message)s",
+    "the following arguments are required: %s": "缺少必需的参数：%s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "无效的选项 %(value)r（可选：%(choices)s）",
+    "invalid %(type)s value: %(value)r": "无效的值 %(value)r",
+    "not allowed with argument %s": "不能与参数 %s 同时使用",
+    "one of the arguments %s is required": "参数 %s 必须给出其一",
+    "unrecognized arguments: %s": "无法识别的参数：%s",
+    "expected one argument": "需要一个值",
+    "expected at least one argument": "至少需要一个值",
+    "expected at most one argument": "至多一个值",
+    "ambiguous option: %(option)s could match %(matches)s": "选项 %(option)s 有歧义，可能是：%(matches)s",
+    "unknown parser %(parser_name)r (choices: %(choices)s)": "未知命令 %(parser_name)r（可选：%(choices)s）",
+    "ignored explicit argument %r": "忽略了多余的值 %r",
 }
 
 

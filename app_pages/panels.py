@@ -6,7 +6,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from app_pages import countdown
-from db.classifying import topic_names
+from db.classifying import keyword_text, topic_names
 from timeline.engine import Verdict
 from timeline.model import WINDOW_KEYS
 
@@ -46,7 +46,7 @@ def suggestion_panel(data: dict, *, offer_unit: Callable[[str], None] | None = N
                 line[1].button("采用", key=f"{key}_use_unit", on_click=offer_unit, args=(unit["code"],))
         st.markdown("**依据**")
         keywords = data.get("keywords") or []
-        st.markdown("关键词：" + ("、".join(f"`{k}`" for k in keywords) if keywords else "无"))
+        st.markdown("关键词：" + keyword_text(keywords))
         figures = {k: v for k, v in (data.get("figures") or {}).items() if v is not None}
         if figures:
             st.markdown("读出的数字：" + "；".join(f"{FIGURE_NAMES.get(k, k)} {v:,}" for k, v in figures.items()))

@@ -9,7 +9,7 @@ from pathlib import Path
 import streamlit as st
 
 from app_pages import common, importing
-from db.classifying import topic_names
+from db.classifying import keyword_text, topic_names
 from db.service import Actor
 from db.views import TriageGroup
 from errors import YuqingError
@@ -42,7 +42,7 @@ def do_merge(item_id: int) -> None:
     if target is None:
         st.session_state[OUTCOME] = ("error", common.text("E_DASH_PICK_TARGET"))
         return
-    _report(common.write(lambda w: merge(w, item_id, target).id), "DASH_TRIAGE_MERGED")
+    _report(common.write(lambda w: merge(w, item_id, target)), "DASH_TRIAGE_MERGED", incident=target)
 
 
 def do_dismiss(item_id: int) -> None:
@@ -112,10 +112,11 @@ def group_card(group: TriageGroup, who: Actor, units: dict[str, str], targets: d
                     f" · {len(group.items)} 条信息")
         for item in group.items:
             title = f"[{item.title}]({item.link})" if item.link.startswith(("http://", "https://")) else item.title
-            st.markdown(f"- #{item.id} {display_beijing(item.published_at)} **{item.source}**：{title}")
+            clamped = "（发布时间晚于抓取时间，已按抓取时间计）" if item.published_clamped else ""
+            st.markdown(f"- #{item.id} {display_beijing(item.published_at)}{clamped} **{item.source}**：{title}")
         keywords = c.get("keywords") or []
         if keywords:
-            st.caption("关键词：" + "、".join(keywords) + f" · 规则版本 {c.get('rules_version') or '—'}")
+            st.caption("关键词：" + keyword_text(keywords) + f" · 规则版本 {c.get('rules_version') or '—'}")
         if not common.may_write(who):
             return
         staff = who.role == "staff"

@@ -45,3 +45,9 @@ def topic_names() -> dict[str, str]:
     from classify.ruleset import load_rules
 
     return {topic.code: topic.name for topic in load_rules().topics}
+
+
+def keyword_text(keywords: list[str]) -> str:
+    """Keywords for people: a leading `!` marks a context word that cancelled or weakened a trigger."""
+    shown = [f"{k[1:]}（抵消）" if k.startswith("!") else k for k in keywords]
+    return "、".join(shown) if shown else "无"

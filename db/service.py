@@ -16,7 +16,7 @@ from classify.units import UnitRef, UnitResolver
 from db import audit
 from db.models import Action, Incident, IncidentCoUnit, Reclassification, Transfer, Unit
 from errors import YuqingError
-from timeline.clock import iso_beijing
+from timeline.clock import display_seconds, iso_beijing
 from timeline.engine import start_time
 from timeline.model import CHANNELS, parse_action_kind, parse_category, parse_channel, parse_level
 from timeline.presets import load_preset
@@ -176,7 +176,7 @@ class Writer:
 
     def _not_future(self, value: datetime | None, what: str) -> None:
         if value is not None and value > self.now + FUTURE_TOLERANCE:
-            raise YuqingError("E_TIME_IN_FUTURE", what=what, value=iso_beijing(value))
+            raise YuqingError("E_TIME_IN_FUTURE", what=what, value=display_seconds(value))
 
     def audit(self, entity: str, entity_id: Any, action: str, before: Any, after: Any, reason: str | None = None) -> None:
         audit.append(
@@ -284,7 +284,7 @@ class Writer:
             if code not in channels:
                 channels.append(code)
         if new.at < incident.started_at:
-            raise YuqingError("E_ACTION_BEFORE_START", start=iso_beijing(incident.started_at))
+            raise YuqingError("E_ACTION_BEFORE_START", start=display_seconds(incident.started_at))
         self._not_future(new.at, "处置时间")
         reason = (new.reason or "").strip() or None
         if new.at < self.now - BACKDATE_LIMIT and reason is None:
@@ -430,7 +430,7 @@ class Writer:
         self.require_unit({incident.unit.code}, "办结")
         closed_at = at or self.now
         if closed_at < incident.started_at:
-            raise YuqingError("E_CLOSE_BEFORE_START", start=iso_beijing(incident.started_at))
+            raise YuqingError("E_CLOSE_BEFORE_START", start=display_seconds(incident.started_at))
         self._not_future(closed_at, "办结时间")
         incident.status = "closed"
         incident.closed_at = closed_at

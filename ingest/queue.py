@@ -21,6 +21,7 @@ class QueueItem:
     title: str
     link: str
     published_at: datetime | None
+    published_clamped: bool
     fetched_at: datetime
     source: str
     classification: dict[str, Any]
@@ -33,7 +34,7 @@ def pending(session: Session, *, limit: int = 500) -> list[QueueItem]:
         select(Item).where(Item.triage_status == "pending").order_by(Item.flagged.desc(), Item.published_at.desc().nulls_last(), Item.id.desc()).limit(limit)
     )
     return [
-        QueueItem(r.id, r.title, r.link, r.published_at, r.fetched_at, r.source, r.classification or {}, r.unit_code,
+        QueueItem(r.id, r.title, r.link, r.published_at, r.published_clamped, r.fetched_at, r.source, r.classification or {}, r.unit_code,
                   r.group_key or str(r.id))
         for r in rows
     ]
@@ -78,6 +79,8 @@ def accept(writer: Writer, item_id: int, *, unit: str | None = None) -> Incident
     detected when it was first fetched or imported; the classifier's grading is the suggestion."""
     session = writer.session
     item = _item(session, item_id)
+    # Staff accept what was attributed to their own unit; re-attributing an item is the office's call.
+    writer.require_unit({item.unit_code} if item.unit_code else set(), "立为舆情：")
     group = _group(session, item)
     unit_text = unit or item.unit_code
     if not unit_text:
@@ -104,7 +107,7 @@ def accept(writer: Writer, item_id: int, *, unit: str | None = None) -> Incident
     return incident
 
 
-def merge(writer: Writer, item_id: int, incident_id: int) -> Incident:
+def merge(writer: Writer, item_id: int, incident_id: int) -> int:
     """Attach an item's group to an existing incident as evidence; the incident keeps the earliest
     start, so an earlier publication moves its clock back (recorded in the audit trail)."""
     session = writer.session
@@ -125,7 +128,7 @@ def merge(writer: Writer, item_id: int, incident_id: int) -> Incident:
                      {"first_post_at": earliest.isoformat(), "started_at": incident.started_at.isoformat()},
                      f"并入信息 {item_id}")
     _decide(writer, group, "merged", incident_id=incident.id, reason=None)
-    return incident
+    return len(group)
 
 
 def dismiss(writer: Writer, item_id: int, *, reason: str | None) -> int:

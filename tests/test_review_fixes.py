@@ -129,3 +129,34 @@ def test_bad_mapping_timezone_is_a_data_file_error(database: Database, tmp_path:
     data.write_text("标题,时间\n甲,2026-11-24 08:00\n", encoding="utf-8")
     result = yq(database.url, "import", str(data), "--mapping", str(mapping))
     assert result.code == 1 and error_code(result) == "E_DATA_FILE"
+
+
+def test_a_bare_date_is_refused_not_read_as_midnight(database: Database):
+    incident = admin_incident(database, "灵宝市")
+    result = yq(database.url, "incident", "act", str(incident), "--kind", "response", "--at", "2026-06-10")
+    assert result.code == 1 and error_code(result) == "E_TIME_NO_CLOCK"
+
+
+def test_staff_cannot_accept_another_units_item(database: Database, tmp_path: Path):
+    from ingest.queue import accept
+
+    path = tmp_path / "list.csv"
+    path.write_text("标题,内容,发布时间\n卢氏县发生山体滑坡致2人死亡,卢氏县一村发生山体滑坡，已致2人死亡,2026-06-10 08:00\n", encoding="utf-8")
+    assert yq(database.url, "import", str(path)).code == 0
+    item = yq(database.url, "triage", "list", "--json").json()[0]
+    assert item["unit"] == "lushi" and item["published_clamped"] is False
+    with pytest.raises(YuqingError) as info, database.session() as s:
+        accept(Writer(s, STAFF, now=T0, preset="sanmenxia-2017"), item["id"], unit="灵宝市")
+    assert info.value.code == "E_FORBIDDEN_UNIT"
+
+
+def test_usage_errors_are_in_chinese(database: Database):
+    result = yq(database.url, "incident", "void", "3")
+    assert result.code == 2 and "缺少必需的参数：--reason" in result.err and "用法：" in result.err
+
+
+def test_keywords_show_cancelling_words_plainly():
+    from db.classifying import keyword_text
+
+    assert keyword_text(["爆炸", "!演练"]) == "爆炸、演练（抵消）"
+    assert keyword_text([]) == "无"

@@ -11,6 +11,7 @@ BEIJING = ZoneInfo("Asia/Shanghai")
 EARLIEST = datetime(2000, 1, 1, tzinfo=BEIJING)
 LATEST = datetime(2100, 1, 1, tzinfo=BEIJING)
 
+_DATE_ONLY = re.compile(r"^\d{4}-?\d{1,2}-?\d{1,2}$")
 _SPACE_FORM = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
 
 
@@ -24,6 +25,9 @@ def parse_user_time(text: str) -> datetime:
     if not raw:
         raise YuqingError("E_TIME_FORMAT", value=text)
     value: datetime | None = None
+    if _DATE_ONLY.match(raw):
+        # A bare date would silently mean midnight and can turn a late response into an on-time one.
+        raise YuqingError("E_TIME_NO_CLOCK", value=text)
     candidate = raw[:-1] + "+00:00" if raw.endswith(("Z", "z")) else raw
     try:
         value = datetime.fromisoformat(candidate)
@@ -71,6 +75,11 @@ def display_beijing(value: datetime | None) -> str:
     if value is None:
         return "—"
     return to_beijing(value).strftime("%Y-%m-%d %H:%M")
+
+
+def display_seconds(value: datetime) -> str:
+    """`2026-06-10 18:59:59` (Beijing) for messages where the second matters."""
+    return to_beijing(value).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def naive_beijing(value: datetime | None) -> datetime | None:
