@@ -151,6 +151,13 @@ def _time(text: str | None) -> datetime | None:
     return None if text is None else parse_user_time(text)
 
 
+def _day(text: str | None, *, end: bool = False) -> datetime | None:
+    """A day-valued option (a record's date, a due date): a bare date means its start, or its end."""
+    from timeline.clock import parse_user_time
+
+    return None if text is None else parse_user_time(text, date_only="23:59:59" if end else "00:00:00")
+
+
 def _now(ctx: Context, text: str | None) -> datetime:
     return _time(text) or ctx.now()
 

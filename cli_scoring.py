@@ -20,6 +20,12 @@ def _time(text: str | None) -> datetime | None:
     return cli._time(text)
 
 
+def _day(text: str | None, *, end: bool = False) -> datetime | None:
+    import cli
+
+    return cli._day(text, end=end)
+
+
 def _now(ctx: Any, text: str | None) -> datetime:
     return _time(text) or ctx.now()
 
@@ -140,7 +146,7 @@ def cmd_special_add(ctx: Any, args: argparse.Namespace) -> int:
     from db.scoring_store import add_special
 
     row_id = ctx.write(lambda w: add_special(w, args.unit, year=args.year, item=args.item, points=args.points,
-                                             evidence=args.evidence, on=_time(args.date)).id)
+                                             evidence=args.evidence, on=_day(args.date)).id)
     ctx.print(str(row_id))
     return 0
 
@@ -149,7 +155,7 @@ def cmd_special_zero(ctx: Any, args: argparse.Namespace) -> int:
     from db.scoring_store import add_zeroing
 
     row_id = ctx.write(lambda w: add_zeroing(w, args.unit, year=args.year, evidence=args.evidence,
-                                             on=_time(args.date)).id)
+                                             on=_day(args.date)).id)
     ctx.print(str(row_id))
     return 0
 
@@ -157,7 +163,7 @@ def cmd_special_zero(ctx: Any, args: argparse.Namespace) -> int:
 def cmd_daily_add(ctx: Any, args: argparse.Namespace) -> int:
     from db.scoring_store import add_daily
 
-    row_id = ctx.write(lambda w: add_daily(w, args.unit, on=_time(args.date), points=args.points,  # type: ignore[arg-type]
+    row_id = ctx.write(lambda w: add_daily(w, args.unit, on=_day(args.date), points=args.points,  # type: ignore[arg-type]
                                            reason=args.reason, indicator=args.indicator).id)
     ctx.print(str(row_id))
     return 0
@@ -187,7 +193,7 @@ def cmd_rectify_add(ctx: Any, args: argparse.Namespace) -> int:
     from db.scoring_store import add_rectification
 
     row_id = ctx.write(lambda w: add_rectification(w, args.unit, year=args.year, problem=args.problem,
-                                                   due=_time(args.due)).id)  # type: ignore[arg-type]
+                                                   due=_day(args.due, end=True)).id)  # type: ignore[arg-type]
     ctx.print(str(row_id))
     return 0
 
@@ -196,7 +202,7 @@ def cmd_rectify_done(ctx: Any, args: argparse.Namespace) -> int:
     from db.scoring_store import finish_rectification
 
     with ctx.database().session() as session:
-        row = finish_rectification(ctx.writer(session), args.id, at=_time(args.at), note=args.note)  # type: ignore[arg-type]
+        row = finish_rectification(ctx.writer(session), args.id, at=_day(args.at), note=args.note)  # type: ignore[arg-type]
         late = row.done_at is not None and row.done_at > row.due_at
     ctx.print(f"整改事项 {args.id} 已完成（{'逾期完成' if late else '按期完成'}）")
     return 0

@@ -15,10 +15,11 @@ _DATE_ONLY = re.compile(r"^\d{4}-?\d{1,2}-?\d{1,2}$")
 _SPACE_FORM = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
 
 
-def parse_user_time(text: str) -> datetime:
+def parse_user_time(text: str, *, date_only: str | None = None) -> datetime:
     """ISO 8601 with or without offset, or `YYYY-MM-DD HH:MM[:SS]`; no offset means Beijing time.
 
     Returns an aware UTC datetime, to the whole second (deadlines are judged to the second).
+    `date_only` (e.g. "00:00:00" or "23:59:59") lets a field that is a day accept a bare date.
     Times before 2000 or from 2100 on are refused (a typo, not an incident).
     """
     raw = (text or "").strip()
@@ -26,8 +27,11 @@ def parse_user_time(text: str) -> datetime:
         raise YuqingError("E_TIME_FORMAT", value=text)
     value: datetime | None = None
     if _DATE_ONLY.match(raw):
-        # A bare date would silently mean midnight and can turn a late response into an on-time one.
-        raise YuqingError("E_TIME_NO_CLOCK", value=text)
+        # For a moment (an action, a post) a bare date would silently mean midnight and can turn a
+        # late response into an on-time one; fields that are days (`date_only`) take a clock time.
+        if date_only is None:
+            raise YuqingError("E_TIME_NO_CLOCK", value=text)
+        raw = f"{raw} {date_only}"
     candidate = raw[:-1] + "+00:00" if raw.endswith(("Z", "z")) else raw
     try:
         value = datetime.fromisoformat(candidate)
