@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Callable
 
 from sqlalchemy import select
@@ -17,7 +17,7 @@ from alerts import Alert, FeedHealth, IncidentClock, Routes, build_request, deli
 from db.models import AlertDelivery, Feed
 from db.queries import list_incidents
 from db.session import Database
-from ingest.fetch import is_stale
+from ingest.feeds import feed_is_stale
 
 
 @dataclass
@@ -38,11 +38,10 @@ def _clocks(session: Session, now: datetime) -> list[IncidentClock]:
 def _feeds(session: Session, now: datetime) -> list[FeedHealth]:
     out = []
     for feed in session.scalars(select(Feed).where(Feed.enabled.is_(True), Feed.kind == "feed")):
-        gap = timedelta(seconds=feed.typical_gap_s) if feed.typical_gap_s else None
         out.append(
             FeedHealth(
                 feed.id, feed.name, feed.url, feed.error_count, feed.last_error,
-                is_stale(feed.last_item_at, gap, now), feed.failing_since, feed.last_item_at,
+                feed_is_stale(feed, now), feed.failing_since, feed.last_item_at,
             )
         )
     return out

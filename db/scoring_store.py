@@ -28,7 +28,7 @@ from db.models_scoring import (
     SpecialItem as SpecialRow,
     Zeroing as ZeroingRow,
 )
-from db.service import FUTURE_TOLERANCE, Writer, lock_row, unit_refs
+from db.service import FUTURE_TOLERANCE, Writer, locked, unit_refs
 from errors import YuqingError
 from scoring import (
     ActionFact,
@@ -427,10 +427,7 @@ def add_referral(writer: Writer, incident_id: int, *, unit: str, due_workdays: i
 
 def reply_referral(writer: Writer, referral_id: int, *, at: datetime) -> ReferralRow:
     writer.require_admin("登记函件回复")
-    lock_row(writer.session, ReferralRow, referral_id)
-    row = writer.session.get(ReferralRow, referral_id)
-    if row is None:
-        raise YuqingError("E_REFERRAL_MISSING", id=referral_id)
+    row = locked(writer.session, ReferralRow, referral_id, "E_REFERRAL_MISSING")
     if row.replied_at is not None:
         raise YuqingError("E_REFERRAL_REPLIED", id=referral_id, at=iso_beijing(row.replied_at))
     if at < row.sent_at:
@@ -734,10 +731,7 @@ def add_appeal(writer: Writer, key: str, *, reason: str, unit: str | None = None
 def decide_appeal(writer: Writer, appeal_id: int, *, overturn: bool, reason: str) -> Appeal:
     """uphold: the deduction keeps counting; overturn: it stays listed, marked, and stops counting."""
     writer.require_admin("决定申诉")
-    lock_row(writer.session, Appeal, appeal_id)
-    row = writer.session.get(Appeal, appeal_id)
-    if row is None:
-        raise YuqingError("E_APPEAL_MISSING", id=appeal_id)
+    row = locked(writer.session, Appeal, appeal_id, "E_APPEAL_MISSING")
     if row.decision is not None:
         raise YuqingError("E_APPEAL_DECIDED", id=appeal_id, at=iso_beijing(row.decided_at),
                           decision="撤销扣分" if row.decision == "overturn" else "维持扣分")
@@ -767,10 +761,7 @@ def add_rectification(writer: Writer, unit: str, *, year: int, problem: str, due
 
 def finish_rectification(writer: Writer, rectification_id: int, *, at: datetime, note: str) -> Rectification:
     writer.require_admin("登记整改完成")
-    lock_row(writer.session, Rectification, rectification_id)
-    row = writer.session.get(Rectification, rectification_id)
-    if row is None:
-        raise YuqingError("E_RECTIFY_MISSING", id=rectification_id)
+    row = locked(writer.session, Rectification, rectification_id, "E_RECTIFY_MISSING")
     if row.done_at is not None:
         raise YuqingError("E_RECTIFY_DONE", id=rectification_id, at=iso_beijing(row.done_at))
     _not_future(writer, at, "整改完成时间")

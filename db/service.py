@@ -79,10 +79,15 @@ class NewAction:
 Classify = Callable[[str, str | None], Suggestion]
 
 
-def lock_row(session: Session, model: Any, row_id: int) -> None:
-    """SELECT … FOR UPDATE on one row by primary key (no joins, which PostgreSQL cannot lock);
-    SQLite already runs one writer at a time."""
+def locked(session: Session, model: Any, row_id: int, missing: str) -> Any:
+    """The row with this primary key, locked for the rest of the transaction (PostgreSQL: SELECT …
+    FOR UPDATE without joins, which it cannot lock; SQLite already runs one writer at a time), so a
+    status checked on it cannot change before the write. Missing → YuqingError(missing, id=…)."""
     session.execute(select(model.id).where(model.id == row_id).with_for_update())
+    row = session.get(model, row_id)
+    if row is None:
+        raise YuqingError(missing, id=row_id)
+    return row
 
 
 def unit_refs(session: Session) -> tuple[UnitRef, ...]:
@@ -147,11 +152,7 @@ class Writer:
         return unit
 
     def incident(self, incident_id: int, *, doing: str, allow_closed: bool = False) -> Incident:
-        # Lock the row (PostgreSQL) so a concurrent void or close cannot slip between check and write.
-        lock_row(self.session, Incident, incident_id)
-        incident = self.session.get(Incident, incident_id)
-        if incident is None:
-            raise YuqingError("E_INCIDENT_MISSING", id=incident_id)
+        incident: Incident = locked(self.session, Incident, incident_id, "E_INCIDENT_MISSING")
         if incident.status == "voided":
             raise YuqingError("E_INCIDENT_VOIDED", id=incident_id, what=doing)
         if incident.status == "closed" and not allow_closed:

@@ -129,6 +129,12 @@ def remove_feed(writer: Writer, feed_id: int) -> None:
     writer.audit("feed", feed_id, "remove", before, None)
 
 
+def feed_is_stale(feed: Feed, now: datetime) -> bool:
+    """A polled feed that used to publish and has gone silent far longer than its usual gap."""
+    gap = timedelta(seconds=feed.typical_gap_s) if feed.typical_gap_s else None
+    return feed.enabled and feed.kind == "feed" and is_stale(feed.last_item_at, gap, now)
+
+
 def list_feeds(session: Session, *, now: datetime) -> list[FeedView]:
     since = now - timedelta(hours=24)
     recent = dict(
@@ -141,7 +147,6 @@ def list_feeds(session: Session, *, now: datetime) -> list[FeedView]:
     )
     views = []
     for feed in session.scalars(select(Feed).order_by(Feed.id)):
-        gap = timedelta(seconds=feed.typical_gap_s) if feed.typical_gap_s else None
         views.append(
             FeedView(
                 id=feed.id,
@@ -161,7 +166,7 @@ def list_feeds(session: Session, *, now: datetime) -> list[FeedView]:
                 last_item_at=feed.last_item_at,
                 items_24h=int(recent.get(feed.id, 0)),
                 next_poll_at=feed.next_poll_at if feed.enabled else None,
-                stale=feed.enabled and feed.kind == "feed" and is_stale(feed.last_item_at, gap, now),
+                stale=feed_is_stale(feed, now),
             )
         )
     # Failing and stale feeds first: they are what the office must look at.

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Incident, Item
-from db.service import NewIncident, Suggestion, Writer, lock_row
+from db.service import NewIncident, Suggestion, Writer, locked
 from errors import YuqingError
 from timeline.engine import start_time
 from timeline.presets import load_preset
@@ -41,10 +41,7 @@ def pending(session: Session, *, limit: int = 500) -> list[QueueItem]:
 
 
 def _item(session: Session, item_id: int) -> Item:
-    lock_row(session, Item, item_id)  # decided once, even by two people at once
-    item = session.get(Item, item_id)
-    if item is None:
-        raise YuqingError("E_ITEM_MISSING", id=item_id)
+    item: Item = locked(session, Item, item_id, "E_ITEM_MISSING")  # decided once, even by two at once
     if item.triage_status != "pending":
         raise YuqingError("E_ITEM_DECIDED", id=item_id, status=_STATUS.get(item.triage_status, item.triage_status))
     return item

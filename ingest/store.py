@@ -60,21 +60,6 @@ def _facts(row: Item) -> ItemFacts:
     )
 
 
-def _group(session: Session, row: Item) -> str:
-    facts = _facts(row)
-    window = timedelta(hours=48)
-    stmt = select(Item).where(
-        Item.triage_status == "pending",
-        Item.unit_code == row.unit_code,
-        Item.id != row.id,
-        Item.group_key.is_not(None),
-    )
-    if row.published_at is not None:
-        stmt = stmt.where(Item.published_at.between(row.published_at - window, row.published_at + window))
-    candidates = [(c.group_key or "", _facts(c)) for c in session.scalars(stmt.limit(200))]
-    return group_key_for(facts, candidates)
-
-
 def _chunks(values: list[str], size: int = 500) -> Iterable[list[str]]:
     for index in range(0, len(values), size):
         yield values[index:index + size]
@@ -253,15 +238,14 @@ def _store_one_by_one(
 
 def _insert(session: Session, feed: Feed, item: FeedItem, *, now: datetime, classify: Classify,
             source: str | None) -> Item | None:
-    row = Item(**_row(feed, item, now=now, classify=classify, source=source))
+    values = _row(feed, item, now=now, classify=classify, source=source)
+    _assign_groups(session, [values])
+    row = Item(**values)
     for _ in range(3):
         try:
             with session.begin_nested():
                 session.add(row)
                 session.flush()
-                if row.triage_status == "pending":
-                    row.group_key = _group(session, row)
-                    session.flush()
             return row
         except IntegrityError:
             return None
