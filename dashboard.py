@@ -9,10 +9,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from app_pages import auth, common
+from yuqing.pages import auth, common
 
 HERE = Path(__file__).resolve().parent
-PAGES = HERE / "app_pages"
+PAGES = HERE / "yuqing" / "pages"
 
 st.set_page_config(page_title="政务舆情回应时效", page_icon=str(PAGES / "icon.png"), layout="wide")
 

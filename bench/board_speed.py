@@ -12,8 +12,10 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from yuqing import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -27,14 +29,14 @@ def _render_seconds(runs: int) -> float:
     """Median wall time of a full board run; cached reads are dropped first so the queries count."""
     from streamlit.testing.v1 import AppTest
 
-    from app_pages import common
-    from db.service import Actor
+    from yuqing.db.service import Actor
+    from yuqing.pages import common
 
     times = []
     for _ in range(runs + 1):
         common.refresh()
         at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
-        at.session_state["yq_auth"] = {"actor": Actor("bench", "admin"), "seen": datetime.now(timezone.utc)}
+        at.session_state["yq_auth"] = {"actor": Actor("bench", "admin"), "seen": datetime.now(UTC)}
         started = time.perf_counter()
         at.run()
         times.append(time.perf_counter() - started)
@@ -46,10 +48,10 @@ def _render_seconds(runs: int) -> float:
 
 
 def _open_incidents(url: str) -> None:
-    from db.service import Actor, NewIncident, Writer
-    from db.session import Database
+    from yuqing.db.service import Actor, NewIncident, Writer
+    from yuqing.db.session import Database
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     units = ["渑池", "灵宝", "卢氏", "义马", "陕州区", "湖滨区", "市应急管理局", "市住房城乡建设局"]
     database = Database(url)
     with database.session() as session:
@@ -66,12 +68,12 @@ def _open_incidents(url: str) -> None:
 def _history(url: str, items: int, closed: int) -> float:
     from sqlalchemy import insert, select
 
-    from db.models import Incident, Item, Unit
-    from db.session import Database
+    from yuqing.db.models import Incident, Item, Unit
+    from yuqing.db.session import Database
 
     database = Database(url)
     started = time.perf_counter()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with database.engine.begin() as conn:
         unit_ids = list(conn.scalars(select(Unit.id)))
         for offset in range(0, closed, CHUNK):
@@ -108,8 +110,7 @@ def _quiet() -> None:
 
 def main(items: int = 1_000_000, closed: int = 100_000) -> None:
     _quiet()
-    import cli
-    from app_pages import common
+    from yuqing.pages import common
     with tempfile.TemporaryDirectory(prefix="yuqing-bench-") as folder:
         url = f"sqlite:///{Path(folder) / 'board.sqlite3'}"
         os.environ["YUQING_DATABASE_URL"] = url

@@ -11,7 +11,7 @@ import sys
 import time
 import warnings
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -21,7 +21,7 @@ import dateparser  # noqa: E402
 from ingest.dates import parse_date  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "dates" / "cec_report_times.jsonl"
-NOW = datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 TZ = "Asia/Shanghai"
 # The baseline as a caller would write it: the same zone and base, languages zh + en.
 BASELINE_SETTINGS = {
@@ -37,7 +37,7 @@ def ours(text: str) -> datetime | None:
 
 def baseline(text: str) -> datetime | None:
     found = dateparser.parse(text, languages=["zh", "en"], settings=BASELINE_SETTINGS)
-    return None if found is None else found.astimezone(timezone.utc)
+    return None if found is None else found.astimezone(UTC)
 
 
 def timed(parse: Callable[[str], datetime | None], texts: list[str], rounds: int) -> float:

@@ -19,9 +19,9 @@ sys.path.insert(0, str(ROOT))
 
 import feedparser  # noqa: E402
 
-import cli  # noqa: E402
-from db.session import Database  # noqa: E402
-from ingest.runner import Poller  # noqa: E402
+from yuqing import cli  # noqa: E402
+from yuqing.db.session import Database  # noqa: E402
+from yuqing.worker import Poller  # noqa: E402
 
 ZH = ROOT.parent / "shared" / "data" / "feeds" / "zh"
 

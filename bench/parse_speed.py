@@ -11,18 +11,18 @@ import sys
 import time
 import warnings
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import feedparser  # noqa: E402
 
-from errors import YuqingError  # noqa: E402
 from ingest.parse import parse_feed  # noqa: E402
+from yuqing.errors import YuqingError  # noqa: E402
 
 FEEDS = Path(__file__).resolve().parents[2] / "shared" / "data" / "feeds"
-FETCHED = datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc)
+FETCHED = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 
 
 def ours(body: bytes) -> int:

@@ -13,23 +13,24 @@ import random
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert, select  # noqa: E402
 
-import cli  # noqa: E402
 from classify.units import load_units_file  # noqa: E402
-from db import migrate  # noqa: E402
-from db.models import Action, Incident, IncidentCoUnit, Reclassification, Unit  # noqa: E402
-from db.models_scoring import DailyRecord, ManualScore, Referral  # noqa: E402
-from db.scoring_store import load_year  # noqa: E402
-from db.service import Actor, Writer  # noqa: E402
-from db.session import Database  # noqa: E402
-from scoring import as_json, export_xlsx, load_scheme  # noqa: E402
+from scoring import as_json, load_scheme  # noqa: E402
 from timeline.clock import BEIJING  # noqa: E402
+from yuqing import cli  # noqa: E402
+from yuqing.db import migrate  # noqa: E402
+from yuqing.db.models import Action, Incident, IncidentCoUnit, Reclassification, Unit  # noqa: E402
+from yuqing.db.models_scoring import DailyRecord, ManualScore, Referral  # noqa: E402
+from yuqing.db.scoring_store import load_year  # noqa: E402
+from yuqing.db.service import Actor, Writer  # noqa: E402
+from yuqing.db.session import Database  # noqa: E402
+from yuqing.exports import export_xlsx  # noqa: E402
 
 YEAR = 2025
 KINDS = ("response", "release", "press_conference", "follow_up")
@@ -45,8 +46,8 @@ def _insert(conn, table, rows: list[dict]) -> None:
 
 def populate(database: Database, n: int, rng: random.Random) -> int:
     """Bulk-insert the synthetic year (no audit records: this is a load, not user writes)."""
-    year_start = datetime(YEAR, 1, 1, tzinfo=BEIJING).astimezone(timezone.utc)
-    stamp = datetime(YEAR + 1, 1, 15, tzinfo=timezone.utc)
+    year_start = datetime(YEAR, 1, 1, tzinfo=BEIJING).astimezone(UTC)
+    stamp = datetime(YEAR + 1, 1, 15, tzinfo=UTC)
     with database.session() as session:
         units = {u.code: (u.id, u.kind) for u in session.scalars(select(Unit).where(Unit.active.is_(True)))}
     unit_ids = [uid for uid, _ in units.values()]
@@ -104,8 +105,8 @@ def populate(database: Database, n: int, rng: random.Random) -> int:
 def baseline_fetch(database: Database) -> tuple[float, int]:
     """The same incident and action rows with plain Core selects, materialised."""
     inc, act, unit = Incident.__table__, Action.__table__, Unit.__table__
-    lo = datetime(YEAR, 1, 1, tzinfo=BEIJING).astimezone(timezone.utc)
-    hi = datetime(YEAR + 1, 1, 1, tzinfo=BEIJING).astimezone(timezone.utc)
+    lo = datetime(YEAR, 1, 1, tzinfo=BEIJING).astimezone(UTC)
+    hi = datetime(YEAR + 1, 1, 1, tzinfo=BEIJING).astimezone(UTC)
     t0 = time.perf_counter()
     with database.engine.connect() as conn:
         incidents = conn.execute(
@@ -122,7 +123,7 @@ def baseline_fetch(database: Database) -> tuple[float, int]:
 
 def main(n: int = 100_000) -> None:
     rng = random.Random(20260610)
-    now = datetime(YEAR + 1, 1, 31, 12, tzinfo=BEIJING).astimezone(timezone.utc)
+    now = datetime(YEAR + 1, 1, 31, 12, tzinfo=BEIJING).astimezone(UTC)
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
         database = Database(url)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 import sys
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -22,8 +22,6 @@ from scoring import (  # noqa: E402
     Referral,
     ScoredIncident,
     as_json,
-    export_csv,
-    export_xlsx,
     load_scheme,
     score_year,
     scored_data_hash,
@@ -31,6 +29,7 @@ from scoring import (  # noqa: E402
 from timeline.clock import BEIJING  # noqa: E402
 from timeline.engine import ActionAt, Case, Grading, evaluate  # noqa: E402
 from timeline.presets import load_preset  # noqa: E402
+from yuqing.exports import export_csv, export_xlsx  # noqa: E402
 
 KINDS = ("response", "release", "press_conference", "follow_up")
 CHANNELS = ("website", "weibo", "wechat", "news_site", "newspaper", "app", "tv_radio", "press", "other")
@@ -42,8 +41,8 @@ def main(n: int = 100_000) -> None:
     scheme = load_scheme(2026)
     _, units = load_units_file()
     active = [u for u in units if u.active]
-    now = datetime(2026, 12, 31, 18, tzinfo=BEIJING).astimezone(timezone.utc)
-    year_start = datetime(2026, 1, 1, tzinfo=BEIJING).astimezone(timezone.utc)
+    now = datetime(2026, 12, 31, 18, tzinfo=BEIJING).astimezone(UTC)
+    year_start = datetime(2026, 1, 1, tzinfo=BEIJING).astimezone(UTC)
 
     cases = []
     for i in range(1, n + 1):

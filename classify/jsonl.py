@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from classify.classifier import Classifier, ClassifyResult
-from errors import YuqingError
+from timeline.words import YuqingError
 
 
 def classify_json(res: ClassifyResult, id: str | None, flagged: bool) -> dict[str, Any]:

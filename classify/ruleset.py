@@ -11,8 +11,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from errors import YuqingError
 from timeline.model import CATEGORIES, LEVELS
+from timeline.words import YuqingError
 
 RULES_FILE = Path(__file__).with_name("rules.toml")
 SCOPES = ("clause", "sentence", "lead", "document")

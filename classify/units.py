@@ -9,9 +9,9 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from errors import YuqingError
+from timeline.words import YuqingError
 
-UNITS_FILE = Path(__file__).resolve().parent.parent / "db" / "units.toml"
+UNITS_FILE = Path(__file__).resolve().parent.parent / "yuqing" / "db" / "units.toml"
 KINDS = ("department", "county")
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import warnings
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -147,8 +147,8 @@ def clamp_future(
     require_aware(published_at, "published_at")
     require_aware(fetched_at, "fetched_at")
     if published_at - fetched_at > tolerance:
-        return fetched_at.astimezone(timezone.utc), True
-    return published_at.astimezone(timezone.utc), False
+        return fetched_at.astimezone(UTC), True
+    return published_at.astimezone(UTC), False
 
 
 # --- fast path -------------------------------------------------------------------------------
@@ -306,7 +306,7 @@ def _build(
             return _REJECT  # an unknown zone name (IST?): the instant cannot be known
         tzinfo = offset
     wall = datetime.combine(day_value, clock if isinstance(clock, time) else time(0, 0))
-    return wall.replace(tzinfo=tzinfo).astimezone(timezone.utc)
+    return wall.replace(tzinfo=tzinfo).astimezone(UTC)
 
 
 # --- fallback --------------------------------------------------------------------------------
@@ -343,4 +343,4 @@ def _fallback(text: str, *, now: datetime, zone: ZoneInfo) -> datetime | None:
             return None
     if found is None or found.tzinfo is None:
         return None
-    return found.astimezone(timezone.utc).replace(tzinfo=timezone.utc)
+    return found.astimezone(UTC).replace(tzinfo=UTC)

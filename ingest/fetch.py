@@ -17,13 +17,13 @@ import urllib.request
 import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
-from messages import render
 from timeline.clock import require_aware
+from timeline.words import say as render
 
 USER_AGENT = "yuqing/0.1 (government public-opinion response tracker; feed reader)"
 ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
@@ -238,7 +238,7 @@ def _finish(
         retry_after = None
         if status in (429, 503):
             retry_after = parse_retry_after(
-                response.headers.get("retry-after"), now=datetime.now(timezone.utc)
+                response.headers.get("retry-after"), now=datetime.now(UTC)
             )
         if status in (404, 410):
             code = "E_FETCH_NOT_FOUND"
@@ -484,7 +484,7 @@ def parse_retry_after(value: str | None, *, now: datetime) -> int | None:
     if when is None:
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)  # HTTP-dates are always GMT
+        when = when.replace(tzinfo=UTC)  # HTTP-dates are always GMT
     return max(0, math.ceil((when - now).total_seconds()))
 
 

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from errors import YuqingError
 from ingest.dates import clamp_future, parse_date
 from ingest.parse import FeedItem, normalize_link
+from timeline.words import YuqingError
 
 MAPPING_DIR = Path(__file__).with_name("mappings")
 FIELDS = ("title", "text", "link", "published", "source", "author")
@@ -169,7 +169,7 @@ def rows_to_items(rows: list[list[Any]], mapping: Mapping, *, path: Path, now: d
         link = str(cell("link") or "").strip()
         normalized = normalize_link(link) if link.startswith(("http://", "https://")) else ""
         body = " ".join((text or title).split())
-        digest = hashlib.sha256(f"{normalized}\n{body}".encode("utf-8")).hexdigest()
+        digest = hashlib.sha256(f"{normalized}\n{body}".encode()).hexdigest()
         item = FeedItem(
             guid=link or f"row:{digest}",
             title=title[:500],

@@ -19,9 +19,9 @@ from typing import Any
 
 import feedparser
 
-from errors import YuqingError
 from ingest.dates import DEFAULT_TZ, clamp_future, parse_date
 from timeline.clock import require_aware
+from timeline.words import YuqingError
 
 CONTENT_LIMIT = 20_000  # characters of plain text kept per item; the hash covers the full text
 BOZO_MESSAGE_LIMIT = 300

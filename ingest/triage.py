@@ -6,8 +6,8 @@ another kind (category or topic) — are never grouped, whatever their wording.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 SAME_EVENT_SPAN = timedelta(hours=48)

@@ -1,10 +1,8 @@
-"""Scoring: schemes as data, the pure yearly assessment of units, working days, exports (bytes out).
+"""Scoring: schemes as data, the pure yearly assessment of units, working days.
 
 Pure: no database, no clock (`now` is an argument), no environment. The public API is re-exported here.
 """
 from scoring.assessment import rank, score_year
-from scoring.bulletin import Bulletin, BulletinUnit, ReferralEntry, WindowEntry, bulletin
-from scoring.exports import export_csv, export_xlsx, render_table
 from scoring.facts import (
     ActionFact,
     AppealDecision,
@@ -21,9 +19,9 @@ from scoring.snapshots import diff_scores, scored_data_hash
 from scoring.workdays import WorkdayCalendar, load_calendar, referral_due_at
 
 __all__ = [
-    "ActionFact", "AppealDecision", "Bulletin", "BulletinUnit", "DEFAULT_SCHEME", "DailyRecord", "Deduction",
-    "IndicatorScore", "ManualScore", "Referral", "ReferralEntry", "Scheme", "ScoredIncident", "SpecialItem",
-    "SpecialScore", "StateCounts", "UnitScore", "WindowEntry", "WorkdayCalendar", "Zeroing", "as_json",
-    "available_schemes", "bulletin", "diff_scores", "export_csv", "export_xlsx", "load_calendar", "load_scheme",
-    "parse_scheme", "rank", "referral_due_at", "render_table", "score_year", "scored_data_hash",
+    "ActionFact", "AppealDecision", "DEFAULT_SCHEME", "DailyRecord", "Deduction",
+    "IndicatorScore", "ManualScore", "Referral", "Scheme", "ScoredIncident", "SpecialItem",
+    "SpecialScore", "StateCounts", "UnitScore", "WorkdayCalendar", "Zeroing", "as_json",
+    "available_schemes", "diff_scores", "load_calendar", "load_scheme",
+    "parse_scheme", "rank", "referral_due_at", "score_year", "scored_data_hash",
 ]

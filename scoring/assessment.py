@@ -7,19 +7,19 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date, datetime
-from typing import Iterable, Sequence
 
 from classify.units import UnitRef
-from errors import YuqingError
-from messages import render
 from scoring.facts import AppealDecision, DailyRecord, ManualScore, Referral, ScoredIncident, SpecialItem, Zeroing
 from scoring.indicators import Collector, Ledger, overturned_keys
 from scoring.results import Deduction, IndicatorScore, SpecialScore, StateCounts, UnitScore, round2
 from scoring.scheme import IndicatorDef, Scheme
 from timeline.clock import require_aware
 from timeline.model import WINDOW_KEYS
+from timeline.words import YuqingError
+from timeline.words import say as render
 
 
 def score_year(
@@ -115,7 +115,7 @@ def daily_key(record: DailyRecord) -> str:
     """Stable key of a daily record for appeals: its id, or (without one) its date and content."""
     if record.id is not None:
         return f"daily-{record.id}"
-    content = f"{record.points!r}|{record.indicator}|{record.reason}".encode("utf-8")
+    content = f"{record.points!r}|{record.indicator}|{record.reason}".encode()
     return f"daily-{record.on.isoformat()}-{hashlib.sha256(content).hexdigest()[:8]}"
 
 

@@ -6,13 +6,11 @@ counts in the Beijing year its clock started, for its lead unit (and co-units if
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 
 from classify.units import UnitRef
-from errors import YuqingError
-from messages import render
 from scoring.facts import AppealDecision, Referral, ScoredIncident
 from scoring.results import Deduction, round2
 from scoring.scheme import Scheme
@@ -20,6 +18,8 @@ from scoring.wallclock import duration, stamp
 from timeline.clock import BEIJING
 from timeline.engine import WindowVerdict
 from timeline.model import CHANNELS, WINDOW_KEYS, WINDOW_NAMES
+from timeline.words import YuqingError
+from timeline.words import say as render
 
 RESPONSE_KINDS = frozenset(("response", "release", "press_conference"))
 
@@ -42,8 +42,8 @@ def year_bounds(year: int) -> tuple[datetime, datetime]:
     """[1 Jan 00:00, next 1 Jan 00:00) Beijing time: the assessment year is a Beijing calendar year.
     Returned in UTC: comparing datetimes that share a tzinfo skips the zone lookups (hot loop)."""
     return (
-        datetime(year, 1, 1, tzinfo=BEIJING).astimezone(timezone.utc),
-        datetime(year + 1, 1, 1, tzinfo=BEIJING).astimezone(timezone.utc),
+        datetime(year, 1, 1, tzinfo=BEIJING).astimezone(UTC),
+        datetime(year + 1, 1, 1, tzinfo=BEIJING).astimezone(UTC),
     )
 
 

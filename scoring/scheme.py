@@ -9,13 +9,14 @@ import hashlib
 import math
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
-from errors import YuqingError
 from timeline.model import ACTION_KINDS
+from timeline.words import YuqingError
 
 SCHEME_DIR = Path(__file__).with_name("schemes")
 DEFAULT_SCHEME = "sanmenxia-2017"

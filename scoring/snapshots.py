@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime, timezone
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
 
 from classify.units import UnitRef
-from errors import YuqingError
 from scoring.facts import AppealDecision, DailyRecord, ManualScore, Referral, ScoredIncident, SpecialItem, Zeroing
 from scoring.indicators import within, year_bounds
 from scoring.results import round2
 from scoring.scheme import Scheme
+from timeline.words import YuqingError
 
 
 def _index(rows: Any, which: str) -> dict[str, dict]:
@@ -93,7 +94,7 @@ def _t(value: datetime | date | None) -> str:
     if value is None:
         return "-"
     if isinstance(value, datetime):
-        return (value if value.tzinfo is timezone.utc else value.astimezone(timezone.utc)).isoformat()
+        return (value if value.tzinfo is UTC else value.astimezone(UTC)).isoformat()
     return value.isoformat()
 
 

@@ -6,16 +6,17 @@ knows is refused, never guessed as a plain weekday.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import chinese_calendar
 
-from errors import YuqingError
 from timeline.clock import BEIJING, require_aware
+from timeline.words import YuqingError
 
 HOLIDAY_FILE = Path(__file__).with_name("holidays.toml")
 
@@ -94,7 +95,7 @@ def referral_due_at(sent_at: datetime, workdays: int, calendar: WorkdayCalendar)
         raise YuqingError("E_WORKDAYS_COUNT", value=workdays)
     sent_day = sent_at.astimezone(BEIJING).date()
     due_day = calendar.nth_workday_after(sent_day, workdays)
-    return datetime.combine(due_day, time(23, 59, 59), tzinfo=BEIJING).astimezone(timezone.utc)
+    return datetime.combine(due_day, time(23, 59, 59), tzinfo=BEIJING).astimezone(UTC)
 
 
 def load_calendar(path: Path | None = None, use_package: bool = True) -> WorkdayCalendar:

@@ -4,11 +4,11 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import cli
 from timeline.clock import BEIJING
+from yuqing import cli
 
 
 @dataclass
@@ -33,7 +33,7 @@ def yq(db_url: str, *args: str, actor: str | None = None, stdin: str | None = No
 
 def ago(hours: float = 0, minutes: float = 0) -> str:
     """A Beijing wall time `hours` ago, in the `YYYY-MM-DD HH:MM:SS` form people type."""
-    moment = datetime.now(timezone.utc) - timedelta(hours=hours, minutes=minutes)
+    moment = datetime.now(UTC) - timedelta(hours=hours, minutes=minutes)
     return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
 
 

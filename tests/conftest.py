@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,16 +12,16 @@ import pytest
 from sqlalchemy import text
 
 from classify.units import load_units_file
-from db.models import Base
-from db.service import Actor, Writer
-from db.session import Database, make_engine
+from yuqing.db.models import Base
+from yuqing.db.service import Actor, Writer
+from yuqing.db.session import Database, make_engine
 
 PG_URL = os.environ.get("YUQING_TEST_DATABASE_URL", "")
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 # 2026-06-10 14:00 Beijing time, the contract's example start.
-T0 = datetime(2026, 6, 10, 6, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 6, 10, 6, 0, tzinfo=UTC)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -75,7 +75,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture
 def database(db_url: str) -> Iterator[Database]:
     """A migrated database with the unit registry loaded."""
-    from db import migrate
+    from yuqing.db import migrate
 
     database = Database(db_url)
     migrate.upgrade(database.engine)

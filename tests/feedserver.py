@@ -4,8 +4,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Iterator
 
 
 def rss(items: list[tuple[str, str, str, str]], title: str = "测试频道") -> bytes:

@@ -1,8 +1,8 @@
 """Accounts and roles, enforced in the write service; logins; backups."""
 from __future__ import annotations
 
-import subprocess
 import sqlite3
+import subprocess
 import sys
 from pathlib import Path
 
@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import text
 
 from classify.units import load_units_file
-from db import accounts
-from db.service import Actor, NewAction, NewIncident, Writer
-from db.session import Database
-from errors import YuqingError
 from tests.cliutil import ago, error_code, yq
 from tests.conftest import T0, hours
+from yuqing.db import accounts
+from yuqing.db.service import Actor, NewAction, NewIncident, Writer
+from yuqing.db.session import Database
+from yuqing.errors import YuqingError
 
 OWN, OTHER = "lingbao", "mianchi"
 ACTORS = {
@@ -191,7 +191,7 @@ def test_unknown_name_and_wrong_password_look_the_same(database: Database):
 def test_password_stdin_works_without_a_terminal(database: Database):
     root = Path(__file__).resolve().parents[1]
     result = subprocess.run(
-        [sys.executable, "-c", "import cli; cli.main()", "--db", database.url, "users", "add", "carol", "--role",
+        [sys.executable, "-c", "from yuqing import cli; cli.main()", "--db", database.url, "users", "add", "carol", "--role",
          "admin", "--password-stdin"],
         input="from-a-pipe-123\n", capture_output=True, text=True, cwd=root, timeout=120,
     )
@@ -204,7 +204,7 @@ def test_backup_while_another_process_writes(tmp_path: Path):
     assert yq(url, "init", "--demo").code == 0
     root = Path(__file__).resolve().parents[1]
     script = (
-        "import cli\n"
+        "from yuqing import cli\n"
         "for i in range(40):\n"
         f"    cli.run(['--db', {url!r}, 'incident', 'add', '--title', f'写入中{{i}}', '--unit', '灵宝', '--no-classify'])\n"
     )
@@ -226,7 +226,7 @@ def test_backup_while_another_process_writes(tmp_path: Path):
 
 
 def test_backup_refuses_an_existing_target_and_postgres(tmp_path: Path):
-    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    url = f"sqlite:///{tmp_path / 'yuqing.db.sqlite3'}"
     yq(url, "init")
     (tmp_path / "exists.sqlite3").write_bytes(b"x")
     assert error_code(yq(url, "backup", str(tmp_path / "exists.sqlite3"))) == "E_BACKUP_TARGET"

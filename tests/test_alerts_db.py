@@ -3,20 +3,20 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import timedelta
+from datetime import UTC, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from alerts import load_routes
-from db.alerting import run_alerts
-from db.models import AlertDelivery
-from db.service import NewAction, NewIncident
-from db.session import Database
 from tests.cliutil import error_code, yq
 from tests.conftest import T0, hours, writer
+from yuqing.alerts import load_routes
+from yuqing.db.alerting import run_alerts
+from yuqing.db.models import AlertDelivery
+from yuqing.db.service import NewAction, NewIncident
+from yuqing.db.session import Database
 
 
 class Robot:
@@ -134,9 +134,9 @@ def test_cli_alerts_run_test_and_log(database: Database, robot: Robot, tmp_path:
     monkeypatch.setenv("YUQING_ALERT_ROUTES", str(routes_file(tmp_path, robot)))
     url = database.url
     with database.session() as s:
-        from datetime import datetime, timezone
+        from datetime import datetime
 
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         writer(s, now=now).add_incident(NewIncident(title="灵宝突发", unit="灵宝市", level="重大", sudden=True,
                                                      first_post_at=now - hours(4.5)))
     result = yq(url, "alerts", "run")

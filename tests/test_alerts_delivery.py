@@ -14,20 +14,20 @@ import threading
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from alerts.channels import ChannelConfig, build_request, token_url
-from alerts.routes import parse_routes
-from alerts.rules import Alert, FeedHealth, IncidentClock, due_alerts
-from alerts.send import Delivery, deliver, urllib_post
-from messages import render
 from timeline.engine import Case, Grading, evaluate
 from timeline.presets import load_preset
+from yuqing.alerts.channels import ChannelConfig, build_request, token_url
+from yuqing.alerts.routes import parse_routes
+from yuqing.alerts.rules import Alert, FeedHealth, IncidentClock, due_alerts
+from yuqing.alerts.send import Delivery, deliver, urllib_post
+from yuqing.vocabulary import render
 
-START = datetime(2026, 6, 10, 6, 0, tzinfo=timezone.utc)  # 14:00 Beijing
+START = datetime(2026, 6, 10, 6, 0, tzinfo=UTC)  # 14:00 Beijing
 H = timedelta(hours=1)
 NOW = START + 26 * H  # 2026-06-11 16:00 Beijing
 SMX = load_preset("sanmenxia-2017")

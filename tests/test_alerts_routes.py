@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from alerts.channels import token_url
-from alerts.routes import Routes, load_routes, parse_routes
-from alerts.rules import Alert
 from classify.units import load_units_file
-from errors import YuqingError
+from yuqing.alerts.channels import token_url
+from yuqing.alerts.routes import Routes, load_routes, parse_routes
+from yuqing.alerts.rules import Alert
+from yuqing.errors import YuqingError
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "alerts" / "routes.example.toml"
+EXAMPLE = Path(__file__).resolve().parents[1] / "yuqing" / "alerts" / "routes.example.toml"
 UNIT_CODES = [unit.code for unit in load_units_file()[1]]
 
 CHANNELS = """

@@ -7,21 +7,22 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Sequence
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from alerts.rules import Alert, FeedHealth, IncidentClock, QuietHours, due_alerts, feed_key
-from messages import render
 from timeline.clock import BEIJING, display_beijing, format_duration
 from timeline.engine import ActionAt, Case, Grading, Regrade, evaluate
 from timeline.presets import load_preset
+from yuqing.alerts.rules import Alert, FeedHealth, IncidentClock, QuietHours, due_alerts, feed_key
+from yuqing.vocabulary import render
 
 SMX = load_preset("sanmenxia-2017")
-START = datetime(2026, 6, 10, 6, 0, tzinfo=timezone.utc)  # 14:00 Beijing
+START = datetime(2026, 6, 10, 6, 0, tzinfo=UTC)  # 14:00 Beijing
 S = timedelta(seconds=1)
 M = timedelta(minutes=1)
 H = timedelta(hours=1)
@@ -248,8 +249,8 @@ def test_quiet_hours_include_start_exclude_end_in_beijing_time(start, end, wall,
 
 def test_quiet_hours_read_utc_instants_as_beijing_wall_time():
     # 14:00 UTC is 22:00 in Beijing: quiet, whatever zone `now` comes in.
-    assert NIGHT.contains(datetime(2026, 6, 10, 14, 0, tzinfo=timezone.utc))
-    assert not NIGHT.contains(datetime(2026, 6, 10, 13, 59, 59, tzinfo=timezone.utc))
+    assert NIGHT.contains(datetime(2026, 6, 10, 14, 0, tzinfo=UTC))
+    assert not NIGHT.contains(datetime(2026, 6, 10, 13, 59, 59, tzinfo=UTC))
 
 
 @settings(max_examples=200, deadline=None)
@@ -257,7 +258,7 @@ def test_quiet_hours_read_utc_instants_as_beijing_wall_time():
     start=st.integers(0, 1439),
     end=st.integers(0, 1439),
     instant=st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.sampled_from(
-        [timezone.utc, BEIJING, ZoneInfo("America/New_York"), timezone(timedelta(hours=-3, minutes=-30))])),
+        [UTC, BEIJING, ZoneInfo("America/New_York"), timezone(timedelta(hours=-3, minutes=-30))])),
 )
 def test_quiet_hours_match_minute_of_day_membership_in_any_zone(start, end, instant):
     if start == end:
@@ -379,7 +380,7 @@ def test_naive_now_is_refused():
 
 @pytest.mark.parametrize("module", ["rules.py", "channels.py"])
 def test_pure_modules_import_no_network_database_or_ui(module):
-    tree = ast.parse((Path(__file__).resolve().parents[1] / "alerts" / module).read_text(encoding="utf-8"))
+    tree = ast.parse((Path(__file__).resolve().parents[1] / "yuqing" / "alerts" / module).read_text(encoding="utf-8"))
     imported = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -387,5 +388,5 @@ def test_pure_modules_import_no_network_database_or_ui(module):
         elif isinstance(node, ast.ImportFrom) and node.module:
             imported.add(node.module)
     # No network, no clock, no database, no UI: the caller brings `now` and the data.
-    forbidden_roots = {"db", "sqlalchemy", "streamlit", "socket", "time", "http"}
-    assert not {name for name in imported if name.split(".")[0] in forbidden_roots or name == "urllib.request"}
+    forbidden_roots = {"sqlalchemy", "streamlit", "socket", "time", "http"}
+    assert not {name for name in imported if name.split(".")[0] in forbidden_roots or name == "urllib.request" or name.startswith("yuqing.db")}

@@ -8,15 +8,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from db import audit, migrate
-from db.demo import load_demo
-from db.models import Base
-from db.service import NewAction, NewIncident
-from db.session import Database
-from errors import YuqingError
-from settings import load_config
 from tests.cliutil import error_code, yq
 from tests.conftest import T0, hours, writer
+from yuqing.db import audit, migrate
+from yuqing.db.demo import load_demo
+from yuqing.db.models import Base
+from yuqing.db.service import NewAction, NewIncident
+from yuqing.db.session import Database
+from yuqing.errors import YuqingError
+from yuqing.settings import load_config
 
 
 def busy_history(database: Database) -> None:
@@ -181,7 +181,7 @@ def test_stored_times_come_back_aware_utc(database: Database):
     with database.session() as s:
         incident = writer(s).add_incident(NewIncident(title="时区", unit="灵宝市", first_post_at=T0 - timedelta(hours=1)))
         incident_id = incident.id
-    from db.queries import get_incident
+    from yuqing.db.queries import get_incident
 
     with database.session() as s:
         view = get_incident(s, incident_id)

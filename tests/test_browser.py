@@ -36,7 +36,7 @@ def _free_port() -> int:
 
 def _yuqing() -> list[str]:
     script = Path(sys.executable).with_name("yuqing")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "yuqing.cli"]
 
 
 def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:

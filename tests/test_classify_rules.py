@@ -7,7 +7,7 @@ import pytest
 
 from classify import Classifier
 from classify.ruleset import RULES_FILE, parse_rules
-from errors import YuqingError
+from yuqing.errors import YuqingError
 
 
 def edited(tmp_path: Path, old: str, new: str) -> Path:

@@ -5,7 +5,7 @@ import argparse
 
 import pytest
 
-import cli
+from yuqing import cli
 
 
 def commands(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], str | None, argparse.ArgumentParser]]:

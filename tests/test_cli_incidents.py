@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from db.models import Action, AuditRecord, Incident
-from db.session import Database
 from tests.cliutil import ago, error_code, yq
+from yuqing.db.models import Action, AuditRecord, Incident
+from yuqing.db.session import Database
 
 
 @pytest.fixture

@@ -2,18 +2,17 @@
 from __future__ import annotations
 
 import re
-
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from db.service import Actor, NewAction
-from errors import YuqingError
 from tests.cliutil import ago, yq
 from timeline.clock import BEIJING
+from yuqing.db.service import Actor, NewAction
+from yuqing.errors import YuqingError
 
 ROOT = Path(__file__).resolve().parents[1]
 DASHBOARD = str(ROOT / "dashboard.py")
@@ -29,7 +28,7 @@ def app_env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
     monkeypatch.setenv("YUQING_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("YUQING_AUTH_HEADER", raising=False)
     monkeypatch.delenv("YUQING_ALERT_ROUTES", raising=False)
-    from app_pages import common
+    from yuqing.pages import common
 
     common.reset()
     yield db_url
@@ -39,13 +38,13 @@ def app_env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
 def run_app(actor: Actor | None = ADMIN, page: str | None = None, **params: str) -> AppTest:
     at = AppTest.from_file(DASHBOARD, default_timeout=60)
     if actor is not None:
-        at.session_state["yq_auth"] = {"actor": actor, "seen": datetime.now(timezone.utc)}
+        at.session_state["yq_auth"] = {"actor": actor, "seen": datetime.now(UTC)}
     for key, value in params.items():
         at.query_params[key] = value
     if page is not None:
         # Pages registered with their own url_path are known only after a first run.
         at.run()
-        at.switch_page(f"app_pages/{page}.py")
+        at.switch_page(f"yuqing/pages/{page}.py")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -65,7 +64,7 @@ def page_text(at: AppTest) -> str:
 
 def wall(hours_ago: float) -> datetime:
     """A naive Beijing wall time, as a date-time input holds it."""
-    moment = datetime.now(timezone.utc) - timedelta(hours=hours_ago)
+    moment = datetime.now(UTC) - timedelta(hours=hours_ago)
     return moment.astimezone(BEIJING).replace(tzinfo=None, second=0, microsecond=0)
 
 
@@ -117,7 +116,7 @@ def test_board_shows_a_new_incident_and_its_met_window(app_env: str):
     # Started two hours ago to the second: 22:00:00 left, or 21:59:xx once a second has passed.
     assert "卢氏县网传停电" in page_text(at) and re.search(r"剩余 (21 小时 59 分|22 小时 00 分)", page_text(at))
     yq(app_env, "incident", "act", str(incident), "--kind", "response", "--at", ago(1))
-    from app_pages import common
+    from yuqing.pages import common
 
     common.open_incidents.clear()
     at.run()
@@ -296,12 +295,12 @@ def test_staff_is_not_offered_another_units_incident_and_the_service_refuses(app
     assert "登记处置" in [t.label for t in at.tabs] and "办结" in [b.label for b in at.button]
     assert "调整分级" not in [b.label for b in at.button]  # admins only
     # Forced anyway (a crafted request): the write service refuses it.
-    from app_pages import common
+    from yuqing.pages import common
 
     with common.database().session() as session:
         writer = common.make_writer(session, STAFF)
         with pytest.raises(YuqingError) as refused:
-            writer.record_action(other, NewAction(kind="response", at=datetime.now(timezone.utc)))
+            writer.record_action(other, NewAction(kind="response", at=datetime.now(UTC)))
     assert refused.value.code == "E_FORBIDDEN_UNIT"
 
 
@@ -333,7 +332,7 @@ def test_import_a_spreadsheet_then_accept_a_group_from_the_queue(app_env: str):
         f"网友：渑池一小区突发爆燃,有网友称渑池县一小区燃气爆燃，已致2人受伤,{ago(0.5)},https://news.example/2\n"
         ",,,\n"
         f"没有时间的一行,内容,,https://news.example/3\n"
-    ).encode("utf-8")
+    ).encode()
     at = run_app(page="triage")
     at.file_uploader(key="imp_file").upload("舆情导出.csv", csv, "text/csv").run()
     assert "发布时间 ← “发布时间”" in page_text(at)
@@ -351,7 +350,7 @@ def test_import_a_spreadsheet_then_accept_a_group_from_the_queue(app_env: str):
 
 def test_dismiss_needs_a_reason(app_env: str):
     assert yq(app_env, "init").code == 0
-    csv = f"标题,正文,发布时间\n渑池县某小区燃气爆燃已致2人受伤,已致2人受伤,{ago(1)}\n".encode("utf-8")
+    csv = f"标题,正文,发布时间\n渑池县某小区燃气爆燃已致2人受伤,已致2人受伤,{ago(1)}\n".encode()
     at = run_app(page="triage")
     at.file_uploader(key="imp_file").upload("a.csv", csv, "text/csv").run()
     at.button(key="imp_go").click().run()
@@ -441,7 +440,7 @@ def test_login_locks_after_five_failures(app_env: str, monkeypatch: pytest.Monke
 def test_idle_session_expires_back_to_login(app_env: str):
     assert yq(app_env, "init").code == 0
     at = AppTest.from_file(DASHBOARD, default_timeout=30)
-    at.session_state["yq_auth"] = {"actor": ADMIN, "seen": datetime.now(timezone.utc) - timedelta(hours=2)}
+    at.session_state["yq_auth"] = {"actor": ADMIN, "seen": datetime.now(UTC) - timedelta(hours=2)}
     at.run()
     assert at.title[0].value == "政务舆情回应时效追踪"
     assert "超时" in at.warning[0].value

@@ -1,18 +1,20 @@
 """AppTest tests of the scoring pages (单位考核, 舆情函件) against a real database."""
 from __future__ import annotations
 
+from datetime import UTC
+
 import pytest
 
-from db.service import Actor
 from tests.cliutil import ago, yq
 from tests.test_dashboard import ADMIN, STAFF, VIEWER, app_env, page_text, run_app, wall  # noqa: F401 (app_env: fixture)
 from timeline.clock import BEIJING
+from yuqing.db.service import Actor
 
 
 def this_year() -> int:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return datetime.now(timezone.utc).astimezone(BEIJING).year
+    return datetime.now(UTC).astimezone(BEIJING).year
 
 
 def overdue_incident(db_url: str) -> int:
@@ -31,7 +33,7 @@ def test_scores_page_ranks_units_and_offers_downloads(app_env: str):
     labels = [b.proto.label for b in at.get("download_button")]
     assert "下载汇总表（CSV）" in labels and "下载完整工作簿（xlsx）" in labels
     assert "评分方案" in page_text(at)
-    from app_pages import scorecards
+    from yuqing.pages import scorecards
 
     ours = scorecards.year_scores(this_year()).csv().decode("utf-8-sig").splitlines()[0]
     cli = yq(app_env, "score", "--year", str(this_year()), "--format", "csv").out.lstrip("\ufeff").splitlines()[0]

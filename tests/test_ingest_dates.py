@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,7 +15,7 @@ from ingest.dates import NO_YEAR_SLACK, clamp_future, parse_date
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "dates"
 BEIJING = ZoneInfo("Asia/Shanghai")
-UTC = timezone.utc
+UTC = UTC
 # 2026-11-24 10:00 Beijing
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 

@@ -6,7 +6,7 @@ import threading
 import time
 import zlib
 from collections.abc import Iterator, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -26,7 +26,7 @@ from ingest.fetch import (
 )
 from ingest.parse import parse_feed
 
-UTC = timezone.utc
+UTC = UTC
 FEED = (
     '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>三门峡市应急管理局</title>'
     "<item><title>关于防汛的通知</title><link>http://www.smx.gov.cn/1</link>"

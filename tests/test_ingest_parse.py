@@ -5,18 +5,18 @@ import importlib.util
 import re
 from collections import Counter
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from errors import YuqingError
 from ingest.parse import CONTENT_LIMIT, FeedItem, ParsedFeed, html_to_text, normalize_link, parse_feed
+from yuqing.errors import YuqingError
 
 FEEDS = Path(__file__).resolve().parents[2] / "shared" / "data" / "feeds"
-UTC = timezone.utc
+UTC = UTC
 FETCHED = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # 10:00 Beijing
 PARSE_ERRORS = {"E_FEED_EMPTY", "E_FEED_IS_HTML", "E_FEED_UNREADABLE"}
 

@@ -6,17 +6,17 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
 
-from db.models import Feed, Item, ItemSighting
-from db.session import Database
 from tests.cliutil import error_code, yq
 from tests.conftest import SHARED_DATA
 from tests.feedserver import FeedServer, rss
+from yuqing.db.models import Feed, Item, ItemSighting
+from yuqing.db.session import Database
 
 ROOT = Path(__file__).resolve().parents[1]
 FEEDS = SHARED_DATA / "feeds"
@@ -209,12 +209,12 @@ def test_every_test_feed_file_is_handled_and_a_second_run_adds_nothing(url: str)
     assert report["feeds"] == len(files)
     # Nothing lost: every entry the parser yields is either stored or recognised as a duplicate.
     from ingest.parse import parse_feed
-    from errors import YuqingError
+    from yuqing.errors import YuqingError
 
     entries = 0
     for name in files:
         try:
-            entries += len(parse_feed(Path(name).read_bytes(), fetched_at=datetime.now(timezone.utc)).items)
+            entries += len(parse_feed(Path(name).read_bytes(), fetched_at=datetime.now(UTC)).items)
         except YuqingError:
             pass
     assert report["items_new"] + report["items_duplicate"] == entries
@@ -301,7 +301,7 @@ def test_four_workers_share_the_feeds_without_duplicates(url: str, server: FeedS
     for feed_url in many_feeds(server, 12, 15, delay=0.05):
         yq(url, "feeds", "add", feed_url)
     env = {**os.environ, "YUQING_DATABASE_URL": url}
-    procs = [subprocess.Popen([sys.executable, "-c", "import cli; cli.main()", "ingest", "once", "--json"],
+    procs = [subprocess.Popen([sys.executable, "-c", "from yuqing import cli; cli.main()", "ingest", "once", "--json"],
                               cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
     outputs = [p.communicate(timeout=300) for p in procs]
     assert all(p.returncode == 0 for p in procs), [o[1] for o in outputs]
@@ -325,7 +325,7 @@ def test_worker_killed_mid_run_then_rerun_matches_an_uninterrupted_run(db_url: s
         yq(url, "feeds", "add", feed_url)
         yq(reference, "feeds", "add", feed_url)
     env = {**os.environ, "YUQING_DATABASE_URL": url}
-    proc = subprocess.Popen([sys.executable, "-c", "import cli; cli.main()", "ingest", "once"], cwd=ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-c", "from yuqing import cli; cli.main()", "ingest", "once"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while sum(server.hits.values()) < 3 and time.monotonic() < deadline:

@@ -5,13 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
-from db.service import Actor, NewAction, NewIncident, Writer
-from db.session import Database
-from errors import YuqingError
-from tests.cliutil import ago, error_code, yq
+from tests.cliutil import error_code, yq
 from tests.conftest import T0, hours
+from yuqing.db.service import Actor, NewAction, NewIncident, Writer
+from yuqing.db.session import Database
+from yuqing.errors import YuqingError
 
 STAFF = Actor("lb-staff", "staff", "lingbao")
 
@@ -42,7 +41,7 @@ def test_staff_cannot_name_co_units(database: Database):
 
 def test_staff_manage_only_their_own_units_feeds(database: Database):
     with database.session() as s:
-        from ingest.feeds import add_feed, set_enabled
+        from yuqing.db.feeds import add_feed, set_enabled
 
         office_feed = add_feed(Writer(s, Actor("office"), now=T0, preset="sanmenxia-2017"), "https://a.example.cn/rss").id
         own = add_feed(Writer(s, STAFF, now=T0, preset="sanmenxia-2017"), "https://b.example.cn/rss")
@@ -138,7 +137,7 @@ def test_a_bare_date_is_refused_not_read_as_midnight(database: Database):
 
 
 def test_staff_cannot_accept_another_units_item(database: Database, tmp_path: Path):
-    from ingest.queue import accept
+    from yuqing.db.triage import accept
 
     path = tmp_path / "list.csv"
     path.write_text("标题,内容,发布时间\n卢氏县发生山体滑坡致2人死亡,卢氏县一村发生山体滑坡，已致2人死亡,2026-06-10 08:00\n", encoding="utf-8")
@@ -156,7 +155,7 @@ def test_usage_errors_are_in_chinese(database: Database):
 
 
 def test_keywords_show_cancelling_words_plainly():
-    from db.classifying import keyword_text
+    from yuqing.db.classifying import keyword_text
 
     assert keyword_text(["爆炸", "!演练"]) == "爆炸、演练（抵消）"
     assert keyword_text([]) == "无"

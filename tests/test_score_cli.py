@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,14 +14,15 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from classify.units import load_units_file
-from db.models import AuditRecord
-from db.models_scoring import ManualScore
-from db.service import NewAction, NewIncident
-from db.session import Database
 from scoring import load_scheme
 from tests.cliutil import Result, error_code, yq
 from tests.conftest import writer
 from timeline.clock import BEIJING
+from yuqing import cli
+from yuqing.db.models import AuditRecord
+from yuqing.db.models_scoring import ManualScore
+from yuqing.db.service import NewAction, NewIncident
+from yuqing.db.session import Database
 
 YEAR = 2025
 NOW = "2026-01-31 12:00"
@@ -31,7 +32,7 @@ FRACTIONS = {"kjj": 0.7, "gxj": 0.5}
 
 
 def bj(month: int, day: int, hour: int = 0, minute: int = 0, year: int = YEAR) -> datetime:
-    return datetime(year, month, day, hour, minute, tzinfo=BEIJING).astimezone(timezone.utc)
+    return datetime(year, month, day, hour, minute, tzinfo=BEIJING).astimezone(UTC)
 
 
 def ok(result: Result) -> Result:
@@ -356,8 +357,8 @@ def test_bad_input_is_refused_with_a_code_and_writes_nothing(year):
 def test_referral_due_in_a_year_no_calendar_knows_is_refused(database, db_url):
     # chinesecalendar starts in 2004 and the holiday file lists no 2003: refused, never guessed.
     with database.session() as s:
-        old = writer(s, now=datetime(2003, 5, 6, 2, tzinfo=timezone.utc)).add_incident(
-            NewIncident(title="旧舆情", unit="灵宝市", first_post_at=datetime(2003, 5, 6, 1, tzinfo=timezone.utc), classify=False))
+        old = writer(s, now=datetime(2003, 5, 6, 2, tzinfo=UTC)).add_incident(
+            NewIncident(title="旧舆情", unit="灵宝市", first_post_at=datetime(2003, 5, 6, 1, tzinfo=UTC), classify=False))
     result = yq(db_url, "referral", "add", str(old.id), "--unit", "灵宝", "--due-workdays", "3", "--sent-at", "2003-05-07 10:00")
     assert result.code == 1 and error_code(result) == "E_WORKDAY_UNKNOWN"
 
@@ -365,7 +366,6 @@ def test_referral_due_in_a_year_no_calendar_knows_is_refused(database, db_url):
 def test_every_scoring_command_has_help():
     import argparse
 
-    import cli
 
     def walk(parser: argparse.ArgumentParser, path: tuple[str, ...]):
         for action in parser._actions:

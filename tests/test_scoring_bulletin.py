@@ -8,9 +8,9 @@ import pytest
 from openpyxl import load_workbook
 from test_scoring_factories import NOW, SCHEME, act, bj, county, daily, dept, incident, referral
 
-from errors import YuqingError
-from scoring.bulletin import bulletin, quarter_bounds
 from scoring.facts import AppealDecision, SpecialItem, Zeroing
+from yuqing.bulletin import bulletin, quarter_bounds
+from yuqing.errors import YuqingError
 
 UNITS = [dept("fgw", "三门峡市发展和改革委员会"), county("lbs", "灵宝市")]
 AUDIT_HEAD = "9f2c0a7e" * 8

@@ -12,9 +12,9 @@ from openpyxl import load_workbook
 from test_scoring_factories import NOW, SCHEME, act, bj, county, daily, dept, full_manual, incident
 
 from scoring.assessment import score_year
-from scoring.exports import display_width, export_csv, export_xlsx, render_table
 from scoring.facts import SpecialItem
 from scoring.results import as_json
+from yuqing.exports import display_width, export_csv, export_xlsx, render_table
 
 UNITS = [dept("fgw", "三门峡市发展和改革委员会"), dept("jyj", "三门峡市教育局"), county("lbs", "灵宝市")]
 
@@ -61,7 +61,7 @@ def test_csv_accepts_the_json_shape_too(scored):
 
 
 def test_csv_cells_that_look_like_formulas_are_quoted_as_text():
-    from scoring.exports import _csv_cell
+    from yuqing.exports import _csv_cell
 
     assert _csv_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
     assert _csv_cell("@SUM") == "'@SUM"

@@ -4,8 +4,8 @@
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
-from typing import Iterable
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
 
 from classify.units import UnitRef
 from scoring.facts import ActionFact, DailyRecord, ManualScore, Referral, ScoredIncident
@@ -14,7 +14,7 @@ from timeline.clock import BEIJING
 from timeline.engine import ActionAt, Case, Grading, Regrade, evaluate
 from timeline.presets import load_preset
 
-UTC = timezone.utc
+UTC = UTC
 PRESET = load_preset("sanmenxia-2017")
 SCHEME = load_scheme("sanmenxia-2017")
 NOW = datetime(2026, 12, 31, 12, 0, tzinfo=BEIJING).astimezone(UTC)

@@ -19,10 +19,10 @@ from test_scoring_factories import (
     referral,
 )
 
-from errors import YuqingError
 from scoring.assessment import score_year
 from scoring.facts import AppealDecision
 from scoring.results import IndicatorScore, UnitScore, as_json
+from yuqing.errors import YuqingError
 
 H = 1 / 3600  # one second, in hours
 

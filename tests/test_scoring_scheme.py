@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from errors import YuqingError
 from scoring.scheme import SCHEME_DIR, load_scheme, parse_scheme
+from yuqing.errors import YuqingError
 
 DEFAULT = SCHEME_DIR / "sanmenxia-2017.toml"
 

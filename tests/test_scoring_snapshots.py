@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from test_scoring_factories import NOW, SCHEME, act, bj, county, dept, full_manual, incident
 
-from errors import YuqingError
 from scoring.assessment import score_year
 from scoring.facts import AppealDecision
 from scoring.results import as_json
 from scoring.snapshots import diff_scores, scored_data_hash
+from yuqing.errors import YuqingError
 
 UNITS = [dept("fgw"), county("lbs")]
 MANUAL = [m for u in UNITS for m in full_manual(SCHEME, u)]

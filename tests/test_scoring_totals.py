@@ -10,11 +10,11 @@ from hypothesis import strategies as st
 from test_scoring_factories import NOW, SCHEME, bj, county, daily, dept, full_manual, incident
 
 from classify.units import UnitRef
-from errors import YuqingError
 from scoring.assessment import rank, score_year
 from scoring.facts import AppealDecision, ManualScore, SpecialItem, Zeroing
 from scoring.results import UnitScore, as_json
 from scoring.scheme import Scheme
+from yuqing.errors import YuqingError
 
 
 def manual_for_total(scheme: Scheme, unit: UnitRef, target: float) -> list[ManualScore]:

@@ -41,7 +41,7 @@ def test_proxy_header_logs_the_named_account_in(tmp_path: Path):
 
     env = {**os.environ, "YUQING_DATA_DIR": str(tmp_path), "YUQING_DATABASE_URL": f"sqlite:///{tmp_path / 'sso.sqlite3'}",
            "YUQING_AUTH_HEADER": "X-Remote-User"}
-    yuqing = [sys.executable, "-c", "import cli; cli.main()"]
+    yuqing = [sys.executable, "-c", "from yuqing import cli; cli.main()"]
     assert subprocess.run([*yuqing, "init", "--demo"], env=env, cwd=ROOT, capture_output=True, timeout=120).returncode == 0
     port = free_port()
     server = subprocess.Popen([*yuqing, "serve", "--port", str(port)], env=env, cwd=ROOT, start_new_session=True,

@@ -2,17 +2,18 @@
 from __future__ import annotations
 
 import ast
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from timeline.engine import ActionAt, Case, Grading, Regrade, evaluate, start_time, verdict_as_json
 from timeline.presets import load_preset
 
-START = datetime(2026, 6, 10, 6, 0, tzinfo=timezone.utc)  # 14:00 Beijing
+START = datetime(2026, 6, 10, 6, 0, tzinfo=UTC)  # 14:00 Beijing
 S = timedelta(seconds=1)
 H = timedelta(hours=1)
 SMX = load_preset("sanmenxia-2017")
@@ -200,7 +201,7 @@ ZONES = st.sampled_from(["UTC", "Asia/Shanghai", "America/Chicago", "Asia/Kolkat
 
 @settings(max_examples=200, deadline=None)
 @given(
-    start=st.datetimes(min_value=datetime(2001, 1, 1), max_value=datetime(2040, 1, 1), timezones=st.just(timezone.utc)),
+    start=st.datetimes(min_value=datetime(2001, 1, 1), max_value=datetime(2040, 1, 1), timezones=st.just(UTC)),
     offsets=st.lists(st.integers(min_value=0, max_value=60 * 3600), max_size=4),
     kinds=st.lists(st.sampled_from(["response", "release", "press_conference", "follow_up"]), min_size=4, max_size=4),
     now_offset=st.integers(min_value=0, max_value=80 * 3600),

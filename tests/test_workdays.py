@@ -1,18 +1,18 @@
 """Working days for 舆情函件 (DESIGN.md §2.2) on the real 2024–2026 calendars of chinesecalendar."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from errors import YuqingError
 from scoring.workdays import HOLIDAY_FILE, load_calendar, package_years, referral_due_at
 from timeline.clock import BEIJING
+from yuqing.errors import YuqingError
 
 CALENDAR = load_calendar()
-UTC = timezone.utc
+UTC = UTC
 
 
 def sent(y: int, m: int, d: int, hour: int = 10) -> datetime:

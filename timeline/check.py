@@ -5,11 +5,11 @@ import json
 from datetime import datetime
 from typing import Any
 
-from errors import YuqingError
 from timeline.clock import parse_user_time
 from timeline.engine import ActionAt, Case, Grading, evaluate, verdict_as_json
 from timeline.model import parse_action_kind, parse_category, parse_level
 from timeline.presets import load_preset
+from timeline.words import YuqingError
 
 
 def _bad(problem: str) -> YuqingError:

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from errors import YuqingError
+from timeline.words import YuqingError
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 EARLIEST = datetime(2000, 1, 1, tzinfo=BEIJING)
@@ -52,7 +52,7 @@ def parse_user_time(text: str, *, date_only: str | None = None) -> datetime:
             raise YuqingError("E_TIME_TOO_EARLY", value=text)
         if value >= LATEST:
             raise YuqingError("E_TIME_TOO_LATE", value=text)
-        return value.astimezone(timezone.utc).replace(microsecond=0)
+        return value.astimezone(UTC).replace(microsecond=0)
     except OverflowError:  # an offset pushing year 9999 past the calendar's end
         raise YuqingError("E_TIME_TOO_LATE", value=text) from None
 

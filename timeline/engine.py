@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from timeline.clock import require_aware
 from timeline.presets import Preset, WindowRule
@@ -135,7 +135,7 @@ def _judge(rule: WindowRule, case: Case, preset: Preset, flagged: bool, now: dat
 
 
 def _utc_second(value: datetime) -> datetime:
-    return value.astimezone(timezone.utc).replace(microsecond=0)
+    return value.astimezone(UTC).replace(microsecond=0)
 
 
 def evaluate(case: Case, preset: Preset, *, now: datetime) -> Verdict:

@@ -4,7 +4,7 @@ Stdlib only; every other package takes these names from here.
 """
 from __future__ import annotations
 
-from errors import YuqingError
+from timeline.words import YuqingError
 
 # 突发事件应对法 第三条: four levels, I is the most severe.
 LEVELS: tuple[str, ...] = ("特别重大", "重大", "较大", "一般")

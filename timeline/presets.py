@@ -4,11 +4,11 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
-from errors import YuqingError
 from timeline.model import ACTION_KINDS, LEVELS, WINDOW_KEYS
+from timeline.words import YuqingError
 
 PRESET_DIR = Path(__file__).with_name("presets")
 DEFAULT_PRESET = "sanmenxia-2017"
@@ -70,7 +70,7 @@ def available_presets() -> list[str]:
     return sorted(p.stem for p in PRESET_DIR.glob("*.toml"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_preset(name: str) -> Preset:
     path = PRESET_DIR / f"{name}.toml"
     if not path.is_file():

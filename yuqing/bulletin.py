@@ -1,0 +1,309 @@
+"""The quarterly bulletin (第十条: 日常考核……每季度通报一次): per unit, what was recorded in the quarter.
+
+Late and overdue windows (by the quarter their deadline fell in), referrals sent, daily records,
+special items, zeroings and appeal decisions; Markdown for publishing, xlsx for the office.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from classify.units import UnitRef
+from scoring.facts import AppealDecision, DailyRecord, Referral, ScoredIncident, SpecialItem, Zeroing
+from scoring.indicators import attribution, referral_state, within
+from scoring.scheme import Scheme
+from scoring.wallclock import duration
+from timeline.clock import BEIJING, display_beijing, require_aware
+from timeline.model import STATE_NAMES, WINDOW_NAMES
+from yuqing.errors import YuqingError
+from yuqing.exports import KIND_NAMES, new_workbook, number, workbook_bytes, write_table
+
+REFERRAL_STATES = {"met": "按时回复", "late": "逾期回复", "overdue": "超期未复", "open": "办理中"}
+
+
+@dataclass(frozen=True)
+class WindowEntry:
+    incident_id: int
+    title: str
+    window: str
+    state: str  # late | overdue
+    due_at: datetime
+    satisfied_at: datetime | None
+    overdue_seconds: int
+    flagged: bool
+    past_due_at_reclassification: bool
+
+
+@dataclass(frozen=True)
+class ReferralEntry:
+    referral: Referral
+    state: str  # met | late | overdue | open
+    title: str
+
+
+@dataclass(frozen=True)
+class BulletinUnit:
+    unit: UnitRef
+    new_incidents: int
+    windows: tuple[WindowEntry, ...]
+    referrals: tuple[ReferralEntry, ...]
+    daily: tuple[DailyRecord, ...]
+    specials: tuple[SpecialItem, ...]
+    zeroings: tuple[Zeroing, ...]
+    appeals: tuple[AppealDecision, ...]
+
+    @property
+    def late(self) -> tuple[WindowEntry, ...]:
+        return tuple(w for w in self.windows if w.state == "late")
+
+    @property
+    def overdue(self) -> tuple[WindowEntry, ...]:
+        return tuple(w for w in self.windows if w.state == "overdue")
+
+    @property
+    def empty(self) -> bool:
+        return not (self.windows or self.referrals or self.daily or self.specials or self.zeroings or self.appeals)
+
+
+def quarter_bounds(year: int, quarter: int) -> tuple[datetime, datetime]:
+    """[first day 00:00, first day of next quarter 00:00) Beijing time."""
+    if isinstance(quarter, bool) or quarter not in (1, 2, 3, 4):
+        raise YuqingError("E_QUARTER", value=quarter)
+    start = datetime(year, 3 * quarter - 2, 1, tzinfo=BEIJING)
+    end = datetime(year + 1, 1, 1, tzinfo=BEIJING) if quarter == 4 else datetime(year, 3 * quarter + 1, 1, tzinfo=BEIJING)
+    return start, end
+
+
+@dataclass(frozen=True)
+class Bulletin:
+    year: int
+    quarter: int
+    start: date
+    end: date  # last day, inclusive
+    generated_at: datetime
+    scheme: str
+    scheme_status: str
+    audit_head: str | None
+    units: tuple[BulletinUnit, ...]
+
+    @property
+    def title(self) -> str:
+        return f"政务舆情处置情况通报（{self.year}年第{self.quarter}季度）"
+
+    def to_markdown(self) -> str:
+        lines = [f"# {self.title}", ""]
+        lines.append(
+            f"统计期间：{self.start.isoformat()} 至 {self.end.isoformat()}（北京时间）；"
+            f"生成时间：{display_beijing(self.generated_at)}；评分方案：{self.scheme}"
+            + ("（建议分值）" if self.scheme_status == "proposed" else "")
+        )
+        if self.audit_head:
+            lines += ["", f"审计链头：`{self.audit_head}`"]
+        lines += ["", "## 概况", ""]
+        lines.append("| 单位 | 类别 | 新增舆情 | 逾期完成 | 超时未完成 | 函件（逾期/超期） | 日常考核 | 特别项 | 申诉决定 |")
+        lines.append("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+        for u in self.units:
+            late_referrals = sum(1 for r in u.referrals if r.state in ("late", "overdue"))
+            lines.append(
+                f"| {_md(u.unit.name)} | {KIND_NAMES.get(u.unit.kind, u.unit.kind)} | {u.new_incidents} | {len(u.late)} "
+                f"| {len(u.overdue)} | {len(u.referrals)}（{late_referrals}） | {number(sum(d.points for d in u.daily)) or '0'} "
+                f"| {len(u.specials)} | {len(u.appeals)} |"
+            )
+        for u in self.units:
+            if u.empty:
+                continue
+            lines += ["", f"## {_md(u.unit.name)}"]
+            if u.windows:
+                lines += ["", "### 逾期与超时", "", "| 舆情 | 时限 | 应完成时间 | 完成时间 | 状态 | 超时 |", "|---|---|---|---|---|---|"]
+                for w in u.windows:
+                    note = "（改判前已超时）" if w.past_due_at_reclassification else ""
+                    flag = "〔重点〕" if w.flagged else ""
+                    lines.append(
+                        f"| #{w.incident_id} {flag}{_md(w.title)} | {WINDOW_NAMES.get(w.window, w.window)} | {display_beijing(w.due_at)} "
+                        f"| {display_beijing(w.satisfied_at)} | {STATE_NAMES.get(w.state, w.state)}{note} | {duration(w.overdue_seconds)} |"
+                    )
+            if u.referrals:
+                lines += ["", "### 舆情函件", "", "| 函件 | 舆情 | 发出 | 回复期限 | 回复 | 状态 |", "|---|---|---|---|---|---|"]
+                for r in u.referrals:
+                    lines.append(
+                        f"| #{r.referral.id} | #{r.referral.incident_id} {_md(r.title)} | {display_beijing(r.referral.sent_at)} "
+                        f"| {display_beijing(r.referral.due_at)} | {display_beijing(r.referral.replied_at)} | {REFERRAL_STATES[r.state]} |"
+                    )
+            if u.daily:
+                lines += ["", "### 日常考核记录", "", "| 日期 | 分值 | 事由 |", "|---|---:|---|"]
+                for d in u.daily:
+                    lines.append(f"| {d.on.isoformat()} | {d.points:+g} | {_md(d.reason)} |")
+            if u.specials or u.zeroings:
+                lines += ["", "### 特别项", "", "| 日期 | 项目 | 分值 | 依据 |", "|---|---|---:|---|"]
+                for s in u.specials:
+                    lines.append(f"| {s.on.isoformat() if s.on else '未注明'} | {s.item} | {'' if s.points is None else number(s.points)} | {_md(s.evidence)} |")
+                for z in u.zeroings:
+                    lines.append(f"| {z.on.isoformat() if z.on else '未注明'} | 直接归零（弄虚作假） | — | {_md(z.evidence)} |")
+            if u.appeals:
+                lines += ["", "### 申诉决定", "", "| 决定时间 | 扣分项 | 结果 | 理由 |", "|---|---|---|---|"]
+                for a in u.appeals:
+                    lines.append(
+                        f"| {display_beijing(a.decided_at)} | `{a.deduction_key}` | {'撤销扣分' if a.overturned else '维持扣分'} | {_md(a.reason)} |"
+                    )
+        return "\n".join(lines) + "\n"
+
+    def to_xlsx(self) -> bytes:
+        book = new_workbook()
+        write_table(
+            book,
+            "说明",
+            ["项目", "内容"],
+            [["通报", self.title], ["统计期间", f"{self.start.isoformat()} 至 {self.end.isoformat()}（北京时间）"],
+             ["生成时间", self.generated_at], ["评分方案", self.scheme], ["审计链头", self.audit_head or ""]],
+            widths={1: 12, 2: 70},
+        )
+        write_table(
+            book,
+            "概况",
+            ["单位代码", "单位", "类别", "新增舆情", "逾期完成", "超时未完成", "函件", "函件逾期或超期", "日常考核", "特别项", "申诉决定"],
+            [[u.unit.code, u.unit.name, KIND_NAMES.get(u.unit.kind, u.unit.kind), u.new_incidents, len(u.late), len(u.overdue),
+              len(u.referrals), sum(1 for r in u.referrals if r.state in ("late", "overdue")),
+              sum(d.points for d in u.daily), len(u.specials), len(u.appeals)] for u in self.units],
+            widths={2: 30},
+        )
+        write_table(
+            book,
+            "逾期与超时",
+            ["单位", "舆情编号", "标题", "重点舆情", "时限", "应完成时间", "完成时间", "状态", "超时（小时）", "改判前已超时"],
+            [[u.unit.name, w.incident_id, w.title, w.flagged, WINDOW_NAMES.get(w.window, w.window), w.due_at, w.satisfied_at,
+              STATE_NAMES.get(w.state, w.state), round(w.overdue_seconds / 3600, 2), w.past_due_at_reclassification]
+             for u in self.units for w in u.windows],
+            widths={1: 24, 3: 40, 6: 20, 7: 20},
+        )
+        write_table(
+            book,
+            "舆情函件",
+            ["单位", "函件编号", "舆情编号", "舆情", "发出时间", "回复期限", "回复时间", "状态"],
+            [[u.unit.name, r.referral.id, r.referral.incident_id, r.title, r.referral.sent_at, r.referral.due_at,
+              r.referral.replied_at, REFERRAL_STATES[r.state]] for u in self.units for r in u.referrals],
+            widths={1: 24, 4: 40, 5: 20, 6: 20, 7: 20},
+        )
+        write_table(
+            book,
+            "日常考核",
+            ["单位", "日期", "分值", "指标", "事由"],
+            [[u.unit.name, d.on.isoformat(), d.points, d.indicator or "", d.reason] for u in self.units for d in u.daily],
+            widths={1: 24, 5: 60},
+        )
+        write_table(
+            book,
+            "特别项",
+            ["单位", "日期", "项目", "分值", "依据"],
+            [[u.unit.name, s.on.isoformat() if s.on else "", s.item, s.points, s.evidence] for u in self.units for s in u.specials]
+            + [[u.unit.name, z.on.isoformat() if z.on else "", "直接归零", None, z.evidence] for u in self.units for z in u.zeroings],
+            widths={1: 24, 5: 60},
+        )
+        write_table(
+            book,
+            "申诉决定",
+            ["单位", "决定时间", "扣分项", "结果", "理由"],
+            [[u.unit.name, a.decided_at, a.deduction_key, "撤销扣分" if a.overturned else "维持扣分", a.reason]
+             for u in self.units for a in u.appeals],
+            widths={1: 24, 2: 20, 3: 30, 5: 60},
+        )
+        return workbook_bytes(book)
+
+
+def _md(text: str) -> str:
+    return (text or "").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+
+def bulletin(
+    year: int,
+    quarter: int,
+    *,
+    scheme: Scheme,
+    units: Sequence[UnitRef],
+    incidents: Sequence[ScoredIncident] = (),
+    referrals: Sequence[Referral] = (),
+    daily: Sequence[DailyRecord] = (),
+    specials: Sequence[SpecialItem] = (),
+    zeroings: Sequence[Zeroing] = (),
+    appeals: Sequence[AppealDecision] = (),
+    now: datetime,
+    audit_head: str | None = None,
+) -> Bulletin:
+    """What was recorded for each unit in `quarter` of `year`, as of `now`. A window is recorded in the
+    quarter its deadline fell in (Beijing time); windows are attributed to units as the scheme counts
+    them; undated special items and zeroings of the year appear in the fourth quarter."""
+    require_aware(now, "now")
+    bounds = quarter_bounds(year, quarter)
+    by_code = {u.code: u for u in units}
+    windows: dict[str, list[WindowEntry]] = {u.code: [] for u in units}
+    new: dict[str, int] = {u.code: 0 for u in units}
+    titles = {i.id: i.title for i in incidents}
+    voided = {i.id for i in incidents if i.voided}
+    for incident in incidents:
+        if incident.voided:
+            continue
+        codes = [code for code, _ in attribution(incident, scheme) if code in by_code]
+        if within(incident.started_at, bounds):
+            for code in codes:
+                new[code] += 1
+        for w in incident.verdict.windows:
+            if w.state not in ("late", "overdue") or w.due_at is None or not within(w.due_at, bounds):
+                continue
+            entry = WindowEntry(incident.id, incident.title, w.key, w.state, w.due_at, w.satisfied_at,
+                                w.overdue_seconds or 0, incident.flagged, w.past_due_at_reclassification)
+            for code in codes:
+                windows[code].append(entry)
+
+    referral_entries: dict[str, list[ReferralEntry]] = {u.code: [] for u in units}
+    for r in referrals:
+        if r.unit_code not in by_code or r.incident_id in voided or not within(r.sent_at, bounds):
+            continue
+        referral_entries[r.unit_code].append(ReferralEntry(r, referral_state(r, now), titles.get(r.incident_id, "")))
+
+    def in_quarter(day: date | None) -> bool:
+        # Dated records go to their quarter; undated records of the year (special items, zeroings) to Q4.
+        return quarter == 4 if day is None else bounds[0].date() <= day < bounds[1].date()
+
+    by_unit_daily: dict[str, list[DailyRecord]] = defaultdict(list)
+    for d in daily:
+        if in_quarter(d.on):
+            by_unit_daily[d.unit_code].append(d)
+    by_unit_specials: dict[str, list[SpecialItem]] = defaultdict(list)
+    for s in specials:
+        if s.year == year and in_quarter(s.on):
+            by_unit_specials[s.unit_code].append(s)
+    by_unit_zeroings: dict[str, list[Zeroing]] = defaultdict(list)
+    for z in zeroings:
+        if z.year == year and in_quarter(z.on):
+            by_unit_zeroings[z.unit_code].append(z)
+    by_unit_appeals: dict[str, list[AppealDecision]] = defaultdict(list)
+    for a in appeals:
+        if within(a.decided_at, bounds):
+            by_unit_appeals[a.unit_code].append(a)
+
+    result: list[BulletinUnit] = []
+    for unit in units:
+        code = unit.code
+        unit_windows = sorted(windows[code], key=lambda w: (w.due_at, w.incident_id, w.window))
+        unit_daily = tuple(sorted(by_unit_daily.get(code, []), key=lambda d: d.on))
+        unit_specials = tuple(by_unit_specials.get(code, []))
+        unit_zeroings = tuple(by_unit_zeroings.get(code, []))
+        unit_appeals = tuple(sorted(by_unit_appeals.get(code, []), key=lambda a: a.decided_at))
+        record = BulletinUnit(unit, new[code], tuple(unit_windows), tuple(sorted(referral_entries[code], key=lambda e: e.referral.sent_at)),
+                             unit_daily, unit_specials, unit_zeroings, unit_appeals)
+        if not unit.active and record.empty and not record.new_incidents:
+            continue
+        result.append(record)
+    start, end = bounds
+    return Bulletin(
+        year=year,
+        quarter=quarter,
+        start=start.date(),
+        end=(end - timedelta(days=1)).date(),
+        generated_at=now,
+        scheme=scheme.name,
+        scheme_status=scheme.status,
+        audit_head=audit_head,
+        units=tuple(result),
+    )

@@ -1,0 +1,105 @@
+"""`yuqing users …` and `yuqing backup`: accounts and the database copy."""
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from pathlib import Path
+from typing import Any
+
+from yuqing.cli.base import Context, Parser
+from yuqing.errors import YuqingError
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        line = sys.stdin.readline()
+        password = line.rstrip("\r\n")
+        if not password:
+            raise YuqingError("E_PASSWORD_INPUT")
+        return password
+    if not sys.stdin.isatty():
+        raise YuqingError("E_PASSWORD_INPUT")
+    first = getpass.getpass("密码：")
+    if getpass.getpass("再输入一次：") != first:
+        raise YuqingError("E_PASSWORD_MISMATCH")
+    return first
+
+
+def cmd_users_add(ctx: Context, args: argparse.Namespace) -> int:
+    from yuqing.db.accounts import add_user
+
+    password = _read_password(args)
+    user = ctx.write(add_user, args.name, role=args.role, unit=args.unit, password=password)
+    ctx.print(f"已创建账号 {user.name}（{args.role}{'，' + user.unit_name if user.unit_name else ''}）")
+    return 0
+
+
+def cmd_users_passwd(ctx: Context, args: argparse.Namespace) -> int:
+    from yuqing.db.accounts import set_password
+
+    password = _read_password(args)
+    ctx.write(set_password, args.name, password)
+    ctx.print(f"账号 {args.name} 的密码已修改")
+    return 0
+
+
+def cmd_users_disable(ctx: Context, args: argparse.Namespace) -> int:
+    from yuqing.db.accounts import disable_user
+
+    ctx.write(disable_user, args.name)
+    ctx.print(f"账号 {args.name} 已停用")
+    return 0
+
+
+def cmd_users_list(ctx: Context, args: argparse.Namespace) -> int:
+    from timeline.clock import display_beijing, iso_beijing
+    from yuqing.db.accounts import ROLE_NAMES, list_users
+
+    with ctx.database().session() as session:
+        users = list_users(session)
+    if args.json:
+        ctx.json([
+            {"name": u.name, "role": u.role, "unit": u.unit_code, "active": u.active,
+             "last_login_at": iso_beijing(u.last_login_at)}
+            for u in users
+        ])
+        return 0
+    for u in users:
+        state = "" if u.active else "（已停用）"
+        ctx.print(f"{u.name:<16} {ROLE_NAMES[u.role]:<12} {u.unit_name or '—'}  上次登录 {display_beijing(u.last_login_at)}{state}")
+    return 0
+
+
+def cmd_backup(ctx: Context, args: argparse.Namespace) -> int:
+    from yuqing.db.backup import backup
+
+    database = ctx.database(require_schema=False)
+    count = backup(database, Path(args.out))
+    ctx.print(f"已备份到 {args.out}（{count} 页）")
+    ctx.print(f"证据文件不在数据库中：请同时备份 {ctx.config.evidence_dir}")
+    return 0
+
+
+def register(sub: Any) -> None:
+    us = sub.add_parser("users", help="账号管理").add_subparsers(dest="users_command", required=True, parser_class=Parser)
+    p = us.add_parser("add", help="新建账号")
+    p.add_argument("name")
+    p.add_argument("--role", required=True, choices=["admin", "staff", "viewer"])
+    p.add_argument("--unit", metavar="UNIT", help="staff 账号所属单位")
+    p.add_argument("--password-stdin", action="store_true", help="从标准输入读取一行作为密码")
+    p.set_defaults(func=cmd_users_add)
+    p = us.add_parser("passwd", help="修改密码")
+    p.add_argument("name")
+    p.add_argument("--password-stdin", action="store_true")
+    p.set_defaults(func=cmd_users_passwd)
+    p = us.add_parser("disable", help="停用账号")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_users_disable)
+    p = us.add_parser("list", help="列出账号")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_users_list)
+
+    p = sub.add_parser("backup", help="备份数据库（SQLite：运行中也可得到一致的副本）")
+    p.add_argument("out", metavar="OUT")
+    p.set_defaults(func=cmd_backup)

@@ -1,0 +1,158 @@
+"""What every command shares: the parser class, the context (config, database, actor, output), argument types."""
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+
+def _argparse_in_chinese() -> None:
+    # argparse looks its sentences up through the module-level gettext `_` at call time.
+    from yuqing.vocabulary import ARGPARSE
+
+    argparse._ = lambda message: ARGPARSE.get(message, message)  # type: ignore[attr-defined]
+
+
+class UsageError(Exception):
+    """Wrong usage: argparse's exit 2, raised instead of exiting so tests can see it."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message}")
+
+
+@dataclass
+class Context:
+    db_url: str | None
+    actor_name: str | None
+    out: TextIO
+    _config: Any = None
+    _database: Any = None
+    _actor: Any = None
+    now_override: datetime | None = field(default=None)
+
+    @property
+    def config(self) -> Any:
+        if self._config is None:
+            from yuqing.settings import load_config
+
+            self._config = load_config(database_url=self.db_url)
+        return self._config
+
+    def database(self, *, require_schema: bool = True) -> Any:
+        if self._database is None:
+            from yuqing.db.session import Database
+
+            self._database = Database(self.config.database_url)
+            if require_schema:
+                self._database.require_current_schema()
+                if self.actor_name:
+                    # `--as` is checked for every command, reads included.
+                    with self._database.session() as session:
+                        self.actor(session)
+        return self._database
+
+    def actor(self, session: Any) -> Any:
+        """`--as NAME` names an account (refused if unknown or disabled); without it the local
+        operator acts as admin, recorded under the operating-system user."""
+        from yuqing.db.accounts import actor_for
+        from yuqing.db.service import Actor
+
+        if self._actor is None:
+            self._actor = actor_for(session, self.actor_name) if self.actor_name else Actor(_os_user(), "admin")
+        return self._actor
+
+    def now(self) -> datetime:
+        return self.now_override or datetime.now(UTC)
+
+    def writer(self, session: Any, *, classify: bool = False) -> Any:
+        from yuqing.db.service import Writer
+
+        suggest = None
+        if classify:
+            from yuqing.db.classifying import classifier_for, suggester
+            from yuqing.db.service import unit_refs
+
+            suggest = suggester(classifier_for(unit_refs(session)), self.config.preset)
+        return Writer(
+            session,
+            self.actor(session),
+            now=self.now(),
+            preset=self.config.preset,
+            evidence_dir=self.config.evidence_dir,
+            classify=suggest,
+        )
+
+    def write(self, operation: Callable[..., Any], *args: Any, classify: bool = False, **kwargs: Any) -> Any:
+        """Run one write-service operation in its own transaction; its result is returned after the
+        commit, so nothing is printed for a write that did not land."""
+        with self.database().session() as session:
+            return operation(self.writer(session, classify=classify), *args, **kwargs)
+
+    def print(self, text: str = "") -> None:
+        print(text, file=self.out)
+
+    def json(self, value: Any, *, indent: int | None = 2) -> None:
+        print(json.dumps(value, ensure_ascii=False, indent=indent), file=self.out)
+
+    def close(self) -> None:
+        if self._database is not None:
+            self._database.dispose()
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return os.environ.get("USER") or "unknown"
+
+
+MAX_ID = 2**63 - 1
+
+
+def record_id(text: str) -> int:
+    """argparse type for record ids: a whole number the databases can hold (else exit 2)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"不是有效的编号：{text}") from None
+    if not 1 <= value <= MAX_ID:
+        raise argparse.ArgumentTypeError(f"编号超出范围：{text}")
+    return value
+
+
+def year(text: str) -> int:
+    """argparse type for assessment years (2000–2100)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"不是有效的年份：{text}") from None
+    if not 2000 <= value <= 2100:
+        raise argparse.ArgumentTypeError(f"年份必须在 2000 到 2100 之间：{text}")
+    return value
+
+
+def _time(text: str | None) -> datetime | None:
+    from timeline.clock import parse_user_time
+
+    return None if text is None else parse_user_time(text)
+
+
+def _day(text: str | None, *, end: bool = False) -> datetime | None:
+    """A day-valued option (a record's date, a due date): a bare date means its start, or its end."""
+    from timeline.clock import parse_user_time
+
+    return None if text is None else parse_user_time(text, date_only="23:59:59" if end else "00:00:00")
+
+
+def _now(ctx: Context, text: str | None) -> datetime:
+    return _time(text) or ctx.now()
+
+
+_argparse_in_chinese()

@@ -1,0 +1,273 @@
+"""Incidents and their clocks: `incident …`, `units list`, `timeline check`, `classify`."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from yuqing.cli.base import Context, Parser, UsageError, _now, _time, record_id
+from yuqing.errors import YuqingError
+
+
+def cmd_classify(ctx: Context, args: argparse.Namespace) -> int:
+    from classify import classify_json, run_jsonl
+    from classify.units import load_units_file
+    from timeline.presets import load_preset
+    from yuqing.db.classifying import classifier_for
+
+    # Works without a database: the unit registry file is the same data `yuqing init` loads.
+    _, units = load_units_file(ctx.config.units_file)
+    classifier = classifier_for(units)
+    preset = load_preset(ctx.config.preset)
+    write = lambda obj: print(json.dumps(obj, ensure_ascii=False), file=ctx.out)  # noqa: E731
+    if args.jsonl:
+        if args.texts:
+            raise UsageError("yuqing classify: --jsonl 从标准输入读取，不能同时给出 TEXT")
+        run_jsonl(sys.stdin, write, classifier, preset.is_flagged)
+        return 0
+    if not args.texts:
+        raise UsageError("yuqing classify: 请给出要分类的文本，或使用 --jsonl")
+    for number, text in enumerate(args.texts, start=1):
+        result = classifier.classify(text)
+        write(classify_json(result, str(number), preset.is_flagged(result.level, result.sudden)))
+    return 0
+
+
+def cmd_units_list(ctx: Context, args: argparse.Namespace) -> int:
+    from yuqing.db.queries import list_units
+
+    with ctx.database().session() as session:
+        units = list_units(session, include_inactive=args.all)
+    if args.json:
+        ctx.json([{"code": u.code, "name": u.name, "kind": u.kind, "aliases": list(u.aliases)} for u in units])
+        return 0
+    kinds = {"department": "市直部门", "county": "县（市、区）"}
+    for u in units:
+        extra = "" if u.active else "（已撤并）"
+        ctx.print(f"{u.code:<10} {kinds[u.kind]:<8} {u.name}{extra}  {'、'.join(u.aliases)}")
+    return 0
+
+
+def cmd_incident_add(ctx: Context, args: argparse.Namespace) -> int:
+    from yuqing.db.service import NewIncident
+
+    new = NewIncident(
+        title=args.title,
+        unit=args.unit,
+        co_units=tuple(args.co_unit or ()),
+        parent_id=args.parent,
+        summary=args.summary,
+        first_post_at=_time(args.first_post_at),
+        detected_at=_time(args.detected_at),
+        level=args.level,
+        sudden=args.sudden,
+        category=args.category,
+        source_url=args.source_url,
+        classify=not args.no_classify,
+    )
+    incident_id = ctx.write(lambda w: w.add_incident(new).id, classify=new.classify)
+    ctx.print(str(incident_id))
+    return 0
+
+
+def cmd_incident_act(ctx: Context, args: argparse.Namespace) -> int:
+    from yuqing.db.service import NewAction
+
+    new = NewAction(
+        kind=args.kind,
+        at=_time(args.at),  # type: ignore[arg-type]
+        channels=tuple(args.channel or ()),
+        by_principal=args.by_principal,
+        evidence_url=args.evidence,
+        evidence_file=Path(args.evidence_file) if args.evidence_file else None,
+        note=args.note,
+        reason=args.reason,
+    )
+    ctx.print(str(ctx.write(lambda w: w.record_action(args.id, new).id)))
+    return 0
+
+
+def cmd_incident_reclassify(ctx: Context, args: argparse.Namespace) -> int:
+    ctx.write(lambda w: w.reclassify(args.id, reason=args.reason, level=args.level, sudden=args.sudden,
+                                     category=args.category))
+    ctx.print(f"已调整舆情 {args.id} 的分级")
+    return 0
+
+
+def cmd_incident_transfer(ctx: Context, args: argparse.Namespace) -> int:
+    name = ctx.write(lambda w: w.transfer(args.id, unit=args.unit, reason=args.reason).to_unit.name)
+    ctx.print(f"舆情 {args.id} 已转办至{name}，时限继续计算")
+    return 0
+
+
+def cmd_incident_void(ctx: Context, args: argparse.Namespace) -> int:
+    ctx.write(lambda w: w.void(args.id, reason=args.reason))
+    ctx.print(f"舆情 {args.id} 已作废，不再计入考核")
+    return 0
+
+
+def cmd_incident_close(ctx: Context, args: argparse.Namespace) -> int:
+    at = _time(args.at)
+    ctx.write(lambda w: w.close(args.id, at=at))
+    ctx.print(f"舆情 {args.id} 已办结")
+    return 0
+
+
+def cmd_incident_show(ctx: Context, args: argparse.Namespace) -> int:
+    from yuqing.db.queries import get_incident, incident_json
+
+    now = _now(ctx, args.now)
+    with ctx.database().session() as session:
+        view = get_incident(session, args.id)
+    if view is None:
+        raise YuqingError("E_INCIDENT_MISSING", id=args.id)
+    ctx.json(incident_json(view, now))
+    return 0
+
+
+def cmd_incident_list(ctx: Context, args: argparse.Namespace) -> int:
+    from classify.units import UnitResolver
+    from timeline.clock import display_beijing, format_duration
+    from timeline.model import STATE_NAMES, WINDOW_NAMES
+    from yuqing.db.queries import incident_json, list_incidents
+    from yuqing.db.service import unit_refs
+
+    now = _now(ctx, args.now)
+    with ctx.database().session() as session:
+        unit_code = UnitResolver(unit_refs(session)).resolve(args.unit).code if args.unit else None
+        views = list_incidents(session, open_only=args.open, unit_code=unit_code)
+    if args.json:
+        ctx.json([incident_json(v, now, with_actions=False) for v in views])
+        return 0
+    if not views:
+        ctx.print("没有符合条件的舆情")
+        return 0
+    status_names = {"open": "处置中", "closed": "已办结", "voided": "已作废"}
+    for view in views:
+        verdict = view.verdict(now)
+        ctx.print(f"#{view.id} [{status_names[view.status]}] {view.title}  —— {view.unit.name}，开始 {display_beijing(view.started_at)}")
+        for w in verdict.windows:
+            if not w.applicable:
+                continue
+            if w.state == "open":
+                tail = f"剩余 {format_duration(w.remaining_seconds or 0)}" + ("（临近时限）" if w.at_risk else "")
+            elif w.state == "overdue":
+                tail = f"超出 {format_duration(w.overdue_seconds or 0)}"
+            else:
+                tail = f"完成于 {display_beijing(w.satisfied_at)}"
+            if w.past_due_at_reclassification:
+                tail += "（调整分级时已过时限）"
+            ctx.print(f"    {WINDOW_NAMES[w.key]}（{w.hours} 小时，{display_beijing(w.due_at)} 前）：{STATE_NAMES[w.state]}，{tail}")
+    return 0
+
+
+def cmd_timeline_check(ctx: Context, args: argparse.Namespace) -> int:
+    from timeline.check import check_document
+
+    if args.file == "-":
+        text = sys.stdin.read()
+    else:
+        try:
+            text = Path(args.file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise YuqingError("E_FILE_READ", path=args.file, detail=getattr(exc, "strerror", None) or str(exc)) from exc
+    preset = args.preset
+    if preset is None:
+        preset = ctx.config.preset
+    ctx.json(check_document(text, preset=preset, now=_now(ctx, args.now)))
+    return 0
+
+
+def _sudden_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--sudden", dest="sudden", action="store_const", const=True, default=None, help="突发事件")
+    group.add_argument("--not-sudden", dest="sudden", action="store_const", const=False, help="非突发事件")
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("classify", help="判断文本是否为突发/重大事件、类别、级别、责任单位")
+    p.add_argument("texts", nargs="*", metavar="TEXT")
+    p.add_argument("--jsonl", action="store_true", help="从标准输入逐行读取 {\"id\", \"title\", \"text\"}")
+    p.set_defaults(func=cmd_classify)
+
+    units = sub.add_parser("units", help="单位名单").add_subparsers(dest="units_command", required=True, parser_class=Parser)
+    p = units.add_parser("list", help="列出单位")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--all", action="store_true", help="包括已撤并的单位")
+    p.set_defaults(func=cmd_units_list)
+
+    inc = sub.add_parser("incident", help="舆情登记与处置").add_subparsers(
+        dest="incident_command", required=True, parser_class=Parser
+    )
+    p = inc.add_parser("add", help="登记舆情，输出新舆情编号")
+    p.add_argument("--title", required=True)
+    p.add_argument("--unit", required=True, help="牵头单位：代码、全称、简称或旧称")
+    p.add_argument("--co-unit", action="append", metavar="UNIT", help="协办单位，可多次给出")
+    p.add_argument("--parent", type=record_id, metavar="ID", help="次生舆情的上级舆情编号")
+    p.add_argument("--summary")
+    p.add_argument("--first-post-at", metavar="T", help="网上首发时间")
+    p.add_argument("--detected-at", metavar="T", help="发现或接报时间（默认：现在）")
+    p.add_argument("--level", metavar="L", help="特别重大|重大|较大|一般 或 I|II|III|IV")
+    _sudden_flags(p)
+    p.add_argument("--category", metavar="C", help="自然灾害|事故灾难|公共卫生事件|社会安全事件")
+    p.add_argument("--source-url", metavar="URL")
+    p.add_argument("--no-classify", action="store_true", help="不使用自动分类补全级别、突发属性和类别")
+    p.set_defaults(func=cmd_incident_add)
+
+    p = inc.add_parser("act", help="登记回应、发布、发布会或后续发布")
+    p.add_argument("id", type=record_id)
+    p.add_argument("--kind", required=True, help="response|release|press_conference|follow_up")
+    p.add_argument("--at", required=True, metavar="T")
+    p.add_argument("--channel", action="append", metavar="CODE")
+    p.add_argument("--by-principal", action="store_true", help="由主要负责人作出")
+    p.add_argument("--evidence", metavar="URL")
+    p.add_argument("--evidence-file", metavar="PATH")
+    p.add_argument("--note")
+    p.add_argument("--reason", help="补录 48 小时以前的处置时必须说明")
+    p.set_defaults(func=cmd_incident_act)
+
+    p = inc.add_parser("reclassify", help="调整级别、突发属性或类别")
+    p.add_argument("id", type=record_id)
+    p.add_argument("--level", metavar="L")
+    _sudden_flags(p)
+    p.add_argument("--category", metavar="C")
+    p.add_argument("--reason", required=True)
+    p.set_defaults(func=cmd_incident_reclassify)
+
+    p = inc.add_parser("transfer", help="转办给其他单位（时限继续计算）")
+    p.add_argument("id", type=record_id)
+    p.add_argument("--unit", required=True)
+    p.add_argument("--reason", required=True)
+    p.set_defaults(func=cmd_incident_transfer)
+
+    p = inc.add_parser("void", help="作废（误报、不属于政务舆情、重复）")
+    p.add_argument("id", type=record_id)
+    p.add_argument("--reason", required=True)
+    p.set_defaults(func=cmd_incident_void)
+
+    p = inc.add_parser("close", help="办结")
+    p.add_argument("id", type=record_id)
+    p.add_argument("--at", metavar="T")
+    p.set_defaults(func=cmd_incident_close)
+
+    p = inc.add_parser("show", help="查看一条舆情及其时限")
+    p.add_argument("id", type=record_id)
+    p.add_argument("--json", action="store_true", required=True)
+    p.add_argument("--now", metavar="T")
+    p.set_defaults(func=cmd_incident_show)
+
+    p = inc.add_parser("list", help="列出舆情及其时限")
+    p.add_argument("--open", action="store_true", help="只列处置中的舆情")
+    p.add_argument("--unit", metavar="UNIT")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--now", metavar="T")
+    p.set_defaults(func=cmd_incident_list)
+
+    tl = sub.add_parser("timeline", help="时限判定").add_subparsers(dest="timeline_command", required=True, parser_class=Parser)
+    p = tl.add_parser("check", help="按规则判定一份 JSON 描述的舆情时限")
+    p.add_argument("file", metavar="FILE|-")
+    p.add_argument("--now", metavar="T")
+    p.add_argument("--preset", metavar="NAME")
+    p.set_defaults(func=cmd_timeline_check)

@@ -1,0 +1,227 @@
+"""Getting opinion in: `feeds …`, `ingest once|run|file`, `import`."""
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from yuqing.cli.base import Context, Parser, UsageError, record_id
+from yuqing.errors import YuqingError
+
+
+def _feed_json(view: Any) -> dict[str, Any]:
+    from timeline.clock import iso_beijing
+
+    return {
+        "id": view.id, "url": view.url, "kind": view.kind, "name": view.name,
+        "unit": None if view.unit_code is None else {"code": view.unit_code, "name": view.unit_name},
+        "timezone": view.timezone, "interval": view.interval_s, "enabled": view.enabled,
+        "last_success_at": iso_beijing(view.last_success_at), "last_fetch_at": iso_beijing(view.last_fetch_at),
+        "last_error": view.last_error, "error_count": view.error_count,
+        "failing_since": iso_beijing(view.failing_since), "last_item_at": iso_beijing(view.last_item_at),
+        "items_24h": view.items_24h, "next_poll_at": iso_beijing(view.next_poll_at), "stale": view.stale,
+    }
+
+
+def cmd_feeds_add(ctx: Context, args: argparse.Namespace) -> int:
+    from yuqing.db.feeds import add_feed
+
+    feed_id = ctx.write(lambda w: add_feed(w, args.url, name=args.name, unit=args.unit, timezone=args.timezone,
+                                           interval_s=args.interval).id)
+    ctx.print(str(feed_id))
+    return 0
+
+
+def cmd_feeds_list(ctx: Context, args: argparse.Namespace) -> int:
+    from timeline.clock import display_beijing
+    from yuqing.db.feeds import list_feeds
+
+    with ctx.database().session() as session:
+        views = list_feeds(session, now=ctx.now())
+    if args.json:
+        ctx.json([_feed_json(v) for v in views])
+        return 0
+    if not views:
+        ctx.print("还没有信息源，用 yuqing feeds add URL 添加")
+    for v in views:
+        state = "已停用" if not v.enabled else ("故障" if v.error_count else ("停更" if v.stale else "正常"))
+        ctx.print(f"#{v.id} [{state}] {v.name}  {v.url}")
+        ctx.print(f"    上次成功 {display_beijing(v.last_success_at)}，24 小时新增 {v.items_24h} 条，下次抓取 {display_beijing(v.next_poll_at)}")
+        if v.error_count:
+            ctx.print(f"    连续失败 {v.error_count} 次：{v.last_error}")
+    return 0
+
+
+def _feeds_toggle(ctx: Context, args: argparse.Namespace, enabled: bool) -> int:
+    from yuqing.db.feeds import set_enabled
+
+    ctx.write(set_enabled, args.id, enabled)
+    ctx.print(f"信息源 {args.id} 已{'启用' if enabled else '停用'}")
+    return 0
+
+
+def cmd_feeds_remove(ctx: Context, args: argparse.Namespace) -> int:
+    from yuqing.db.feeds import remove_feed
+
+    ctx.write(remove_feed, args.id)
+    ctx.print(f"信息源 {args.id} 已删除（已收录的信息保留）")
+    return 0
+
+
+def _progress(ctx: Context) -> Callable[[Any], None] | None:
+    if not sys.stderr.isatty():
+        return None
+
+    def show(report: Any) -> None:
+        print(f"\r已抓取 {report.feeds} 个信息源，新增 {report.stats.new} 条，重复 {report.stats.duplicate} 条",
+              end="", file=sys.stderr, flush=True)
+
+    return show
+
+
+def _report(ctx: Context, report: Any, *, as_json: bool) -> None:
+    if as_json:
+        ctx.json({"feeds": report.feeds, "items_new": report.stats.new, "items_duplicate": report.stats.duplicate,
+                  "errors": [{"source": source, "error": error} for source, error in report.errors]})
+        return
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    ctx.print(f"已抓取 {report.feeds} 个信息源：新增 {report.stats.new} 条，重复 {report.stats.duplicate} 条，出错 {len(report.errors)} 个")
+    for source, error in report.errors:
+        ctx.print(f"    {source}：{error}")
+
+
+def _poller(ctx: Context) -> Any:
+    from yuqing.worker import Poller
+
+    return Poller(ctx.database(), preset=ctx.config.preset)
+
+
+def _check_workers(ctx: Context, workers: int) -> None:
+    if workers < 1:
+        raise UsageError("yuqing ingest: --workers 至少为 1")
+    if workers > 1 and ctx.database().engine.dialect.name != "postgresql":
+        raise YuqingError("E_SQLITE_ONE_WORKER")
+
+
+def cmd_ingest_once(ctx: Context, args: argparse.Namespace) -> int:
+    from yuqing.worker import run_workers
+
+    _check_workers(ctx, args.workers)
+    if args.workers > 1:
+        report = run_workers(ctx.config.database_url, ctx.config.preset, args.workers)
+    else:
+        report = _poller(ctx).poll_due(progress=_progress(ctx))
+    _report(ctx, report, as_json=args.json)
+    return 0
+
+
+def cmd_ingest_run(ctx: Context, args: argparse.Namespace) -> int:
+    from yuqing.worker import run_workers, sleep_until_next
+
+    _check_workers(ctx, args.workers)
+    if args.interval < 5:
+        raise UsageError("yuqing ingest run: --interval 至少 5 秒")
+    ctx.print(f"开始持续抓取：每 {args.interval} 秒检查一次到期的信息源（Ctrl-C 停止）")
+    poller = _poller(ctx)
+    try:
+        while True:
+            if args.workers > 1:
+                report = run_workers(ctx.config.database_url, ctx.config.preset, args.workers)
+            else:
+                report = poller.poll_due(progress=_progress(ctx))
+            if report.feeds:
+                _report(ctx, report, as_json=False)
+            ctx.out.flush()
+            sleep_until_next(args.interval)
+    except KeyboardInterrupt:
+        ctx.print("已停止抓取")
+    return 0
+
+
+def cmd_ingest_file(ctx: Context, args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from yuqing.db.feeds import add_feed
+    from yuqing.db.models import Feed
+    from yuqing.worker import PollReport
+
+    report = PollReport()
+    feed_ids: list[int] = []
+    for path_text in args.paths:
+        path = Path(path_text).expanduser()
+        if not path.is_file():
+            report.errors.append((path_text, YuqingError("E_FILE_READ", path=path_text, detail="文件不存在").message))
+            continue
+        url = path.resolve().as_uri()
+        with ctx.database().session() as session:
+            feed = session.scalar(select(Feed).where(Feed.url == url))
+            if feed is None:
+                feed = add_feed(ctx.writer(session), url, name=path.name)
+            feed_ids.append(feed.id)
+    report.merge(_poller(ctx).poll_feeds(feed_ids))
+    _report(ctx, report, as_json=args.json)
+    return 0
+
+
+def cmd_import(ctx: Context, args: argparse.Namespace) -> int:
+    from ingest.importer import load_mapping
+    from yuqing.db.imports import import_table
+
+    load_mapping(args.mapping)  # an unknown mapping is refused before anything is read
+    path = Path(args.file).expanduser()
+    if path.suffix.lower() not in (".xlsx", ".csv"):
+        raise YuqingError("E_IMPORT_FORMAT", path=args.file)
+    if not path.is_file():
+        raise YuqingError("E_FILE_READ", path=args.file, detail="文件不存在")
+    poller = _poller(ctx)
+    report = ctx.write(import_table, path, args.mapping or "generic", poller=poller, shown_name=str(path))
+    errors = [{"row": row, "error": error} for row, error in zip(report.error_rows, report.errors)]
+    if args.json:
+        ctx.json({"rows": report.rows, "items_new": report.new, "items_duplicate": report.duplicate, "errors": errors})
+        return 0
+    ctx.print(f"已读取 {report.rows} 行：新增 {report.new} 条，重复 {report.duplicate} 条，无法读取 {len(errors)} 行")
+    for error in errors:
+        ctx.print(f"    {error['error']}")
+    return 0
+
+
+def register(sub: Any) -> None:
+    fd = sub.add_parser("feeds", help="信息源（RSS/Atom）").add_subparsers(dest="feeds_command", required=True, parser_class=Parser)
+    p = fd.add_parser("add", help="登记信息源，输出编号")
+    p.add_argument("url", metavar="URL")
+    p.add_argument("--name")
+    p.add_argument("--unit", metavar="UNIT", help="该信息源默认对应的责任单位")
+    p.add_argument("--timezone", default="Asia/Shanghai", metavar="TZ", help="不带时区的时间按此时区理解")
+    p.add_argument("--interval", type=int, default=600, metavar="S", help="抓取间隔（秒）")
+    p.set_defaults(func=cmd_feeds_add)
+    p = fd.add_parser("list", help="信息源及其健康状况")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_feeds_list)
+    for name, func in (("disable", lambda c, a: _feeds_toggle(c, a, False)), ("enable", lambda c, a: _feeds_toggle(c, a, True)),
+                       ("remove", cmd_feeds_remove)):
+        p = fd.add_parser(name, help={"disable": "停用", "enable": "启用", "remove": "删除"}[name])
+        p.add_argument("id", type=record_id, metavar="ID")
+        p.set_defaults(func=func)
+
+    ig = sub.add_parser("ingest", help="抓取信息源").add_subparsers(dest="ingest_command", required=True, parser_class=Parser)
+    p = ig.add_parser("once", help="抓取所有到期的信息源一次")
+    p.add_argument("--workers", type=int, default=1, metavar="N", help="并行进程数（仅 PostgreSQL）")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_ingest_once)
+    p = ig.add_parser("run", help="持续抓取")
+    p.add_argument("--interval", type=int, default=60, metavar="S")
+    p.add_argument("--workers", type=int, default=1, metavar="N", help="并行进程数（仅 PostgreSQL）")
+    p.set_defaults(func=cmd_ingest_run)
+    p = ig.add_parser("file", help="抓取本地订阅文件（首次自动登记为信息源）")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_ingest_file)
+
+    p = sub.add_parser("import", help="导入表格（舆情监测服务导出、12345 热线、留言板）")
+    p.add_argument("file", metavar="FILE.xlsx|FILE.csv")
+    p.add_argument("--mapping", metavar="NAME|FILE", help="列映射：generic（默认）、hotline-12345 或映射文件路径")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_import)

@@ -1,0 +1,167 @@
+"""Accounts: argon2 password hashes, roles scoped to a unit, login with lockout. Audited writes."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from yuqing.db.models import User
+from yuqing.db.service import Actor, Writer
+from yuqing.db.session import Database
+from yuqing.errors import YuqingError
+
+ROLES = ("admin", "staff", "viewer")
+ROLE_NAMES = {"admin": "管理员（市政务公开办）", "staff": "单位工作人员", "viewer": "只读"}
+MIN_PASSWORD = 8
+MAX_FAILURES = 5
+LOCKOUT = timedelta(minutes=15)
+
+_hasher = PasswordHasher()
+
+
+@dataclass(frozen=True)
+class UserView:
+    name: str
+    role: str
+    unit_code: str | None
+    unit_name: str | None
+    active: bool
+    locked_until: datetime | None
+    last_login_at: datetime | None
+
+
+def _view(user: User) -> UserView:
+    return UserView(
+        user.name,
+        user.role,
+        user.unit.code if user.unit else None,
+        user.unit.name if user.unit else None,
+        user.active,
+        user.locked_until,
+        user.last_login_at,
+    )
+
+
+def check_password(password: str) -> str:
+    if password is None or len(password) < MIN_PASSWORD:
+        raise YuqingError("E_PASSWORD_WEAK", minimum=MIN_PASSWORD)
+    return password
+
+
+def actor_for(session: Session, name: str) -> Actor:
+    """The account behind `--as NAME` or a proxy header: refused if unknown or disabled."""
+    user = session.scalar(select(User).where(User.name == name))
+    if user is None:
+        raise YuqingError("E_ACCOUNT_UNKNOWN", name=name)
+    if not user.active:
+        raise YuqingError("E_ACCOUNT_DISABLED", name=name)
+    return Actor(user.name, user.role, user.unit.code if user.unit else None)
+
+
+def add_user(writer: Writer, name: str, *, role: str, unit: str | None, password: str) -> UserView:
+    writer.require_admin("管理账号")
+    name = (name or "").strip()
+    if not name or len(name) > 60 or any(c.isspace() for c in name):
+        raise YuqingError("E_ACCOUNT_NAME", name=name)
+    if role not in ROLES:
+        raise YuqingError("E_ROLE", value=role)
+    session = writer.session
+    if session.scalar(select(User).where(User.name == name)) is not None:
+        raise YuqingError("E_ACCOUNT_EXISTS", name=name)
+    unit_row = None
+    if role == "staff":
+        if not unit:
+            raise YuqingError("E_STAFF_NEEDS_UNIT")
+        unit_row = writer.unit(unit)
+    elif unit:
+        raise YuqingError("E_UNIT_ONLY_FOR_STAFF")
+    user = User(
+        name=name,
+        role=role,
+        unit=unit_row,
+        password_hash=_hasher.hash(check_password(password)),
+        active=True,
+        failed_logins=0,
+        created_at=writer.now,
+    )
+    session.add(user)
+    session.flush()
+    writer.audit("user", name, "create", None, {"role": role, "unit": unit_row.code if unit_row else None})
+    return _view(user)
+
+
+def _user(session: Session, name: str) -> User:
+    user = session.scalar(select(User).where(User.name == name))
+    if user is None:
+        raise YuqingError("E_ACCOUNT_UNKNOWN", name=name)
+    return user
+
+
+def set_password(writer: Writer, name: str, password: str) -> None:
+    if writer.actor.name != name:
+        writer.require_admin("修改他人密码")
+    user = _user(writer.session, name)
+    user.password_hash = _hasher.hash(check_password(password))
+    user.failed_logins = 0
+    user.locked_until = None
+    writer.session.flush()
+    writer.audit("user", name, "password", None, {"password": "changed"})
+
+
+def disable_user(writer: Writer, name: str) -> None:
+    writer.require_admin("停用账号")
+    user = _user(writer.session, name)
+    if not user.active:
+        raise YuqingError("E_ACCOUNT_DISABLED", name=name)
+    user.active = False
+    writer.session.flush()
+    writer.audit("user", name, "disable", {"active": True}, {"active": False})
+
+
+def list_users(session: Session) -> list[UserView]:
+    return [_view(u) for u in session.scalars(select(User).order_by(User.id))]
+
+
+def check_login(session: Session, name: str, password: str, *, now: datetime) -> Actor | YuqingError:
+    """Check a login and record the outcome (failure count, lockout, last login) in `session`.
+
+    Returns the refusal instead of raising it so that the failure count is committed with it. Five
+    failures in a row lock the account for 15 minutes; the refusal does not say whether the name exists.
+    """
+    user = session.scalar(select(User).where(User.name == (name or "").strip()))
+    if user is None:
+        return YuqingError("E_LOGIN_FAILED")
+    if not user.active:
+        return YuqingError("E_ACCOUNT_DISABLED", name=user.name)
+    if user.locked_until is not None and user.locked_until > now:
+        minutes = int((user.locked_until - now).total_seconds() // 60) + 1
+        return YuqingError("E_ACCOUNT_LOCKED", minutes=minutes)
+    try:
+        _hasher.verify(user.password_hash, password or "")
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        user.failed_logins = (user.failed_logins or 0) + 1
+        if user.failed_logins >= MAX_FAILURES:
+            user.locked_until = now + LOCKOUT
+            user.failed_logins = 0
+        session.flush()
+        return YuqingError("E_LOGIN_FAILED")
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    session.flush()
+    return Actor(user.name, user.role, user.unit.code if user.unit else None)
+
+
+def login(database: Database, name: str, password: str, *, now: datetime) -> Actor:
+    """One login attempt in its own transaction; raises the refusal after recording it."""
+    with database.session() as session:
+        outcome = check_login(session, name, password, now=now)
+    if isinstance(outcome, YuqingError):
+        raise outcome
+    return outcome

@@ -1,0 +1,174 @@
+"""The feeds registry: add, list with health, enable, disable, remove (audited through the writer)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from ingest.fetch import is_stale
+from yuqing.db.models import Feed, Item, ItemSighting
+from yuqing.db.service import Writer
+from yuqing.errors import YuqingError
+
+MIN_INTERVAL = 60
+MAX_INTERVAL = 7 * 86400
+
+
+@dataclass(frozen=True)
+class FeedView:
+    id: int
+    url: str
+    kind: str
+    name: str
+    unit_code: str | None
+    unit_name: str | None
+    timezone: str
+    interval_s: int
+    enabled: bool
+    last_fetch_at: datetime | None
+    last_success_at: datetime | None
+    last_error: str | None
+    error_count: int
+    failing_since: datetime | None
+    last_item_at: datetime | None
+    items_24h: int
+    next_poll_at: datetime | None
+    stale: bool
+
+
+def check_url(url: str) -> str:
+    text = (url or "").strip()
+    if text.startswith(("http://", "https://", "file://")):
+        return text
+    path = Path(text).expanduser()
+    if text and path.exists():
+        return path.resolve().as_uri()
+    raise YuqingError("E_FETCH_BAD_URL", url=url)
+
+
+def add_feed(
+    writer: Writer,
+    url: str,
+    *,
+    name: str | None = None,
+    unit: str | None = None,
+    timezone: str = "Asia/Shanghai",
+    interval_s: int = 600,
+    kind: str = "feed",
+) -> Feed:
+    writer.require_writer("添加信息源")
+    url = url if kind == "import" else check_url(url)
+    if len(url) > 2000:
+        raise YuqingError("E_FEED_URL_TOO_LONG", length=len(url), limit=2000)
+    session = writer.session
+    if session.scalar(select(Feed).where(Feed.url == url)) is not None:
+        raise YuqingError("E_FEED_EXISTS", url=url)
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise YuqingError("E_FEED_TIMEZONE", value=timezone) from exc
+    if not MIN_INTERVAL <= interval_s <= MAX_INTERVAL:
+        raise YuqingError("E_FEED_INTERVAL", low=MIN_INTERVAL, high=MAX_INTERVAL)
+    if not unit and writer.actor.role == "staff":
+        unit = writer.actor.unit_code  # a unit's staff monitor for their own unit
+    unit_row = writer.unit(unit) if unit else None
+    if kind != "import":
+        # Monitoring sources are the office's, or a unit's own: staff may add feeds for their unit only.
+        writer.require_unit({unit_row.code} if unit_row else set(), "添加信息源", code="E_FORBIDDEN_FEED")
+    feed = Feed(
+        url=url,
+        kind=kind,
+        name=((name or "").strip() or url)[:200],
+        unit=unit_row,
+        timezone=timezone,
+        interval_s=interval_s,
+        enabled=kind != "import",
+        created_at=writer.now,
+        error_count=0,
+        next_poll_at=writer.now,
+    )
+    session.add(feed)
+    session.flush()
+    writer.audit("feed", feed.id, "create", None, {"url": url, "name": feed.name, "unit": unit_row.code if unit_row else None})
+    return feed
+
+
+def _feed(session: Session, feed_id: int) -> Feed:
+    feed = session.get(Feed, feed_id)
+    if feed is None:
+        raise YuqingError("E_FEED_MISSING", id=feed_id)
+    return feed
+
+
+def set_enabled(writer: Writer, feed_id: int, enabled: bool) -> Feed:
+    feed = _feed(writer.session, feed_id)
+    writer.require_unit({feed.unit.code} if feed.unit else set(), "修改信息源", code="E_FORBIDDEN_FEED")
+    if feed.enabled != enabled:
+        feed.enabled = enabled
+        if enabled:
+            feed.next_poll_at = writer.now
+        writer.session.flush()
+        writer.audit("feed", feed.id, "enable" if enabled else "disable", {"enabled": not enabled}, {"enabled": enabled})
+    return feed
+
+
+def remove_feed(writer: Writer, feed_id: int) -> None:
+    """Remove a feed and its sightings; items it brought stay (they may be evidence of incidents)."""
+    writer.require_admin("删除信息源")
+    feed = _feed(writer.session, feed_id)
+    session = writer.session
+    session.execute(update(Item).where(Item.feed_id == feed.id).values(feed_id=None))
+    session.query(ItemSighting).filter(ItemSighting.feed_id == feed.id).delete(synchronize_session=False)
+    before = {"url": feed.url, "name": feed.name}
+    session.delete(feed)
+    session.flush()
+    writer.audit("feed", feed_id, "remove", before, None)
+
+
+def feed_is_stale(feed: Feed, now: datetime) -> bool:
+    """A polled feed that used to publish and has gone silent far longer than its usual gap."""
+    gap = timedelta(seconds=feed.typical_gap_s) if feed.typical_gap_s else None
+    return feed.enabled and feed.kind == "feed" and is_stale(feed.last_item_at, gap, now)
+
+
+def list_feeds(session: Session, *, now: datetime) -> list[FeedView]:
+    since = now - timedelta(hours=24)
+    recent = dict(
+        session.execute(
+            select(ItemSighting.feed_id, func.count())
+            .join(Item, Item.id == ItemSighting.item_id)
+            .where(Item.fetched_at >= since)
+            .group_by(ItemSighting.feed_id)
+        ).all()
+    )
+    views = []
+    for feed in session.scalars(select(Feed).order_by(Feed.id)):
+        views.append(
+            FeedView(
+                id=feed.id,
+                url=feed.url,
+                kind=feed.kind,
+                name=feed.name,
+                unit_code=feed.unit.code if feed.unit else None,
+                unit_name=feed.unit.name if feed.unit else None,
+                timezone=feed.timezone,
+                interval_s=feed.interval_s,
+                enabled=feed.enabled,
+                last_fetch_at=feed.last_fetch_at,
+                last_success_at=feed.last_success_at,
+                last_error=feed.last_error,
+                error_count=feed.error_count,
+                failing_since=feed.failing_since,
+                last_item_at=feed.last_item_at,
+                items_24h=int(recent.get(feed.id, 0)),
+                next_poll_at=feed.next_poll_at if feed.enabled else None,
+                stale=feed_is_stale(feed, now),
+            )
+        )
+    # Failing and stale feeds first: they are what the office must look at.
+    views.sort(key=lambda v: (not (v.error_count > 0), not v.stale, v.id))
+    return views

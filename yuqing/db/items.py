@@ -1,0 +1,293 @@
+"""Storing what a poll or an import brought: dedup, classification, triage grouping, feed health.
+
+Dedup keys, in order: (feed, GUID); the normalised link across all feeds (one item seen by both);
+a hash of the content without the title (an edited title is not a new item). Unique indexes back
+each key, so concurrent workers cannot store an item twice.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from ingest.fetch import FetchResult, next_poll_delay, typical_gap
+from ingest.parse import FeedItem
+from ingest.triage import ItemFacts, event_kind, group_key_for, needs_triage
+from yuqing.db.models import Feed, Item, ItemSighting
+
+Classify = Callable[[str, str], dict[str, Any]]
+# Title plus the lead: news puts what happened, where and how many in the first paragraphs.
+TEXT_FOR_CLASSIFIER = 800
+
+
+@dataclass
+class StoreStats:
+    new: int = 0
+    duplicate: int = 0
+
+    def add(self, other: StoreStats) -> None:
+        self.new += other.new
+        self.duplicate += other.duplicate
+
+
+def _find_existing(session: Session, item: FeedItem) -> Item | None:
+    if item.normalized_link:
+        found = session.scalar(select(Item).where(Item.normalized_link == item.normalized_link))
+        if found is not None:
+            return found
+    return session.scalar(select(Item).where(Item.content_hash == item.content_hash))
+
+
+def _sight(session: Session, feed: Feed, guid: str, item: Item, now: datetime) -> None:
+    with session.begin_nested():
+        session.add(ItemSighting(feed_id=feed.id, guid=guid[:2000], item_id=item.id, seen_at=now))
+    
+
+def _facts(row: Item) -> ItemFacts:
+    classification = row.classification or {}
+    return ItemFacts(
+        id=row.id,
+        title=row.title,
+        text=row.summary or row.content_text,
+        published_at=row.published_at,
+        unit_code=row.unit_code,
+        kind=event_kind(classification),
+        keywords=frozenset(classification.get("keywords") or ()),
+    )
+
+
+def _chunks(values: list[str], size: int = 500) -> Iterable[list[str]]:
+    for index in range(0, len(values), size):
+        yield values[index:index + size]
+
+
+def store_items(
+    session: Session,
+    feed: Feed,
+    items: Iterable[FeedItem],
+    *,
+    now: datetime,
+    classify: Classify,
+    source: str | None = None,
+) -> StoreStats:
+    """Store one batch in the caller's transaction.
+
+    The fast path looks every key up in a few set queries and inserts the new items in bulk inside a
+    savepoint. If another worker inserted one of them meanwhile, the savepoint is rolled back and the
+    batch goes item by item, each insert in its own savepoint, so a lost race becomes a sighting of
+    the winner's row — never a second copy.
+    """
+    batch = list(items)
+    try:
+        with session.begin_nested():
+            return _store_batch(session, feed, batch, now=now, classify=classify, source=source)
+    except IntegrityError:
+        return _store_one_by_one(session, feed, batch, now=now, classify=classify, source=source)
+    except OperationalError as exc:  # a deadlock with another worker's batch: go item by item
+        if "deadlock" not in str(exc).lower():
+            raise
+        return _store_one_by_one(session, feed, batch, now=now, classify=classify, source=source)
+
+
+def _store_batch(session: Session, feed: Feed, batch: list[FeedItem], *, now: datetime, classify: Classify,
+                 source: str | None) -> StoreStats:
+    stats = StoreStats()
+    guids = [(i.guid or i.content_hash)[:2000] for i in batch]
+    seen: set[str] = set()
+    for chunk in _chunks(sorted(set(guids))):
+        seen.update(session.scalars(select(ItemSighting.guid).where(ItemSighting.feed_id == feed.id, ItemSighting.guid.in_(chunk))))
+    links = sorted({i.normalized_link for i in batch if i.normalized_link})
+    hashes = sorted({i.content_hash for i in batch})
+    by_link: dict[str, int] = {}
+    by_hash: dict[str, int] = {}
+    for chunk in _chunks(links):
+        by_link.update(session.execute(select(Item.normalized_link, Item.id).where(Item.normalized_link.in_(chunk))).tuples().all())
+    for chunk in _chunks(hashes):
+        by_hash.update(session.execute(select(Item.content_hash, Item.id).where(Item.content_hash.in_(chunk))).tuples().all())
+
+    sightings: list[tuple[str, FeedItem | int]] = []  # guid → existing item id, or the new item itself
+    fresh: dict[str, FeedItem] = {}  # content_hash → new item, first of its link/hash in this batch
+    fresh_links: dict[str, FeedItem] = {}
+    for guid, item in zip(guids, batch):
+        if guid in seen:
+            stats.duplicate += 1
+            continue
+        seen.add(guid)
+        target: FeedItem | int | None = None
+        if item.normalized_link:
+            target = by_link.get(item.normalized_link) or fresh_links.get(item.normalized_link)
+        if target is None:
+            target = by_hash.get(item.content_hash) or fresh.get(item.content_hash)
+        if target is None:
+            fresh[item.content_hash] = item
+            if item.normalized_link:
+                fresh_links[item.normalized_link] = item
+            stats.new += 1
+            target = item
+        else:
+            stats.duplicate += 1
+        sightings.append((guid, target))
+
+    rows = [_row(feed, item, now=now, classify=classify, source=source) for item in fresh.values()]
+    _assign_groups(session, rows)
+    ids: dict[str, int] = {}
+    if rows:
+        result = session.execute(insert(Item).returning(Item.id, Item.content_hash), rows)
+        ids = {h: i for i, h in result.tuples()}
+    if sightings:
+        session.execute(
+            insert(ItemSighting),
+            [
+                {"feed_id": feed.id, "guid": guid, "seen_at": now,
+                 "item_id": ids[target.content_hash] if isinstance(target, FeedItem) else target}
+                for guid, target in sightings
+            ],
+        )
+    return stats
+
+
+def _row(feed: Feed, item: FeedItem, *, now: datetime, classify: Classify, source: str | None) -> dict[str, Any]:
+    text = (item.content_text or item.summary)[:TEXT_FOR_CLASSIFIER]
+    classification = classify(item.title, text)
+    unit_code = (classification.get("unit") or {}).get("code") or (feed.unit.code if feed.unit else None)
+    return {
+        "feed_id": feed.id,
+        "source": (source or feed.name)[:200],
+        "title": item.title or "（无标题）",
+        "link": item.link,
+        "normalized_link": item.normalized_link,
+        "summary": item.summary,
+        "content_text": item.content_text,
+        "author": item.author[:200],
+        "published_raw": (item.published_raw or None) and item.published_raw[:200],
+        "published_at": item.published_at,
+        "published_clamped": item.published_clamped,
+        "content_hash": item.content_hash,
+        "fetched_at": now,
+        "classification": classification,
+        "flagged": bool(classification.get("flagged")),
+        "unit_code": unit_code,
+        "group_key": None,
+        "triage_status": "pending" if needs_triage(classification, unit_code) else "ignored",
+    }
+
+
+def _facts_of_row(row: dict[str, Any], ident: int) -> ItemFacts:
+    classification = row["classification"] or {}
+    return ItemFacts(ident, row["title"], row["summary"] or row["content_text"], row["published_at"],
+                     row["unit_code"], event_kind(classification), frozenset(classification.get("keywords") or ()))
+
+
+def _assign_groups(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Group keys for the batch's pending rows: against pending items already stored (one query per
+    unit) and against each other, in memory."""
+    pending_rows = [r for r in rows if r["triage_status"] == "pending"]
+    if not pending_rows:
+        return
+    window = timedelta(hours=48)
+    candidates: dict[str, list[tuple[str, ItemFacts]]] = {}
+    for unit in sorted({r["unit_code"] for r in pending_rows}):
+        times = [r["published_at"] for r in pending_rows if r["unit_code"] == unit and r["published_at"]]
+        stmt = select(Item).where(Item.triage_status == "pending", Item.unit_code == unit, Item.group_key.is_not(None))
+        if times:
+            stmt = stmt.where(Item.published_at.between(min(times) - window, max(times) + window))
+        candidates[unit] = [(c.group_key or "", _facts(c)) for c in session.scalars(stmt.limit(500))]
+    for index, row in enumerate(pending_rows):
+        facts = _facts_of_row(row, -index - 1)
+        key = group_key_for(facts, candidates[row["unit_code"]])
+        if key.endswith(f"|{facts.id}"):
+            key = f"{row['unit_code']}|{facts.kind}|{row['content_hash'][:16]}"
+        row["group_key"] = key
+        candidates[row["unit_code"]].append((key, facts))
+
+
+def _store_one_by_one(
+    session: Session,
+    feed: Feed,
+    items: Iterable[FeedItem],
+    *,
+    now: datetime,
+    classify: Classify,
+    source: str | None = None,
+) -> StoreStats:
+    stats = StoreStats()
+    for item in sorted(items, key=lambda i: i.content_hash):
+        guid = item.guid or item.content_hash
+        seen = session.scalar(select(ItemSighting).where(ItemSighting.feed_id == feed.id, ItemSighting.guid == guid[:2000]))
+        if seen is not None:
+            stats.duplicate += 1
+            continue
+        existing = _find_existing(session, item)
+        if existing is None:
+            existing = _insert(session, feed, item, now=now, classify=classify, source=source)
+            if existing is not None:
+                _sight(session, feed, guid, existing, now)
+                stats.new += 1
+                continue
+            existing = _find_existing(session, item)
+        if existing is None:  # pragma: no cover - a race lost three times in a row
+            raise RuntimeError(f"item {item.content_hash} vanished while being stored")
+        _sight(session, feed, guid, existing, now)
+        stats.duplicate += 1
+    return stats
+
+
+def _insert(session: Session, feed: Feed, item: FeedItem, *, now: datetime, classify: Classify,
+            source: str | None) -> Item | None:
+    values = _row(feed, item, now=now, classify=classify, source=source)
+    _assign_groups(session, [values])
+    row = Item(**values)
+    for _ in range(3):
+        try:
+            with session.begin_nested():
+                session.add(row)
+                session.flush()
+            return row
+        except IntegrityError:
+            return None
+        except OperationalError as exc:  # a deadlock between workers: retry the savepoint
+            if "deadlock" not in str(exc).lower():
+                raise
+    return None
+
+
+def record_success(session: Session, feed: Feed, result: FetchResult, *, now: datetime) -> None:
+    feed.last_fetch_at = now
+    feed.last_success_at = now
+    feed.error_count = 0
+    feed.last_error = None
+    feed.last_error_code = None
+    feed.failing_since = None
+    if result.etag:
+        feed.etag = result.etag
+    if result.last_modified:
+        feed.last_modified = result.last_modified
+    feed.next_poll_at = now + timedelta(seconds=next_poll_delay(feed.interval_s, 0, result.retry_after_seconds))
+    if result.status == "not_modified":
+        return  # nothing new: last item and typical gap stand
+    published = session.scalars(
+        select(Item.published_at)
+        .join(ItemSighting, ItemSighting.item_id == Item.id)
+        .where(ItemSighting.feed_id == feed.id, Item.published_at.is_not(None))
+        .order_by(Item.published_at.desc())
+        .limit(20)
+    ).all()
+    if published:
+        feed.last_item_at = max(published)
+        gap = typical_gap(published)
+        feed.typical_gap_s = int(gap.total_seconds()) if gap else None
+
+
+def record_failure(feed: Feed, *, code: str, message: str, retry_after: int | None, now: datetime) -> None:
+    feed.last_fetch_at = now
+    feed.error_count = (feed.error_count or 0) + 1
+    feed.last_error = message
+    feed.last_error_code = code
+    if feed.failing_since is None:
+        feed.failing_since = now
+    feed.next_poll_at = now + timedelta(seconds=next_poll_delay(feed.interval_s, feed.error_count, retry_after))

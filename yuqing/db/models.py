@@ -1,0 +1,291 @@
+"""SQLAlchemy 2 typed models: units, incidents and what happened to them, and the audit chain."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from yuqing.db.types import UTCDateTime
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Unit(Base):
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))
+    aliases: Mapped[list[Any]] = mapped_column(default=list)
+    predecessors: Mapped[list[Any]] = mapped_column(default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    merged_into: Mapped[str | None] = mapped_column(String(40))
+
+
+class Incident(Base):
+    __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_status_started", "status", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str | None] = mapped_column(Text)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
+    level: Mapped[str | None] = mapped_column(String(10))
+    sudden: Mapped[bool | None] = mapped_column(Boolean)
+    category: Mapped[str | None] = mapped_column(String(20))
+    source_url: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open | closed | voided
+    preset: Mapped[str] = mapped_column(String(40))
+    first_post_at: Mapped[datetime | None]
+    detected_at: Mapped[datetime | None]
+    logged_at: Mapped[datetime]
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    closed_at: Mapped[datetime | None]
+    voided_at: Mapped[datetime | None]
+    void_reason: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(100))
+    # What the classifier suggested, which fields came from it, and from which rule data.
+    suggestion: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    suggested_fields: Mapped[list[Any]] = mapped_column(default=list)
+    rules_version: Mapped[str | None] = mapped_column(String(40))
+
+    unit: Mapped[Unit] = relationship(lazy="joined")
+    co_units: Mapped[list[IncidentCoUnit]] = relationship(
+        back_populates="incident", cascade="all, delete-orphan", order_by="IncidentCoUnit.id"
+    )
+    actions: Mapped[list[Action]] = relationship(
+        back_populates="incident", order_by="(Action.at, Action.id)", cascade="all, delete-orphan"
+    )
+    regrades: Mapped[list[Reclassification]] = relationship(
+        back_populates="incident", order_by="(Reclassification.at, Reclassification.id)", cascade="all, delete-orphan"
+    )
+    transfers: Mapped[list[Transfer]] = relationship(
+        back_populates="incident", order_by="(Transfer.at, Transfer.id)", cascade="all, delete-orphan"
+    )
+
+
+class IncidentCoUnit(Base):
+    __tablename__ = "incident_co_units"
+    __table_args__ = (UniqueConstraint("incident_id", "unit_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+
+    incident: Mapped[Incident] = relationship(back_populates="co_units")
+    unit: Mapped[Unit] = relationship(lazy="joined")
+
+
+class Action(Base):
+    __tablename__ = "actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime]
+    channels: Mapped[list[Any]] = mapped_column(default=list)
+    by_principal: Mapped[bool] = mapped_column(Boolean, default=False)
+    evidence_url: Mapped[str | None] = mapped_column(Text)
+    evidence_sha256: Mapped[str | None] = mapped_column(String(64))
+    evidence_name: Mapped[str | None] = mapped_column(String(255))
+    note: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[datetime]
+    recorded_by: Mapped[str] = mapped_column(String(100))
+
+    incident: Mapped[Incident] = relationship(back_populates="actions")
+    unit: Mapped[Unit] = relationship(lazy="joined")
+
+
+class Reclassification(Base):
+    __tablename__ = "reclassifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(Text)
+    before: Mapped[dict[str, Any]] = mapped_column(JSON)
+    after: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    incident: Mapped[Incident] = relationship(back_populates="regrades")
+
+
+class Transfer(Base):
+    __tablename__ = "transfers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(Text)
+    from_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    to_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+
+    incident: Mapped[Incident] = relationship(back_populates="transfers")
+    from_unit: Mapped[Unit] = relationship(foreign_keys=[from_unit_id], lazy="joined")
+    to_unit: Mapped[Unit] = relationship(foreign_keys=[to_unit_id], lazy="joined")
+
+
+class AuditRecord(Base):
+    """Append-only, SHA-256 chained. `before`/`after` hold the exact canonical JSON that was hashed."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(100))
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(40))
+    before: Mapped[str | None] = mapped_column(Text)
+    after: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class Meta(Base):
+    __tablename__ = "app_meta"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class User(Base):
+    """An account. admin = the city office; staff = one unit; viewer = read-only. No plain passwords."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    role: Mapped[str] = mapped_column(String(10))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    last_login_at: Mapped[datetime | None]
+
+    unit: Mapped[Unit | None] = relationship(lazy="joined")
+
+
+class Feed(Base):
+    """A source polled for items (RSS/Atom URL or local file), or the pseudo-source of an import.
+
+    A failure is data on this row (error count, last error), reset on success (Miniflux's habit)."""
+
+    __tablename__ = "feeds"
+    __table_args__ = (Index("ix_feeds_due", "enabled", "next_poll_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000), unique=True)
+    kind: Mapped[str] = mapped_column(String(10), default="feed")  # feed | file | import
+    name: Mapped[str] = mapped_column(String(200))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    timezone: Mapped[str] = mapped_column(String(60), default="Asia/Shanghai")
+    interval_s: Mapped[int] = mapped_column(Integer, default=600)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    etag: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    last_fetch_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_code: Mapped[str | None] = mapped_column(String(40))
+    error_count: Mapped[int] = mapped_column(Integer, default=0)
+    failing_since: Mapped[datetime | None]
+    next_poll_at: Mapped[datetime | None]
+    last_item_at: Mapped[datetime | None]
+    typical_gap_s: Mapped[int | None] = mapped_column(Integer)
+
+    unit: Mapped[Unit | None] = relationship(lazy="joined")
+
+
+class Item(Base):
+    """One piece of published opinion, however many feeds carried it."""
+
+    __tablename__ = "items"
+    __table_args__ = (
+        Index(
+            "ux_items_link",
+            "normalized_link",
+            unique=True,
+            sqlite_where=text("normalized_link <> ''"),
+            postgresql_where=text("normalized_link <> ''"),
+        ),
+        Index("ix_items_triage", "triage_status", "published_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feed_id: Mapped[int | None] = mapped_column(ForeignKey("feeds.id", ondelete="SET NULL"))
+    source: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(Text)
+    link: Mapped[str] = mapped_column(Text, default="")
+    normalized_link: Mapped[str] = mapped_column(String(2000), default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    content_text: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str] = mapped_column(String(200), default="")
+    published_raw: Mapped[str | None] = mapped_column(String(200))
+    published_at: Mapped[datetime | None] = mapped_column(index=True)
+    published_clamped: Mapped[bool] = mapped_column(Boolean, default=False)
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    fetched_at: Mapped[datetime]
+    classification: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    unit_code: Mapped[str | None] = mapped_column(String(40))
+    group_key: Mapped[str | None] = mapped_column(String(200), index=True)
+    # pending: waits in triage; ignored: nothing to act on; accepted / merged / dismissed: decided.
+    triage_status: Mapped[str] = mapped_column(String(12), default="ignored")
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class ItemSighting(Base):
+    """Feed × GUID → item: the first dedup key, and how one item is 'seen by both' feeds."""
+
+    __tablename__ = "item_sightings"
+    __table_args__ = (UniqueConstraint("feed_id", "guid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feed_id: Mapped[int] = mapped_column(ForeignKey("feeds.id", ondelete="CASCADE"))
+    guid: Mapped[str] = mapped_column(String(2000))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    seen_at: Mapped[datetime]
+
+
+class AlertDelivery(Base):
+    """One alert to one channel: sent once per (key, channel); failures are retried on later runs."""
+
+    __tablename__ = "alert_deliveries"
+    __table_args__ = (UniqueConstraint("key", "channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(60))
+    kind: Mapped[str] = mapped_column(String(20))
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
+    feed_id: Mapped[int | None] = mapped_column(ForeignKey("feeds.id", ondelete="SET NULL"))
+    unit_code: Mapped[str | None] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10))  # sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    first_tried_at: Mapped[datetime]
+    last_tried_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+# Tables of the scoring layer (referrals, manual scores, appeals, snapshots) live in their own module.
+from yuqing.db import models_scoring  # noqa: E402,F401

@@ -1,0 +1,162 @@
+"""Tables of the scoring layer: 舆情函件, manual scores, special items, zeroings, 日常考核 records,
+appeals, 整改 (rectifications) and frozen score snapshots. Rows become `scoring` facts in db.scoring_store.
+
+Imported at the end of db.models, so Base, Unit and Incident are already defined here.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from yuqing.db.models import Base, Incident, Unit
+
+
+class Referral(Base):
+    """A 舆情函件: the office refers an incident to a unit by letter, due in `due_workdays` working days."""
+
+    __tablename__ = "referrals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    sent_at: Mapped[datetime] = mapped_column(index=True)
+    due_workdays: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[datetime]
+    replied_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(100))
+    replied_by: Mapped[str | None] = mapped_column(String(100))
+
+    incident: Mapped[Incident] = relationship()
+    unit: Mapped[Unit] = relationship(lazy="joined")
+
+
+class ManualScore(Base):
+    """Points the assessment team gives one manual indicator of one unit for one year (one row each)."""
+
+    __tablename__ = "manual_scores"
+    __table_args__ = (UniqueConstraint("unit_id", "year", "indicator"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    indicator: Mapped[str] = mapped_column(String(80))
+    points: Mapped[float] = mapped_column(Float)
+    note: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(100))
+
+    unit: Mapped[Unit] = relationship(lazy="joined")
+
+
+class SpecialItem(Base):
+    """A 特别加分项/特别减分项 record; `points` is signed as entered (bonus +, penalty −)."""
+
+    __tablename__ = "special_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    item: Mapped[str] = mapped_column(String(80))
+    points: Mapped[float] = mapped_column(Float)
+    evidence: Mapped[str] = mapped_column(Text)
+    on_date: Mapped[date | None]
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(100))
+
+    unit: Mapped[Unit] = relationship(lazy="joined")
+
+
+class Zeroing(Base):
+    """直接归零项 (第十六条): falsification found → the unit's total is 0 and its grade 不合格."""
+
+    __tablename__ = "zeroings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    evidence: Mapped[str] = mapped_column(Text)
+    on_date: Mapped[date | None]
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(100))
+
+    unit: Mapped[Unit] = relationship(lazy="joined")
+
+
+class DailyRecord(Base):
+    """日常考核 record (第十条), signed points; `indicator` names the item it adjusts (None: the total)."""
+
+    __tablename__ = "daily_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    on_date: Mapped[date] = mapped_column(index=True)
+    points: Mapped[float] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(Text)
+    indicator: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(100))
+
+    unit: Mapped[Unit] = relationship(lazy="joined")
+
+
+class Appeal(Base):
+    """A unit's appeal against one deduction (by its stable key) of one assessment year, and the decision:
+    `uphold` keeps the deduction, `overturn` makes it stop counting (it stays listed)."""
+
+    __tablename__ = "appeals"
+    __table_args__ = (Index("ix_appeals_key", "year", "unit_id", "deduction_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    deduction_key: Mapped[str] = mapped_column(String(120))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    filed_at: Mapped[datetime]
+    filed_by: Mapped[str] = mapped_column(String(100))
+    decision: Mapped[str | None] = mapped_column(String(10))  # None (pending) | uphold | overturn
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime | None] = mapped_column(index=True)
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+
+    unit: Mapped[Unit] = relationship(lazy="joined")
+
+
+class Rectification(Base):
+    """整改: a problem found in the assessment, the unit's deadline to fix it, and when it was done."""
+
+    __tablename__ = "rectifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    problem: Mapped[str] = mapped_column(Text)
+    due_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(100))
+    done_by: Mapped[str | None] = mapped_column(String(100))
+
+    unit: Mapped[Unit] = relationship(lazy="joined")
+
+
+class ScoreSnapshot(Base):
+    """A frozen `score --year` run: the scheme, `now`, a hash of the scored data, the audit trail's
+    head hash at that moment, and the results in the `score --format json` shape."""
+
+    __tablename__ = "score_snapshots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    scheme: Mapped[str] = mapped_column(String(60))
+    scheme_digest: Mapped[str] = mapped_column(String(64))
+    now: Mapped[datetime]
+    data_hash: Mapped[str] = mapped_column(String(64))
+    audit_head: Mapped[str] = mapped_column(String(64))
+    results: Mapped[list[Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(100))

@@ -1,0 +1,296 @@
+"""Score exports, bytes out: CSV for Excel/WPS, an xlsx workbook, and a plain-text terminal table.
+
+They read the JSON shape of `as_json` (UnitScore lists are converted), so a stored snapshot exports
+the same way as a fresh run. Times are written as naive Beijing wall time (openpyxl refuses aware ones).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from scoring.facts import ScoredIncident
+from scoring.results import UnitScore, as_json
+from scoring.wallclock import UTC8, naive
+from timeline.model import STATE_NAMES, WINDOW_KEYS, WINDOW_NAMES
+from yuqing.vocabulary import render
+
+KIND_NAMES = {"department": "市政府部门", "county": "县（市、区）"}
+STATE_COLUMNS = ("met", "late", "overdue", "open")
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _rows(results: Sequence[UnitScore] | Sequence[dict]) -> list[dict]:
+    return [r if isinstance(r, dict) else as_json([r])[0] for r in results]
+
+
+def number(value: float | None) -> str:
+    """87.0 → '87', 87.5 → '87.5', None → ''."""
+    if value is None:
+        return ""
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def rule_name(rule: str) -> str:
+    return render(f"RULE_{rule}")
+
+
+def _indicator_columns(rows: list[dict]) -> list[tuple[str, str]]:
+    columns: dict[str, str] = {}
+    for row in rows:
+        for indicator in row["indicators"]:
+            columns.setdefault(indicator["code"], indicator["name"])
+    return list(columns.items())
+
+
+def summary_table(results: Sequence[UnitScore] | Sequence[dict]) -> tuple[list[str], list[list[Any]]]:
+    """Header and rows of the summary (one row per unit, ranked order): what CSV and 汇总 share."""
+    rows = _rows(results)
+    indicators = _indicator_columns(rows)
+    header = ["类别", "排名", "单位代码", "单位名称", "舆情数"]
+    for key in WINDOW_KEYS:
+        header += [f"{WINDOW_NAMES[key]}·{STATE_NAMES[s]}" for s in STATE_COLUMNS]
+    header += ["函件·按时", "函件·逾期回复", "函件·超期未复", "函件·办理中"]
+    header += [name for _, name in indicators]
+    header += ["舆情处置得分", "舆情处置满分", "特别加分", "特别减分", "日常考核", "直接归零", "未录入人工指标", "总分", "等次"]
+    table: list[list[Any]] = []
+    for row in rows:
+        points = {i["code"]: i["points"] for i in row["indicators"]}
+        line: list[Any] = [
+            KIND_NAMES.get(row["unit"]["kind"], row["unit"]["kind"]),
+            row["rank"],
+            row["unit"]["code"],
+            row["unit"]["name"],
+            row["incidents"],
+        ]
+        for key in WINDOW_KEYS:
+            line += [row["windows"][key][s] for s in STATE_COLUMNS]
+        referrals = row.get("referrals") or {}
+        line += [referrals.get(s, 0) for s in STATE_COLUMNS]
+        line += [points.get(code) for code, _ in indicators]
+        special = row.get("special") or {}
+        line += [
+            row["opinion_points"],
+            row["opinion_max"],
+            special.get("bonus", 0.0),
+            special.get("penalty", 0.0),
+            (row.get("daily") or {}).get("points", 0.0),
+            "是" if row.get("zeroed") else "",
+            len(row.get("missing_manual") or []),
+            row["total"],
+            row["grade"] or "",
+        ]
+        table.append(line)
+    return header, table
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float):
+        return number(value)
+    if isinstance(value, int):
+        return str(value)
+    text = _ILLEGAL.sub("", str(value))
+    # A cell that starts like a formula is text, not a formula, when Excel or WPS opens it.
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def export_csv(results: Sequence[UnitScore] | Sequence[dict]) -> bytes:
+    """The summary as CSV: UTF-8 with BOM (so Excel and WPS read the Chinese), CRLF line ends."""
+    header, table = summary_table(results)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    for line in table:
+        writer.writerow([_csv_cell(v) for v in line])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+# -- xlsx -----------------------------------------------------------------------------------------
+def new_workbook() -> Workbook:
+    """Write-only workbook: rows stream out, so a year of 100 000 incidents exports in seconds."""
+    return Workbook(write_only=True)
+
+
+def cell_value(sheet: Any, value: Any) -> Any:
+    """One cell: aware datetimes → naive Beijing time, booleans → 是/否, text stays text (even '=…')."""
+    if isinstance(value, datetime):
+        return naive(value)
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, str):
+        value = _ILLEGAL.sub("", value)
+        if value.startswith("="):
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.data_type = "s"
+            return cell
+    return value
+
+
+def write_table(book: Workbook, title: str, header: Sequence[str], rows: Sequence[Sequence[Any]],
+                widths: dict[int, int] | None = None) -> None:
+    """A sheet with a bold frozen header row, a filter over the table, and readable column widths."""
+    sheet = book.create_sheet(title)
+    for column, name in enumerate(header, start=1):
+        width = (widths or {}).get(column) or max(8, min(40, display_width(str(name)) + 2))
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    sheet.freeze_panes = "A2"
+    if rows:
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{len(rows) + 1}"
+    head = []
+    for name in header:
+        cell = WriteOnlyCell(sheet, value=name)
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        head.append(cell)
+    sheet.append(head)
+    for line in rows:
+        sheet.append([cell_value(sheet, v) for v in line])
+
+
+def workbook_bytes(book: Workbook) -> bytes:
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def timeliness_rows(rows: list[dict], details: Sequence[ScoredIncident]) -> tuple[list[str], list[list[Any]]]:
+    """One row per applicable window of every incident of the results' year; an incident without any
+    applicable window (voided) still gets one row, so every incident appears."""
+    names = {r["unit"]["code"]: r["unit"]["name"] for r in rows}
+    years = {r.get("year") for r in rows} - {None}
+    header = ["舆情编号", "标题", "牵头单位", "协办单位", "开始时间", "级别", "突发", "重点舆情", "已作废",
+              "时限", "时限（小时）", "应完成时间", "完成时间", "状态", "超时（小时）", "改判前已超时"]
+    table: list[list[Any]] = []
+    for incident in sorted(details, key=lambda i: (i.started_at, i.id)):
+        if years and incident.started_at.astimezone(UTC8).year not in years:
+            continue
+        head = [
+            incident.id,
+            incident.title,
+            names.get(incident.unit_code, incident.unit_code),
+            "、".join(names.get(c, c) for c in incident.co_unit_codes),
+            incident.started_at,
+            incident.level or "",
+            "" if incident.sudden is None else incident.sudden,
+            incident.flagged,
+            incident.voided,
+        ]
+        windows = [w for w in incident.verdict.windows if w.applicable]
+        if not windows:
+            table.append(head + ["", None, None, None, STATE_NAMES["not_applicable"], None, False])
+        for w in windows:
+            table.append(head + [
+                WINDOW_NAMES.get(w.key, w.key),
+                w.hours,
+                w.due_at,
+                w.satisfied_at,
+                STATE_NAMES.get(w.state, w.state),
+                round(w.overdue_seconds / 3600, 2) if w.overdue_seconds else None,
+                w.past_due_at_reclassification,
+            ])
+    return header, table
+
+
+def deduction_rows(rows: list[dict]) -> tuple[list[str], list[list[Any]]]:
+    header = ["单位代码", "单位名称", "指标代码", "指标", "扣分项编号", "舆情编号", "时限", "规则", "扣分",
+              "重点舆情", "申诉已撤销", "依据"]
+    table: list[list[Any]] = []
+    for row in rows:
+        for indicator in row["indicators"]:
+            for d in indicator["deductions"]:
+                table.append([
+                    row["unit"]["code"], row["unit"]["name"], indicator["code"], indicator["name"], d["key"],
+                    d["incident_id"], WINDOW_NAMES.get(d["window"], "") if d["window"] else "", rule_name(d["rule"]),
+                    d["points"], d.get("flagged", False), d.get("overturned", False), d["evidence"],
+                ])
+    return header, table
+
+
+def adjustment_rows(rows: list[dict]) -> tuple[list[str], list[list[Any]]]:
+    header = ["单位代码", "单位名称", "类型", "项目或指标", "分值", "日期", "依据或事由"]
+    table: list[list[Any]] = []
+    for row in rows:
+        code, name = row["unit"]["code"], row["unit"]["name"]
+        indicator_names = {i["code"]: i["name"] for i in row["indicators"]}
+        for item in (row.get("special") or {}).get("items", []):
+            sign = 1 if item["kind"] == "bonus" else -1
+            kind = "特别加分" if item["kind"] == "bonus" else "特别减分"
+            table.append([code, name, kind, item["name"], sign * item["points"], item.get("on") or "", item["evidence"]])
+        for record in (row.get("daily") or {}).get("records", []):
+            target = indicator_names.get(record.get("indicator") or "", "总分")
+            table.append([code, name, "日常考核", target, record["points"], record["on"], record["reason"]])
+        if row.get("zeroed"):
+            table.append([code, name, "直接归零", "弄虚作假", None, "", row.get("zeroing_evidence") or ""])
+    return header, table
+
+
+def export_xlsx(results: Sequence[UnitScore] | Sequence[dict], details: Sequence[ScoredIncident] = ()) -> bytes:
+    """Workbook with 汇总 (ranked units), 时效明细 (every incident and window), 扣分明细 (every
+    deduction with rule and evidence) and 加减分 (special items, daily records, zeroing)."""
+    rows = _rows(results)
+    book = new_workbook()
+    write_table(book, "汇总", *summary_table(rows), widths={4: 30})
+    write_table(book, "时效明细", *timeliness_rows(rows, details), widths={2: 40, 5: 20, 12: 20, 13: 20})
+    write_table(book, "扣分明细", *deduction_rows(rows), widths={2: 24, 5: 28, 12: 80})
+    write_table(book, "加减分", *adjustment_rows(rows), widths={2: 24, 4: 40, 7: 60})
+    return workbook_bytes(book)
+
+
+# -- terminal -------------------------------------------------------------------------------------
+def display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def pad(text: str, width: int, right: bool = False) -> str:
+    gap = " " * max(0, width - display_width(text))
+    return gap + text if right else text + gap
+
+
+def render_table(results: Sequence[UnitScore] | Sequence[dict]) -> str:
+    """Plain-text ranking for the terminal, departments and counties as separate blocks; columns
+    line up with Chinese text (wide characters count double)."""
+    rows = _rows(results)
+    header = ["排名", "单位", "舆情", "回应 按时/逾期/超时/进行中", "舆情处置", "特别项", "总分", "等次"]
+    numeric = {0, 2, 4, 5, 6}
+    blocks: list[str] = []
+    for kind, title in KIND_NAMES.items():
+        group = [r for r in rows if r["unit"]["kind"] == kind]
+        if not group:
+            continue
+        lines: list[list[str]] = []
+        for r in group:
+            w = r["windows"]["response"]
+            special = r.get("special") or {}
+            net = (special.get("bonus") or 0.0) - (special.get("penalty") or 0.0)
+            lines.append([
+                str(r["rank"]) if r["rank"] is not None else "—",
+                r["unit"]["name"],
+                str(r["incidents"]),
+                f"{w['met']}/{w['late']}/{w['overdue']}/{w['open']}",
+                f"{number(r['opinion_points']) or '—'}/{number(r['opinion_max'])}",
+                (f"{net:+.2f}".rstrip("0").rstrip(".") if net else "0"),
+                number(r["total"]) or "—",
+                (r["grade"] or "待录入") + ("（归零）" if r.get("zeroed") else ""),
+            ])
+        widths = [max(display_width(x) for x in column) for column in zip(header, *lines)]
+        out = [f"{title}（{len(group)} 个单位）"]
+        out.append("  ".join(pad(h, widths[i], i in numeric) for i, h in enumerate(header)).rstrip())
+        out.append("  ".join("-" * w for w in widths))
+        for line in lines:
+            out.append("  ".join(pad(x, widths[i], i in numeric) for i, x in enumerate(line)).rstrip())
+        blocks.append("\n".join(out))
+    return "\n\n".join(blocks) + "\n" if blocks else ""

@@ -1,0 +1,243 @@
+"""What every page shares: the cached database, short-lived cached reads, and the one way to write.
+
+Reads are cached per argument for a few seconds (`st.cache_data`) and dropped after any write made
+through `write()`; the engine is the only cached resource. Pages never open sessions themselves.
+"""
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+import streamlit as st
+
+from timeline.clock import BEIJING, to_beijing
+from yuqing.db import views
+from yuqing.db.accounts import UserView, list_users
+from yuqing.db.feeds import FeedView, list_feeds
+from yuqing.db.queries import AuditView, IncidentView, UnitView, get_incident, list_incidents, list_units
+from yuqing.db.service import Actor, Writer
+from yuqing.db.session import Database
+from yuqing.errors import YuqingError
+from yuqing.settings import Config, load_config
+from yuqing.vocabulary import render
+
+T = TypeVar("T")
+
+_opened: list[Database] = []
+
+PAGE_BOARD = "yuqing/pages/board.py"
+PAGE_NEW = "yuqing/pages/new_incident.py"
+PAGE_INCIDENT = "yuqing/pages/incident.py"
+PAGE_TRIAGE = "yuqing/pages/triage.py"
+PAGE_SCORES = "yuqing/pages/scores.py"
+PAGE_FEEDS = "yuqing/pages/feeds.py"
+PAGE_REFERRALS = "yuqing/pages/referrals.py"
+PAGE_RULES = "yuqing/pages/rules.py"
+
+
+def text(code: str, **params: Any) -> str:
+    """A user-facing sentence from messages.py."""
+    return render(code, **params)
+
+
+def config() -> Config:
+    return load_config()
+
+
+@st.cache_resource
+def database() -> Database:
+    db = Database(load_config().database_url)
+    _opened.append(db)
+    db.require_current_schema()
+    return db
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def wall_now() -> datetime:
+    """Beijing wall time now, naive: the default of date-time inputs (which carry no zone)."""
+    return to_beijing(now()).replace(tzinfo=None, second=0, microsecond=0)
+
+
+def from_wall(value: datetime | None) -> datetime | None:
+    """A date-time input's naive value read as Beijing time, converted to UTC (DESIGN.md §5)."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=BEIJING).astimezone(UTC)
+
+
+def guard() -> bool:
+    """Show a Chinese sentence instead of a traceback when the database is not usable."""
+    try:
+        database()
+    except YuqingError as exc:
+        st.error(exc.message)
+        st.caption(text("DASH_INIT_HINT"))
+        return False
+    return True
+
+
+def actor() -> Actor:
+    return st.session_state["actor"]
+
+
+# --- what the signed-in role is offered (the write service refuses the rest anyway) -------------
+def is_admin(who: Actor) -> bool:
+    return who.role == "admin"
+
+
+def may_write(who: Actor) -> bool:
+    return who.role in ("admin", "staff")
+
+
+def may_act_on(who: Actor, unit_codes: set[str] | frozenset[str]) -> bool:
+    """Admins act on every unit's records, staff only on their own unit's, viewers on none."""
+    if who.role == "admin":
+        return True
+    return who.role == "staff" and who.unit_code in unit_codes
+
+
+# --- cached reads --------------------------------------------------------------------------------
+@st.cache_data(ttl=5, show_spinner=False)
+def open_incidents(unit_code: str | None) -> list[IncidentView]:
+    with database().session() as session:
+        return list_incidents(session, open_only=True, unit_code=unit_code)
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def incident(incident_id: int) -> IncidentView | None:
+    with database().session() as session:
+        return get_incident(session, incident_id)
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def history(incident_id: int) -> list[AuditView]:
+    with database().session() as session:
+        return views.incident_history(session, incident_id)
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def incident_choices(open_only: bool = False) -> list[views.IncidentChoice]:
+    with database().session() as session:
+        return views.incident_choices(session, open_only=open_only)
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def units() -> list[UnitView]:
+    with database().session() as session:
+        return list_units(session)
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def feeds() -> list[FeedView]:
+    with database().session() as session:
+        return list_feeds(session, now=now())
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def triage_groups() -> list[views.TriageGroup]:
+    with database().session() as session:
+        return views.pending_groups(session)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def users() -> list[UserView]:
+    with database().session() as session:
+        return list_users(session)
+
+
+@st.cache_data(ttl=600, show_spinner=False, max_entries=500)
+def suggestion(title: str, summary: str) -> dict[str, Any]:
+    """What the classifier would fill in for this text (same call the write service makes)."""
+    from yuqing.db.classifying import classifier_for, classify_text
+    from yuqing.db.service import unit_refs
+
+    with database().session() as session:
+        refs = unit_refs(session)
+    return classify_text(classifier_for(refs), load_config().preset, title, summary)
+
+
+CACHED_READS: tuple[Any, ...] = (
+    open_incidents, incident, history, incident_choices, units, feeds, triage_groups, users,
+)
+EXTRA_READS: list[Any] = []  # cached reads registered by other modules (scoring), dropped with the rest
+
+
+def refresh() -> None:
+    """Drop every cached read (after a write: a new incident changes the board, triage, scores …)."""
+    for cached in (*CACHED_READS, *EXTRA_READS):
+        cached.clear()
+
+
+def reset() -> None:
+    """Drop cached reads and close every engine this process opened (tests, settings changes)."""
+    refresh()
+    suggestion.clear()
+    database.clear()
+    while _opened:
+        _opened.pop().dispose()
+
+
+# --- the one way pages write ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Outcome(Generic[T]):
+    value: T | None = None
+    error: str | None = None
+    code: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def make_writer(session: Any, who: Actor, *, classify: bool = False) -> Writer:
+    """The writer the CLI builds (cli.Context.writer), for the signed-in account."""
+    cfg = load_config()
+    suggest = None
+    if classify:
+        from yuqing.db.classifying import classifier_for, suggester
+        from yuqing.db.service import unit_refs
+
+        suggest = suggester(classifier_for(unit_refs(session)), cfg.preset)
+    return Writer(session, who, now=now(), preset=cfg.preset, evidence_dir=cfg.evidence_dir, classify=suggest)
+
+
+def write(change: Callable[[Writer], T], *, classify: bool = False) -> Outcome[T]:
+    """Run one change in one transaction as the signed-in account. A refusal comes back as its
+    sentence (never a traceback); on success every cached read is dropped."""
+    try:
+        with database().session() as session:
+            value = change(make_writer(session, actor(), classify=classify))
+    except YuqingError as exc:
+        return Outcome(error=exc.message, code=exc.code)
+    refresh()
+    return Outcome(value=value)
+
+
+@contextmanager
+def uploaded_file(upload: Any) -> Iterator[Path | None]:
+    """An upload written to a temporary file under its own name (the services read paths)."""
+    if upload is None:
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="yuqing-upload-") as folder:
+        name = Path(upload.name).name or "upload"
+        path = Path(folder) / name
+        path.write_bytes(upload.getvalue())
+        yield path
+
+
+def show_outcome(key: str) -> None:
+    """Show (once) the result a write callback left under `key` in the session state."""
+    result = st.session_state.pop(key, None)
+    if result is None:
+        return
+    kind, message = result
+    (st.success if kind == "ok" else st.error)(message)

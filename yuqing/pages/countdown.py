@@ -1,0 +1,173 @@
+"""What the countdown board and the detail page show for windows: rows, cells to the second, colours,
+the big-screen pages. Display only: verdicts come from the timeline engine (IncidentView.verdict)."""
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import datetime
+
+from timeline.board import TONE_NAMES, TONES, board_tones, urgency, window_cell
+from timeline.clock import display_beijing, to_beijing
+from timeline.engine import Verdict, WindowVerdict
+from timeline.model import LEVELS, WINDOW_KEYS, WINDOW_NAMES
+from yuqing.db.queries import IncidentView
+from yuqing.vocabulary import render
+
+UNGRADED = "未定级"
+LEVEL_CHOICES: tuple[str, ...] = (*LEVELS, UNGRADED)
+SUMMARY_TONES = ("overdue", "at_risk", "on_track")
+
+
+def clock_text(seconds: int) -> str:
+    """`3 小时 05 分 12 秒`: the countdown to the second, so a reader sees it move."""
+    seconds = max(0, int(seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = f"{hours} 小时 {minutes:02d} 分 {secs:02d} 秒"
+    return f"{days} 天 {text}" if days else text
+
+
+@dataclass(frozen=True)
+class Cell:
+    key: str
+    name: str
+    hours: int
+    tone: str
+    text: str
+    due: str
+
+    @property
+    def colour(self) -> str:
+        return TONES[self.tone]
+
+
+def cell(window: WindowVerdict) -> Cell:
+    """`剩余 …` before the deadline, `已超时 …` after it, the completion time once done."""
+    base = window_cell(window)
+    text = base.text
+    if window.state == "open":
+        text = render("DASH_REMAINING", duration=clock_text(window.remaining_seconds or 0))
+    elif window.state == "overdue":
+        text = render("DASH_OVERDUE", duration=clock_text(window.overdue_seconds or 0))
+    if window.state in ("open", "overdue") and window.past_due_at_reclassification:
+        text += render("DASH_PAST_DUE_SUFFIX")
+    return Cell(window.key, WINDOW_NAMES[window.key], window.hours, base.tone, text, base.due)
+
+
+def level_label(view: IncidentView) -> str:
+    label = view.level or UNGRADED
+    if view.sudden:
+        label += "·突发"
+    return label
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    view: IncidentView
+    verdict: Verdict
+    cells: tuple[Cell, ...]
+
+    @property
+    def tones(self) -> set[str]:
+        return board_tones(self.verdict)
+
+
+def board_rows(
+    views: list[IncidentView], now: datetime, *, tones: list[str] | None = None, levels: list[str] | None = None
+) -> list[BoardRow]:
+    """Open incidents judged at `now`, filtered by tone and level, most urgent first."""
+    rows = []
+    for view in views:
+        if levels and (view.level or UNGRADED) not in levels:
+            continue
+        verdict = view.verdict(now)
+        if tones and not (board_tones(verdict) & set(tones)):
+            continue
+        rows.append(BoardRow(view, verdict, tuple(cell(verdict.window(k)) for k in WINDOW_KEYS)))
+    rows.sort(key=lambda r: (urgency(r.verdict), r.view.id))
+    return rows
+
+
+def tone_counts(rows: list[BoardRow]) -> dict[str, int]:
+    return {tone: sum(1 for r in rows if tone in r.tones) for tone in SUMMARY_TONES}
+
+
+def screen_page(rows: list[BoardRow], now: datetime, *, per_page: int, seconds_per_page: int) -> tuple[list[BoardRow], int, int]:
+    """The slice a wall display shows at `now`: pages turn every `seconds_per_page` seconds.
+    Returns (rows, page number from 1, page count)."""
+    pages = max(1, -(-len(rows) // per_page))
+    page = int(now.timestamp() // seconds_per_page) % pages
+    return rows[page * per_page:(page + 1) * per_page], page + 1, pages
+
+
+def clock(now: datetime) -> str:
+    return to_beijing(now).strftime("%H:%M:%S")
+
+
+def clock_start(view: IncidentView) -> str:
+    return display_beijing(view.started_at)
+
+
+def cell_html(c: Cell) -> str:
+    if c.tone == "not_applicable":
+        return '<div class="yq-cell yq-na">—</div>'
+    return (
+        f'<div class="yq-cell {c.tone}" style="border-left:5px solid {c.colour};color:{c.colour}">'
+        f'<b class="yq-left">{html.escape(c.text)}</b>'
+        f'<div class="yq-due">时限 {c.due}（{c.hours} 小时）</div></div>'
+    )
+
+
+def legend_html() -> str:
+    parts = [
+        f'<span style="color:{TONES[t]};border-left:5px solid {TONES[t]};padding-left:4px;margin-right:14px">'
+        f"{TONE_NAMES[t]}</span>"
+        for t in ("on_track", "at_risk", "overdue", "met", "late")
+    ]
+    return f'<div class="yq-legend">{"".join(parts)}</div>'
+
+
+STYLE = """<style>
+.yq-cell{padding:4px 8px;border-radius:3px;background:#fafafa;line-height:1.35}
+.yq-cell.overdue{background:#fdecea}.yq-cell.at_risk{background:#fff4e5}
+.yq-na{color:#9e9e9e}
+.yq-due{font-size:0.8em;color:#555}
+.yq-flag{background:#c62828;color:#fff;border-radius:3px;padding:0 5px;font-size:0.8em;margin-right:4px}
+.yq-legend{font-size:0.85em;margin:4px 0}
+[class*="st-key-board_row_"] [data-testid="stPageLink-NavLink"] p{font-weight:600;font-size:1.02rem}
+</style>"""
+
+
+def screen_html(rows: list[BoardRow], *, now: datetime, page: int, pages: int, total: int, counts: dict[str, int]) -> str:
+    """The wall display: one large table, no controls."""
+    head = "".join(f"<th>{name}</th>" for name in ("舆情", "牵头单位", "级别", *WINDOW_NAMES.values()))
+    body = []
+    for row in rows:
+        v = row.view
+        flag = '<span class="yq-flag">重点</span>' if row.verdict.flagged else ""
+        cells = "".join(f"<td>{cell_html(c)}</td>" for c in row.cells)
+        body.append(
+            f"<tr><td>{flag}<b>#{v.id}</b> {html.escape(v.title)}</td><td>{html.escape(v.unit.name)}</td>"
+            f"<td>{html.escape(level_label(v))}</td>{cells}</tr>"
+        )
+    if not body:
+        body.append(f'<tr><td colspan="6">{render("DASH_BOARD_EMPTY")}</td></tr>')
+    summary = (
+        f'<span>处置中 <b>{total}</b></span>'
+        f'<span style="color:{TONES["overdue"]}">已超时 <b>{counts["overdue"]}</b></span>'
+        f'<span style="color:{TONES["at_risk"]}">临近时限 <b>{counts["at_risk"]}</b></span>'
+        f'<span>第 {page}/{pages} 页</span><span class="yq-clock">{clock(now)}</span>'
+    )
+    return f"""<style>
+.yq-screen{{font-size:1.55rem}}
+.yq-screen h1{{font-size:2.6rem;margin:0 0 .3em 0}}
+.yq-screen .yq-sum{{display:flex;gap:2em;font-size:1.7rem;margin-bottom:.5em}}
+.yq-screen .yq-clock{{margin-left:auto;font-variant-numeric:tabular-nums}}
+.yq-screen table{{width:100%;border-collapse:collapse}}
+.yq-screen th{{text-align:left;border-bottom:3px solid #333;padding:.3em .4em}}
+.yq-screen td{{border-bottom:1px solid #ccc;padding:.35em .4em;vertical-align:top}}
+.yq-screen .yq-due{{font-size:.75em}}
+</style>
+<div class="yq-screen"><h1>{render("DASH_BOARD_TITLE")}</h1><div class="yq-sum">{summary}</div>
+<table><colgroup><col style="width:30%"><col style="width:13%"><col style="width:9%"><col style="width:16%"><col style="width:16%"><col style="width:16%"></colgroup><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>"""

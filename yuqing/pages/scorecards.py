@@ -1,0 +1,150 @@
+"""Cached reads of the scoring layer for the 单位考核 and 舆情函件 pages: the calls `yuqing score`,
+`bulletin`, `referral list`, `rectify list` make (db.scoring_store), results kept as plain data."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import streamlit as st
+
+from scoring import as_json
+from scoring.facts import ScoredIncident
+from timeline.clock import display_beijing, to_beijing
+from yuqing.db import scoring_store, views
+from yuqing.exports import export_csv, export_xlsx
+from yuqing.pages import common
+
+KIND_NAMES = {"department": "市政府部门", "county": "县（市、区）"}
+# The opinion indicators the system computes, timeliness first; manual indicators come after them.
+SOURCE_ORDER = ("timeliness", "authority", "coverage", "continuity", "referrals", "daily_monitoring")
+
+
+@dataclass(frozen=True)
+class YearScores:
+    """One year's results as `score --format json` gives them (ranked), judged at `now`."""
+
+    year: int
+    scheme: str
+    scheme_title: str
+    proposed: bool
+    now: datetime
+    rows: list[dict[str, Any]]
+    details: tuple[ScoredIncident, ...]
+
+    def csv(self) -> bytes:
+        return export_csv(self.rows)
+
+    def xlsx(self) -> bytes:
+        return export_xlsx(self.rows, self.details)
+
+    def row(self, code: str) -> dict[str, Any] | None:
+        for row in self.rows:
+            if row["unit"]["code"] == code:
+                return row
+        return None
+
+
+@st.cache_data(ttl=60, show_spinner="正在计算考核得分…")
+def year_scores(year: int) -> YearScores:
+    now = common.now()
+    with common.database().session() as session:
+        data = scoring_store.load_year(session, year, now=now)
+    return YearScores(year, data.scheme.name, data.scheme.title, data.scheme.status == "proposed", now,
+                      as_json(data.score()), data.incidents)
+
+
+@st.cache_data(ttl=60, show_spinner="正在生成季度通报…")
+def bulletin(year: int, quarter: int) -> tuple[str, bytes, str]:
+    """(title, xlsx bytes, Markdown) of the quarterly bulletin (第十条)."""
+    with common.database().session() as session:
+        result = scoring_store.make_bulletin(session, year, quarter, now=common.now())
+    return result.title, result.to_xlsx(), result.to_markdown()
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def referrals(year: int | None) -> list[scoring_store.ReferralView]:
+    with common.database().session() as session:
+        return scoring_store.list_referrals(session, now=common.now(), year=year)
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def rectifications(year: int) -> list[scoring_store.RectificationView]:
+    with common.database().session() as session:
+        return scoring_store.list_rectifications(session, year=year)
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def appeals(year: int) -> list[views.AppealView]:
+    with common.database().session() as session:
+        return views.list_appeals(session, year=year)
+
+
+common.EXTRA_READS[:] = [year_scores, bulletin, referrals, rectifications, appeals]
+
+
+def this_year() -> int:
+    return to_beijing(common.now()).year
+
+
+def default_quarter(year: int) -> int:
+    """The quarter in progress for this year (Beijing time), else the last one."""
+    today = to_beijing(common.now())
+    return (today.month - 1) // 3 + 1 if today.year == year else 4
+
+
+def points(value: float | None) -> str:
+    """87.0 → '87', 87.5 → '87.5', None → '—'."""
+    if value is None:
+        return "—"
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def ranking(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ranking table: one line per unit, in ranked order (departments, then counties)."""
+    return [
+        {
+            "类别": KIND_NAMES.get(r["unit"]["kind"], r["unit"]["kind"]),
+            "排名": "—" if r["rank"] is None else str(r["rank"]),
+            "单位": r["unit"]["name"],
+            "舆情数": r["incidents"],
+            "舆情处置得分": points(r["opinion_points"]),
+            "舆情处置满分": points(r["opinion_max"]),
+            "特别加分": points(r["special"]["bonus"]),
+            "特别减分": points(r["special"]["penalty"]),
+            "日常考核": points(r["daily"]["points"]),
+            "总分": points(r["total"]),
+            "等次": r["grade"] or "—",
+            "说明": "直接归零" if r["zeroed"] else (f"{len(r['missing_manual'])} 项人工指标未录入" if r["missing_manual"] else ""),
+        }
+        for r in rows
+    ]
+
+
+def indicators(rows: list[dict[str, Any]], kind: str) -> dict[str, tuple[str, float, list[dict[str, Any]]]]:
+    """code → (name, max, [{单位, 得分}]) for every indicator of one kind of unit, computed ones first."""
+    found: dict[str, tuple[str, float, list[dict[str, Any]]]] = {}
+    order: dict[str, int] = {}
+    for row in rows:
+        if row["unit"]["kind"] != kind:
+            continue
+        for i in row["indicators"]:
+            entry = found.setdefault(i["code"], (i["name"], i["max"], []))
+            order.setdefault(i["code"], SOURCE_ORDER.index(i["source"]) if i["source"] in SOURCE_ORDER
+                             else len(SOURCE_ORDER))
+            if i["points"] is not None:
+                entry[2].append({"单位": row["unit"]["name"], "得分": i["points"]})
+    return {code: found[code] for code in sorted(found, key=lambda c: order[c])}  # stable: scheme order within
+
+
+def deductions(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every deduction of one unit, each with its indicator, key (for appeals) and incident."""
+    out = []
+    for i in row["indicators"]:
+        for d in i["deductions"]:
+            out.append({**d, "indicator": i["name"], "indicator_code": i["code"]})
+    return out
+
+
+def when(value: datetime | None) -> str:
+    return display_beijing(value)

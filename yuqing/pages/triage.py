@@ -1,0 +1,195 @@
+"""待研判: the triage queue grouped by event (accept as an incident, merge into one, dismiss with a
+reason — a whole group at once), and spreadsheet import into the queue."""
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from ingest.importer import FIELDS, available_mappings, load_mapping
+from timeline.clock import display_beijing
+from yuqing.db.classifying import keyword_text, topic_names
+from yuqing.db.service import Actor
+from yuqing.db.triage import accept, dismiss, merge
+from yuqing.db.views import TriageGroup
+from yuqing.errors import YuqingError
+from yuqing.pages import common, importing
+from yuqing.worker import Poller
+
+OUTCOME = "triage_outcome"
+SHOWN_GROUPS = 50
+CUSTOM = "__custom__"
+FIELD_NAMES = {"title": "标题", "text": "正文", "link": "链接", "published": "发布时间", "source": "来源", "author": "作者"}
+
+
+def _report(outcome: common.Outcome, ok_code: str, **params: object) -> None:
+    st.session_state[OUTCOME] = ("ok", common.text(ok_code, **params, value=outcome.value)) if outcome.ok \
+        else ("error", outcome.error)
+
+
+def do_accept(item_id: int) -> None:
+    unit = st.session_state.get(f"tr_unit_{item_id}")
+    outcome = common.write(lambda w: accept(w, item_id, unit=unit).id)
+    _report(outcome, "DASH_TRIAGE_ACCEPTED")
+    if outcome.ok:
+        st.session_state["triage_created"] = outcome.value
+
+
+def do_merge(item_id: int) -> None:
+    target = st.session_state.get(f"tr_into_{item_id}")
+    if target is None:
+        st.session_state[OUTCOME] = ("error", common.text("E_DASH_PICK_TARGET"))
+        return
+    _report(common.write(lambda w: merge(w, item_id, target)), "DASH_TRIAGE_MERGED", incident=target)
+
+
+def do_dismiss(item_id: int) -> None:
+    reason = st.session_state.get(f"tr_reason_{item_id}")
+    _report(common.write(lambda w: dismiss(w, item_id, reason=reason)), "DASH_TRIAGE_DISMISSED")
+
+
+def do_import() -> None:
+    s = st.session_state
+    upload = s.get("imp_file")
+    if upload is None:
+        s[OUTCOME] = ("error", common.text("E_DASH_NO_FILE"))
+        return
+    poller = Poller(common.database(), preset=common.config().preset)
+    with common.uploaded_file(upload) as path, mapping_file(path) as mapping:
+        if mapping is None:
+            s[OUTCOME] = ("error", common.text("E_DASH_MAPPING_INCOMPLETE"))
+            return
+        outcome = common.write(
+            lambda w: importing.import_table(w, path, mapping, poller=poller, shown_name=upload.name)  # type: ignore[arg-type]
+        )
+    if not outcome.ok:
+        s[OUTCOME] = ("error", outcome.error)
+        return
+    report = outcome.value
+    message = common.text("DASH_IMPORTED", rows=report.rows, new=report.new, duplicate=report.duplicate,
+                          errors=len(report.errors))
+    s[OUTCOME] = ("ok", "  \n".join([message, *report.errors[:20]]))
+
+
+class mapping_file:
+    """The chosen mapping: a named one, or the columns picked on the page written as a mapping file."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._folder: tempfile.TemporaryDirectory[str] | None = None
+
+    def __enter__(self) -> str | None:
+        choice = st.session_state.get("imp_mapping")
+        if choice != CUSTOM:
+            return choice
+        columns = {f: st.session_state.get(f"imp_col_{f}") for f in FIELDS}
+        columns = {f: c for f, c in columns.items() if c}
+        if "published" not in columns or not ({"title", "text"} & set(columns)):
+            return None
+        self._folder = tempfile.TemporaryDirectory(prefix="yuqing-mapping-")
+        target = Path(self._folder.name) / "custom.toml"
+        lines = ['name = "custom"', 'title = "自定义列对应"', 'source = "表格导入"', 'timezone = "Asia/Shanghai"', "[columns]"]
+        lines += [f"{f} = [{json.dumps(c, ensure_ascii=False)}]" for f, c in columns.items()]
+        target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return str(target)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._folder is not None:
+            self._folder.cleanup()
+
+
+def group_card(group: TriageGroup, who: Actor, units: dict[str, str], targets: dict[int, str]) -> None:
+    head = group.head
+    c = head.classification
+    topics = [topic_names().get(t, t) for t in c.get("topics") or []]
+    tags = [x for x in [c.get("category"), c.get("level"), "突发" if c.get("sudden") else None, *topics] if x]
+    suggested = head.unit_code or (c.get("unit") or {}).get("code")
+    with st.container(border=True, key=f"group_{head.id}"):
+        badge = ":red-badge[重点]" if group.flagged else ":gray-badge[一般]"
+        st.markdown(f"{badge} {'、'.join(tags) or '未分类'} · 建议责任单位：**{units.get(suggested or '', '未识别')}**"
+                    f" · {len(group.items)} 条信息")
+        for item in group.items:
+            title = f"[{item.title}]({item.link})" if item.link.startswith(("http://", "https://")) else item.title
+            clamped = "（发布时间晚于抓取时间，已按抓取时间计）" if item.published_clamped else ""
+            st.markdown(f"- #{item.id} {display_beijing(item.published_at)}{clamped} **{item.source}**：{title}")
+        keywords = c.get("keywords") or []
+        if keywords:
+            st.caption("关键词：" + keyword_text(keywords) + f" · 规则版本 {c.get('rules_version') or '—'}")
+        if not common.may_write(who):
+            return
+        staff = who.role == "staff"
+        cols = st.columns(3)
+        with cols[0]:
+            options = [who.unit_code] if staff else list(units)
+            default = options.index(suggested) if suggested in options else (0 if staff else None)
+            st.selectbox("责任单位", options=options, index=default, key=f"tr_unit_{head.id}", format_func=units.get,
+                         placeholder="选择单位", disabled=staff)
+            st.button("立为舆情", key=f"tr_accept_{head.id}", type="primary", on_click=do_accept, args=(head.id,))
+        with cols[1]:
+            st.selectbox("并入已有舆情", options=list(targets), index=None, key=f"tr_into_{head.id}",
+                         format_func=targets.get, placeholder="选择舆情")
+            st.button("并入", key=f"tr_merge_{head.id}", on_click=do_merge, args=(head.id,))
+        with cols[2]:
+            if common.may_act_on(who, {suggested} if suggested else set()):
+                st.text_input("排除原因", key=f"tr_reason_{head.id}", placeholder="例如：与政务无关")
+                st.button("排除", key=f"tr_dismiss_{head.id}", on_click=do_dismiss, args=(head.id,))
+
+
+def import_section() -> None:
+    st.subheader("表格导入")
+    st.caption("舆情监测服务导出表、12345 热线工单、留言板导出表等（.xlsx 或 .csv），导入后进入待研判队列。")
+    upload = st.file_uploader("选择表格文件", type=["xlsx", "csv"], key="imp_file")
+    names = {name: load_mapping(name).title for name in available_mappings()}
+    names[CUSTOM] = "自定义：按下面选择的列"
+    st.selectbox("列对应方案", options=list(names), key="imp_mapping", format_func=names.get)
+    if upload is not None:
+        try:
+            with common.uploaded_file(upload) as path:
+                shown = importing.preview(path, "generic" if st.session_state["imp_mapping"] == CUSTOM
+                                          else st.session_state["imp_mapping"])  # type: ignore[arg-type]
+        except YuqingError as exc:
+            st.error(exc.message)
+            return
+        st.dataframe([dict(zip(shown.header, r)) for r in shown.rows], hide_index=True, key="imp_preview")
+        if st.session_state["imp_mapping"] == CUSTOM:
+            cols = st.columns(len(FIELDS))
+            for column, field in zip(cols, FIELDS):
+                column.selectbox(FIELD_NAMES[field], options=list(shown.header), index=None, key=f"imp_col_{field}",
+                                 placeholder="（不导入）")
+        else:
+            found = "；".join(f"{FIELD_NAMES[f]} ← “{h}”" for f, h in shown.found.items()) or "无"
+            st.markdown(f"识别到的列：{found}")
+            if shown.missing:
+                st.caption("未找到：" + "、".join(FIELD_NAMES[f] for f in shown.missing))
+    st.button("导入", key="imp_go", type="primary", on_click=do_import, disabled=upload is None,
+              icon=":material/upload_file:")
+
+
+st.title("待研判")
+
+if common.guard():
+    who = common.actor()
+    common.show_outcome(OUTCOME)
+    created = st.session_state.pop("triage_created", None)
+    if created is not None:
+        st.page_link(common.PAGE_INCIDENT, label=f"查看舆情 #{created}", icon=":material/open_in_new:",
+                     query_params={"id": str(created)})
+    groups = common.triage_groups()
+    units = {u.code: u.name for u in common.units()}
+    choices = common.incident_choices(open_only=True)
+    targets = {c.id: c.label for c in choices if common.may_act_on(who, {c.unit_code})}
+    queue, imports = st.tabs([f"待研判队列（{len(groups)}）", "表格导入"], key="triage_tabs")
+    with queue:
+        if not groups:
+            st.info(common.text("DASH_TRIAGE_EMPTY"))
+        for group in groups[:SHOWN_GROUPS]:
+            group_card(group, who, units, targets)
+        if len(groups) > SHOWN_GROUPS:
+            st.caption(common.text("DASH_TRIAGE_MORE", shown=SHOWN_GROUPS, total=len(groups)))
+    with imports:
+        if common.may_write(who):
+            import_section()
+        else:
+            st.info(common.text("DASH_READ_ONLY"))

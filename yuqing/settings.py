@@ -1,0 +1,105 @@
+"""The one place that reads the environment: every YUQING_* setting, its default and its check."""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from yuqing.errors import YuqingError
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Callable[[], str]
+    help: str
+
+
+def _default_data_dir() -> str:
+    return str(Path.cwd() / "data")
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("YUQING_DATA_DIR", _default_data_dir, "数据目录：SQLite 文件、证据文件（默认：当前目录下的 data/）"),
+    Setting("YUQING_DATABASE_URL", lambda: "", "数据库地址（默认：数据目录下的 yuqing.sqlite3）"),
+    Setting("YUQING_PRESET", lambda: "sanmenxia-2017", "时限规则预设（新登记的舆情使用）"),
+    Setting("YUQING_UNITS_FILE", lambda: "", "单位名单文件（默认：随程序提供的 yuqing/db/units.toml）"),
+    Setting("YUQING_AUTH_HEADER", lambda: "", "设置后看板信任反向代理传入的该请求头作为登录账号（单点登录）"),
+    Setting("YUQING_SESSION_MINUTES", lambda: "60", "看板登录空闲超时（分钟）"),
+    Setting("YUQING_ALERT_ROUTES", lambda: "", "告警路由文件（TOML，见 yuqing/alerts/routes.example.toml）"),
+)
+
+
+@dataclass(frozen=True)
+class Config:
+    data_dir: Path
+    database_url: str
+    preset: str
+    units_file: Path | None
+    auth_header: str = ""
+    session_minutes: int = 60
+    alert_routes: Path | None = None
+
+    @property
+    def evidence_dir(self) -> Path:
+        return self.data_dir / "evidence"
+
+
+def _check_database_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError) as exc:
+        # The raw URL may carry a password: never echo it.
+        raise YuqingError("E_SETTING", name="YUQING_DATABASE_URL", problem="无法解析该地址（请检查格式、端口）") from exc
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise YuqingError(
+            "E_SETTING", name="YUQING_DATABASE_URL", problem="只支持 sqlite:/// 或 postgresql+psycopg:// 地址"
+        )
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername not in ("postgresql", "postgresql+psycopg"):
+        raise YuqingError("E_SETTING", name="YUQING_DATABASE_URL", problem="PostgreSQL 请使用 postgresql+psycopg:// 驱动")
+    if parsed.drivername == "postgresql":
+        url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return url
+
+
+def load_config(env: Mapping[str, str] | None = None, *, database_url: str | None = None) -> Config:
+    """Read and check the settings; `database_url` (the CLI's --db) wins over the environment."""
+    env = os.environ if env is None else env
+    values = {s.name: (env.get(s.name) or s.default()) for s in SETTINGS}
+    data_dir = Path(values["YUQING_DATA_DIR"]).expanduser()
+    if data_dir.exists() and not data_dir.is_dir():
+        raise YuqingError("E_SETTING", name="YUQING_DATA_DIR", problem=f"{data_dir} 不是目录")
+    url = database_url or values["YUQING_DATABASE_URL"]
+    if url:
+        url = _check_database_url(url)
+    else:
+        url = f"sqlite:///{data_dir / 'yuqing.sqlite3'}"
+    from timeline.presets import available_presets
+
+    preset = values["YUQING_PRESET"]
+    if preset not in available_presets():
+        raise YuqingError(
+            "E_SETTING", name="YUQING_PRESET", problem=f"没有名为“{preset}”的预设，可选：{'、'.join(available_presets())}"
+        )
+    units_file = Path(values["YUQING_UNITS_FILE"]) if values["YUQING_UNITS_FILE"] else None
+    if units_file is not None and not units_file.is_file():
+        raise YuqingError("E_SETTING", name="YUQING_UNITS_FILE", problem=f"文件 {units_file} 不存在")
+    try:
+        session_minutes = int(values["YUQING_SESSION_MINUTES"])
+    except ValueError:
+        session_minutes = 0
+    if not 1 <= session_minutes <= 24 * 60:
+        raise YuqingError("E_SETTING", name="YUQING_SESSION_MINUTES", problem="必须是 1 到 1440 之间的整数")
+    return Config(
+        data_dir=data_dir,
+        database_url=url,
+        preset=preset,
+        units_file=units_file,
+        auth_header=values["YUQING_AUTH_HEADER"].strip(),
+        session_minutes=session_minutes,
+        alert_routes=Path(values["YUQING_ALERT_ROUTES"]).expanduser() if values["YUQING_ALERT_ROUTES"] else None,
+    )

@@ -1,0 +1,177 @@
+"""Polling: claim a due feed, fetch, parse, store — each poll one transaction.
+
+On PostgreSQL the claim is a row lock (`FOR UPDATE SKIP LOCKED`) held for the whole poll, so several
+worker processes share the feeds, none is fetched twice at once, and a worker killed mid-poll leaves
+nothing behind (its transaction rolls back and the feed is due again). SQLite runs one worker; there
+the network fetch happens outside the write transaction so the database is not locked meanwhile.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from ingest.fetch import FetchResult, fetch
+from ingest.parse import parse_feed
+from yuqing.db.classifying import classifier_for, classify_text
+from yuqing.db.items import StoreStats, record_failure, record_success, store_items
+from yuqing.db.models import Feed
+from yuqing.db.service import unit_refs
+from yuqing.db.session import Database
+from yuqing.errors import YuqingError
+
+Fetcher = Callable[..., FetchResult]
+
+
+@dataclass
+class PollReport:
+    feeds: int = 0
+    stats: StoreStats = field(default_factory=StoreStats)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (source, message)
+
+    def merge(self, other: PollReport) -> None:
+        self.feeds += other.feeds
+        self.stats.add(other.stats)
+        self.errors.extend(other.errors)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _due(now: datetime):  # type: ignore[no-untyped-def]
+    return select(Feed).where(
+        Feed.enabled.is_(True),
+        Feed.kind != "import",
+        or_(Feed.next_poll_at.is_(None), Feed.next_poll_at <= now),
+    ).order_by(Feed.next_poll_at, Feed.id)
+
+
+class Poller:
+    """Polls feeds of one database with one classifier (built once per process)."""
+
+    def __init__(self, database: Database, *, preset: str, fetcher: Fetcher = fetch,
+                 clock: Callable[[], datetime] = _utcnow) -> None:
+        self.database = database
+        self.preset = preset
+        self.fetcher = fetcher
+        self.clock = clock
+        self._classify = None
+        self.postgres = database.engine.dialect.name == "postgresql"
+
+    def classify(self, session: Session) -> Callable[[str, str], dict]:
+        if self._classify is None:
+            classifier = classifier_for(unit_refs(session))
+            preset = self.preset
+            self._classify = lambda title, text: classify_text(classifier, preset, title, text)
+        return self._classify
+
+    def _apply(self, session: Session, feed: Feed, result: FetchResult, now: datetime) -> PollReport:
+        report = PollReport(feeds=1)
+        if result.status == "error":
+            record_failure(feed, code=result.error_code or "E_FETCH", message=result.error_message or "",
+                           retry_after=result.retry_after_seconds, now=now)
+            report.errors.append((feed.url, result.error_message or ""))
+            return report
+        if result.status == "ok" and result.body is not None:
+            try:
+                parsed = parse_feed(result.body, headers=result.headers, fetched_at=now, feed_tz=feed.timezone)
+            except YuqingError as exc:
+                record_failure(feed, code=exc.code, message=exc.message, retry_after=None, now=now)
+                report.errors.append((feed.url, exc.message))
+                return report
+            if feed.name == feed.url and parsed.title:
+                feed.name = parsed.title[:200]
+            report.stats = store_items(session, feed, parsed.items, now=now, classify=self.classify(session))
+        record_success(session, feed, result, now=now)
+        return report
+
+    def _fetch(self, feed: Feed) -> FetchResult:
+        return self.fetcher(feed.url, etag=feed.etag, last_modified=feed.last_modified)
+
+    def poll_next(self, *, feed_ids: list[int] | None = None) -> PollReport | None:
+        """Claim and poll one feed; None when nothing (more) is due."""
+        now = self.clock()
+        if self.postgres:
+            with self.database.session() as session:
+                stmt = _due(now) if feed_ids is None else select(Feed).where(Feed.id.in_(feed_ids)).order_by(Feed.id)
+                feed = session.scalar(stmt.limit(1).with_for_update(skip_locked=True, of=Feed))
+                if feed is None:
+                    return None
+                result = self._fetch(feed)
+                return self._apply(session, feed, result, self.clock())
+        with self.database.session() as session:
+            stmt = _due(now) if feed_ids is None else select(Feed).where(Feed.id.in_(feed_ids)).order_by(Feed.id)
+            feed = session.scalar(stmt.limit(1))
+            if feed is None:
+                return None
+            feed_id, url, etag, modified = feed.id, feed.url, feed.etag, feed.last_modified
+        result = self.fetcher(url, etag=etag, last_modified=modified)
+        with self.database.session() as session:
+            feed = session.get(Feed, feed_id)
+            if feed is None:  # removed meanwhile
+                return PollReport()
+            return self._apply(session, feed, result, self.clock())
+
+    def poll_due(self, *, progress: Callable[[PollReport], None] | None = None) -> PollReport:
+        total = PollReport()
+        while (report := self.poll_next()) is not None:
+            total.merge(report)
+            if progress:
+                progress(total)
+        return total
+
+    def poll_feeds(self, feed_ids: list[int]) -> PollReport:
+        """Poll exactly these feeds once each, due or not (`yuqing ingest file`)."""
+        total = PollReport()
+        for feed_id in feed_ids:
+            report = self.poll_next(feed_ids=[feed_id])
+            if report is not None:
+                total.merge(report)
+        return total
+
+
+def _worker(url: str, preset: str, queue: multiprocessing.Queue[tuple[int, int, int, list]]) -> None:
+    database = Database(url)
+    try:
+        report = Poller(database, preset=preset).poll_due()
+        queue.put((report.feeds, report.stats.new, report.stats.duplicate, report.errors))
+    finally:
+        database.dispose()
+
+
+def run_workers(url: str, preset: str, workers: int) -> PollReport:
+    """One cycle with `workers` processes sharing the due feeds (PostgreSQL)."""
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    processes = [context.Process(target=_worker, args=(url, preset, queue)) for _ in range(workers)]
+    for process in processes:
+        process.start()
+    total = PollReport()
+    results = 0
+    import queue as queue_module
+
+    while results < len(processes):
+        try:
+            feeds, new, duplicate, errors = queue.get(timeout=1.0)
+        except queue_module.Empty:
+            if all(not p.is_alive() for p in processes) and queue.empty():
+                break  # a worker died without reporting; what it committed is in the database
+            continue
+        results += 1
+        total.feeds += feeds
+        total.stats.new += new
+        total.stats.duplicate += duplicate
+        total.errors.extend(errors)
+    for process in processes:
+        process.join()
+    return total
+
+
+def sleep_until_next(interval: float) -> None:
+    time.sleep(interval)
