@@ -277,21 +277,33 @@ def scheme_opinion_codes(scheme: Scheme, kind: str) -> set[str]:
     return {i.code for i in scheme.tree(kind).indicators if i.section in opinion_sections}
 
 
+def _competition(values: list[tuple[int, float]]) -> dict[int, int]:
+    """Standard competition ranking of (index, value), highest first: 1, 1, 3."""
+    ranks: dict[int, int] = {}
+    previous: float | None = None
+    current = 0
+    for position, (index, value) in enumerate(sorted(values, key=lambda x: -x[1]), start=1):
+        if value != previous:
+            current, previous = position, value
+        ranks[index] = current
+    return ranks
+
+
 def rank(scores: Iterable[UnitScore]) -> list[UnitScore]:
     """Rank within departments and within counties separately by total, highest first; equal totals
     share a rank and the next rank skips (1, 1, 3). Units without a total get no rank and come last.
-    Order: departments then counties, each by rank, ties in the order given."""
+    Order: departments then counties, each by rank, ties in the order given.
+    The 舆情回应 ranking (opinion_rank) is the same rule on opinion_points, the part this product
+    computes, so a ranking exists before the manual indicators are entered."""
     ordered: list[UnitScore] = []
     scores = list(scores)
     for kind in ("department", "county"):
         group = [s for s in scores if s.unit.kind == kind]
-        ranked = sorted((s for s in group if s.total is not None), key=lambda s: -(s.total or 0.0))
-        previous: float | None = None
-        current = 0
-        for position, score in enumerate(ranked, start=1):
-            if score.total != previous:
-                current, previous = position, score.total
-            ordered.append(replace(score, rank=current))
-        ordered.extend(replace(s, rank=None) for s in group if s.total is None)
+        totals = _competition([(n, s.total) for n, s in enumerate(group) if s.total is not None])
+        opinion = _competition([(n, s.opinion_points) for n, s in enumerate(group) if s.opinion_points is not None])
+        ranked = [replace(s, rank=totals.get(n), opinion_rank=opinion.get(n)) for n, s in enumerate(group)]
+        ordered.extend(sorted((s for s in ranked if s.rank is not None), key=lambda s: s.rank or 0))
+        ordered.extend(sorted((s for s in ranked if s.rank is None),
+                              key=lambda s: (s.opinion_rank is None, s.opinion_rank or 0)))
     ordered.extend(s for s in scores if s.unit.kind not in ("department", "county"))
     return ordered

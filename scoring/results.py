@@ -90,6 +90,7 @@ class UnitScore:
     total: float | None
     grade: str | None
     rank: int | None = None
+    opinion_rank: int | None = None  # rank by opinion_points within the unit's kind (the 舆情回应 ranking)
 
 
 def deduction_json(d: Deduction) -> dict[str, Any]:
@@ -134,6 +135,7 @@ def unit_json(score: UnitScore) -> dict[str, Any]:
         ],
         "opinion_points": score.opinion_points,
         "opinion_max": score.opinion_max,
+        "opinion": {"points": score.opinion_points, "max": score.opinion_max, "rank": score.opinion_rank},
         "special": {
             "bonus": score.bonus,
             "penalty": score.penalty,

@@ -136,3 +136,20 @@ def test_only_the_office_sends_referrals(app_env: str, actor):  # type: ignore[n
     at = run_app(actor, "referrals")
     assert "函件 #1" in page_text(at)
     assert not at.main.button and not at.main.number_input
+
+
+def test_ranking_opens_on_the_opinion_ranking_until_every_total_is_in():
+    from yuqing.pages import scorecards
+
+    def row(code: str, kind: str, total: float | None, rank: int | None, opinion_rank: int) -> dict:
+        return {"unit": {"code": code, "name": code, "kind": kind}, "rank": rank, "total": total, "grade": None,
+                "incidents": 0, "opinion_points": 15 - opinion_rank, "opinion_max": 15, "zeroed": False,
+                "opinion": {"points": 15 - opinion_rank, "max": 15, "rank": opinion_rank}, "missing_manual": [],
+                "special": {"bonus": 0, "penalty": 0}, "daily": {"points": 0}}
+
+    rows = [row("a", "department", None, None, 2), row("b", "department", None, None, 1), row("x", "county", 90, 1, 1)]
+    assert scorecards.complete_ranking(rows) == "opinion"
+    assert [r["单位"] for r in scorecards.ranking(rows, "opinion")] == ["b", "a", "x"]
+    rows[0].update(total=80, rank=2)
+    rows[1].update(total=85, rank=1)
+    assert scorecards.complete_ranking(rows) == "total"

@@ -104,6 +104,18 @@ def test_xlsx_round_trip_has_the_four_sheets_with_beijing_times(scored):
     assert kinds == {"特别加分", "日常考核"}
 
 
+def test_every_exported_sheet_prints_landscape_one_page_wide_with_repeated_header(scored):
+    results, incidents = scored
+    book = load_workbook(io.BytesIO(export_xlsx(results, incidents)))
+    for sheet in book.worksheets:
+        assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize == 9
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.page_setup.fitToWidth == 1
+        assert sheet.page_setup.fitToHeight == 0 and sheet.print_title_rows == "$1:$1"
+        assert "&P" in sheet.oddFooter.center.text and "&N" in sheet.oddFooter.center.text
+    header = next(book["汇总"].iter_rows(values_only=True))
+    assert header[:8] == ("类别", "排名", "单位名称", "总分", "等次", "舆情回应得分", "舆情回应满分", "舆情回应排名")
+
+
 def test_render_table_lines_up_chinese_columns(scored):
     results, _ = scored
     text = render_table(results)

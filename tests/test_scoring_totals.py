@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from test_scoring_factories import NOW, SCHEME, bj, county, daily, dept, full_manual, incident
+from test_scoring_factories import NOW, SCHEME, act, bj, county, daily, dept, full_manual, incident
 
 from classify.units import UnitRef
 from scoring.assessment import rank, score_year
@@ -248,3 +248,20 @@ def test_rank_is_one_plus_the_number_of_strictly_higher_totals(totals):
             assert result.rank is None
         else:
             assert result.rank == 1 + sum(1 for t in totals if t is not None and t > result.total)
+
+
+def test_opinion_ranking_exists_before_manual_scores_and_ranks_within_kind():
+    a, b, c, d = dept("a"), dept("b"), dept("c"), county("x")
+    incidents = [
+        incident(1, "a", start=bj(2026, 6, 1, 9), actions=[act("response", 30)]),  # late: fewer opinion points
+        incident(2, "c", start=bj(2026, 6, 2, 9), actions=[act("response", 2)]),
+    ]
+    results = score_year(SCHEME, [a, b, c, d], 2026, incidents, now=NOW)
+    by = {s.unit.code: s for s in results}
+    assert all(s.total is None and s.rank is None for s in results)  # no manual scores yet
+    assert by["a"].opinion_points < by["b"].opinion_points == by["c"].opinion_points
+    assert (by["b"].opinion_rank, by["c"].opinion_rank, by["a"].opinion_rank) == (1, 1, 3)
+    assert by["x"].opinion_rank == 1  # counties are ranked on their own
+    assert [s.unit.code for s in results] == ["b", "c", "a", "x"]  # sorted by the ranking that exists
+    row = as_json([by["a"]])[0]
+    assert row["opinion"] == {"points": by["a"].opinion_points, "max": by["a"].opinion_max, "rank": 3}

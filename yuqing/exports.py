@@ -57,20 +57,26 @@ def summary_table(results: Sequence[UnitScore] | Sequence[dict]) -> tuple[list[s
     """Header and rows of the summary (one row per unit, ranked order): what CSV and 汇总 share."""
     rows = _rows(results)
     indicators = _indicator_columns(rows)
-    header = ["类别", "排名", "单位代码", "单位名称", "舆情数"]
+    header = ["类别", "排名", "单位名称", "总分", "等次", "舆情回应得分", "舆情回应满分", "舆情回应排名", "单位代码", "舆情数"]
     for key in WINDOW_KEYS:
         header += [f"{WINDOW_NAMES[key]}·{STATE_NAMES[s]}" for s in STATE_COLUMNS]
     header += ["函件·按时", "函件·逾期回复", "函件·超期未复", "函件·办理中"]
     header += [name for _, name in indicators]
-    header += ["舆情处置得分", "舆情处置满分", "特别加分", "特别减分", "日常考核", "直接归零", "未录入人工指标", "总分", "等次"]
+    header += ["舆情处置得分", "舆情处置满分", "特别加分", "特别减分", "日常考核", "直接归零", "未录入人工指标"]
     table: list[list[Any]] = []
     for row in rows:
         points = {i["code"]: i["points"] for i in row["indicators"]}
+        opinion = row.get("opinion") or {}
         line: list[Any] = [
             KIND_NAMES.get(row["unit"]["kind"], row["unit"]["kind"]),
             row["rank"],
-            row["unit"]["code"],
             row["unit"]["name"],
+            row["total"],
+            row["grade"] or "",
+            row["opinion_points"],
+            row["opinion_max"],
+            opinion.get("rank"),
+            row["unit"]["code"],
             row["incidents"],
         ]
         for key in WINDOW_KEYS:
@@ -87,8 +93,6 @@ def summary_table(results: Sequence[UnitScore] | Sequence[dict]) -> tuple[list[s
             (row.get("daily") or {}).get("points", 0.0),
             "是" if row.get("zeroed") else "",
             len(row.get("missing_manual") or []),
-            row["total"],
-            row["grade"] or "",
         ]
         table.append(line)
     return header, table
@@ -140,6 +144,18 @@ def cell_value(sheet: Any, value: Any) -> Any:
     return value
 
 
+def print_setup(sheet: Any, title_rows: str = "1:1") -> None:
+    """Sheets that print: A4 landscape, one page wide (as many pages down as needed), the header rows
+    repeated on every page, 第 N 页，共 M 页 in the footer."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = "9"  # A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = title_rows
+    sheet.oddFooter.center.text = "第 &P 页，共 &N 页"
+
+
 def write_table(book: Workbook, title: str, header: Sequence[str], rows: Sequence[Sequence[Any]],
                 widths: dict[int, int] | None = None) -> None:
     """A sheet with a bold frozen header row, a filter over the table, and readable column widths."""
@@ -148,6 +164,7 @@ def write_table(book: Workbook, title: str, header: Sequence[str], rows: Sequenc
         width = (widths or {}).get(column) or max(8, min(40, display_width(str(name)) + 2))
         sheet.column_dimensions[get_column_letter(column)].width = width
     sheet.freeze_panes = "A2"
+    print_setup(sheet)
     if rows:
         sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{len(rows) + 1}"
     head = []
@@ -243,7 +260,7 @@ def export_xlsx(results: Sequence[UnitScore] | Sequence[dict], details: Sequence
     deduction with rule and evidence) and 加减分 (special items, daily records, zeroing)."""
     rows = _rows(results)
     book = new_workbook()
-    write_table(book, "汇总", *summary_table(rows), widths={4: 30})
+    write_table(book, "汇总", *summary_table(rows), widths={3: 30})
     write_table(book, "时效明细", *timeliness_rows(rows, details), widths={2: 40, 5: 20, 12: 20, 13: 20})
     write_table(book, "扣分明细", *deduction_rows(rows), widths={2: 24, 5: 28, 12: 80})
     write_table(book, "加减分", *adjustment_rows(rows), widths={2: 24, 4: 40, 7: 60})
@@ -264,8 +281,8 @@ def render_table(results: Sequence[UnitScore] | Sequence[dict]) -> str:
     """Plain-text ranking for the terminal, departments and counties as separate blocks; columns
     line up with Chinese text (wide characters count double)."""
     rows = _rows(results)
-    header = ["排名", "单位", "舆情", "回应 按时/逾期/超时/进行中", "舆情处置", "特别项", "总分", "等次"]
-    numeric = {0, 2, 4, 5, 6}
+    header = ["排名", "单位", "舆情", "回应 按时/逾期/超时/进行中", "舆情处置", "舆情回应排名", "特别项", "总分", "等次"]
+    numeric = {0, 2, 4, 5, 6, 7}
     blocks: list[str] = []
     for kind, title in KIND_NAMES.items():
         group = [r for r in rows if r["unit"]["kind"] == kind]
@@ -282,6 +299,7 @@ def render_table(results: Sequence[UnitScore] | Sequence[dict]) -> str:
                 str(r["incidents"]),
                 f"{w['met']}/{w['late']}/{w['overdue']}/{w['open']}",
                 f"{number(r['opinion_points']) or '—'}/{number(r['opinion_max'])}",
+                str((r.get("opinion") or {}).get("rank") or "—"),
                 (f"{net:+.2f}".rstrip("0").rstrip(".") if net else "0"),
                 number(r["total"]) or "—",
                 (r["grade"] or "待录入") + ("（归零）" if r.get("zeroed") else ""),

@@ -232,6 +232,7 @@ MESSAGES: dict[str, str] = {
     "DASH_SCORES_HEAD": "{year} 年政务公开考核，评分方案：{scheme}{proposed}；判定时间 {now}（北京时间）",
     "DASH_INDICATOR_EMPTY": "该指标还没有得分（人工评分指标尚未录入）",
     "DASH_MISSING_MANUAL": "有 {count} 项人工评分指标尚未录入：按评分方案，总分、等次和排名暂不给出",
+    "DASH_OPINION_RANKING": "人工评分指标尚未全部录入，总分、等次暂不给出；先按本系统计算的舆情回应得分排名（部门、县区分别排名）",
     "DASH_NO_DEDUCTIONS": "本年度没有扣分",
     "DASH_APPEAL_FILED": "已提出申诉，等待市政务公开办决定",
     "DASH_APPEAL_DECIDED": "申诉 #{id}：{decision}",

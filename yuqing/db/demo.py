@@ -101,8 +101,37 @@ def load_demo(writer: Writer) -> list[int]:
 
     # Voided duplicate.
     dup = add("渑池县小区燃气爆燃（重复登记）", "渑池县", 3 * H)
-    writer.void(dup, reason="重复：与舆情 %d 为同一事件" % gas)
+    writer.void(dup, reason=f"重复：与舆情 {gas} 为同一事件")
+    load_demo_manual_scores(writer)
     return ids
+
+
+def load_demo_manual_scores(writer: Writer) -> int:
+    """The 考核组's manual indicators for the demo's year, so its ranking, grades and bulletin look like
+    a real year's: each unit gets a steady share of every indicator's points (62 %–99 %, fixed per unit
+    and indicator so reruns agree), entered as one import with one audit record."""
+    import zlib
+
+    from sqlalchemy import select
+
+    from scoring.scheme import load_scheme
+    from timeline.clock import to_beijing
+    from yuqing.db.models import Unit
+    from yuqing.db.scoring_store import import_manual_scores
+
+    year = to_beijing(writer.now).year
+    scheme = load_scheme(year)
+    rows: list[list[object]] = [["unit", "indicator", "points", "note"]]
+    for unit in writer.session.scalars(select(Unit).where(Unit.active.is_(True)).order_by(Unit.code)):
+        if unit.kind not in ("department", "county"):
+            continue
+        for indicator in scheme.tree(unit.kind).indicators:
+            if indicator.computed:
+                continue
+            share = 0.62 + (zlib.crc32(f"{unit.code}:{indicator.code}".encode()) % 38) / 100
+            points = min(indicator.points, round(indicator.points * share * 2) / 2)
+            rows.append([unit.code, indicator.code, points, "演示数据：考核组评分"])
+    return import_manual_scores(writer, rows, year=year, path="演示数据")
 
 
 # Items for the triage queue of the demo: what a local news feed and a message board carried lately.

@@ -100,12 +100,25 @@ def points(value: float | None) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
-def ranking(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The ranking table: one line per unit, in ranked order (departments, then counties)."""
+def complete_ranking(rows: list[dict[str, Any]]) -> str:
+    """`total` when every unit has a total (the manual indicators are in), else `opinion`: the 舆情回应
+    ranking this product computes on its own."""
+    return "total" if rows and all(r["total"] is not None for r in rows) else "opinion"
+
+
+def ranking(rows: list[dict[str, Any]], by: str = "total") -> list[dict[str, Any]]:
+    """The ranking table: one line per unit, departments then counties, each sorted by the chosen rank
+    (`total` or `opinion`); units without that rank come last."""
+    def key(r: dict[str, Any]) -> tuple:
+        value = r["rank"] if by == "total" else (r.get("opinion") or {}).get("rank")
+        return (list(KIND_NAMES).index(r["unit"]["kind"]) if r["unit"]["kind"] in KIND_NAMES else len(KIND_NAMES),
+                value is None, value or 0)
+
     return [
         {
             "类别": KIND_NAMES.get(r["unit"]["kind"], r["unit"]["kind"]),
             "排名": "—" if r["rank"] is None else str(r["rank"]),
+            "舆情回应排名": "—" if (r.get("opinion") or {}).get("rank") is None else str(r["opinion"]["rank"]),
             "单位": r["unit"]["name"],
             "舆情数": r["incidents"],
             "舆情处置得分": points(r["opinion_points"]),
@@ -117,7 +130,7 @@ def ranking(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "等次": r["grade"] or "—",
             "说明": "直接归零" if r["zeroed"] else (f"{len(r['missing_manual'])} 项人工指标未录入" if r["missing_manual"] else ""),
         }
-        for r in rows
+        for r in sorted(rows, key=key)
     ]
 
 

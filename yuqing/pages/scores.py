@@ -56,8 +56,16 @@ def do_rectify_done(rectification_id: int) -> None:
           "DASH_RECTIFY_DONE", id=rectification_id)
 
 
+RANKINGS = {"total": "按总分（百分制）", "opinion": "按舆情回应得分"}
+
+
 def overview(result: scorecards.YearScores) -> None:
-    st.dataframe(scorecards.ranking(result.rows), hide_index=True, key="scores_ranking")
+    complete = scorecards.complete_ranking(result.rows)
+    by = st.radio("排名依据", options=list(RANKINGS), index=list(RANKINGS).index(complete), format_func=RANKINGS.get,
+                  horizontal=True, key="scores_rank_by")
+    if complete == "opinion":
+        st.caption(common.text("DASH_OPINION_RANKING"))
+    st.dataframe(scorecards.ranking(result.rows, by), hide_index=True, key="scores_ranking")
     left, mid, right = st.columns(3)
     left.download_button("下载汇总表（CSV）", data=result.csv, file_name=f"考核得分-{result.year}.csv", mime="text/csv",
                          key="scores_csv", on_click="ignore", icon=":material/download:")
