@@ -22,7 +22,7 @@ MESSAGES: dict[str, str] = {
     "E_LEVEL": "无法识别的事件级别“{value}”，可选：特别重大、重大、较大、一般（或 I、II、III、IV）",
     "E_CATEGORY": "无法识别的事件类别“{value}”，可选：自然灾害、事故灾难、公共卫生事件、社会安全事件",
     "E_CHANNEL": "无法识别的发布渠道“{value}”，可选：{choices}",
-    "E_ACTION_KIND": "无法识别的处置类型“{value}”，可选：response、release、press_conference、follow_up",
+    "E_ACTION_KIND": "无法识别的处置类型“{value}”，可选：回应、发布权威信息、新闻发布会、后续跟进（或 response、release、press_conference、follow_up）",
     "E_UNIT_UNKNOWN": "找不到单位“{value}”{suggestion}",
     "E_UNIT_AMBIGUOUS": "单位“{value}”对应多个单位：{choices}，请写全称或代码",
     "E_PRESET_UNKNOWN": "找不到规则预设“{value}”，可选：{choices}",

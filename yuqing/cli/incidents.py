@@ -218,9 +218,9 @@ def register(sub: Any) -> None:
 
     p = inc.add_parser("act", help="登记回应、发布、发布会或后续发布")
     p.add_argument("id", type=record_id)
-    p.add_argument("--kind", required=True, help="response|release|press_conference|follow_up")
+    p.add_argument("--kind", required=True, help="回应|发布权威信息|新闻发布会|后续跟进 或 response|release|press_conference|follow_up")
     p.add_argument("--at", required=True, metavar="T")
-    p.add_argument("--channel", action="append", metavar="CODE")
+    p.add_argument("--channel", action="append", metavar="CODE", help="渠道代码或中文名（如 微博、抖音）")
     p.add_argument("--by-principal", action="store_true", help="由主要负责人作出")
     p.add_argument("--evidence", metavar="URL")
     p.add_argument("--evidence-file", metavar="PATH")

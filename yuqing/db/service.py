@@ -281,7 +281,7 @@ class Writer:
             try:
                 code = parse_channel(text)
             except YuqingError as exc:
-                exc.params["choices"] = "、".join(CHANNELS)
+                exc.params["choices"] = "、".join(CHANNELS.values())
                 raise
             if code not in channels:
                 channels.append(code)
