@@ -1,6 +1,6 @@
 """The `yuqing` command: parse arguments → one call into the packages → print. Errors → one line, exit 1.
 
-Each noun has its module here (incidents, intake, triage, accounts, alerts, scores, audit, system),
+Each noun has its module here (incidents, intake, triage, accounts, alerts, scores, audit, system, holidays),
 each command's options beside its handler; this module holds the root parser and the error edge.
 """
 from __future__ import annotations
@@ -10,11 +10,11 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from yuqing.cli import accounts, alerts, audit, incidents, intake, scores, system, triage
+from yuqing.cli import accounts, alerts, audit, holidays, incidents, intake, scores, system, triage
 from yuqing.cli.base import Context, Parser, UsageError
 from yuqing.errors import YuqingError
 
-NOUNS = (system, incidents, audit, intake, triage, alerts, accounts, scores)
+NOUNS = (system, incidents, audit, intake, triage, alerts, accounts, scores, holidays)
 
 
 def build_parser() -> Parser:

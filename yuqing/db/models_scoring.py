@@ -160,3 +160,17 @@ class ScoreSnapshot(Base):
     results: Mapped[list[Any]] = mapped_column(JSON)
     created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(100))
+
+
+class HolidayYear(Base):
+    """One year's holidays and 调休 working days imported from the State Council's notice; a year
+    stored here wins over the holiday file's year entry and over chinesecalendar."""
+
+    __tablename__ = "holiday_years"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    holidays: Mapped[list[Any]] = mapped_column(JSON)
+    workdays: Mapped[list[Any]] = mapped_column(JSON)
+    source: Mapped[str] = mapped_column(Text, default="")
+    imported_at: Mapped[datetime]
+    imported_by: Mapped[str] = mapped_column(String(100))

@@ -30,7 +30,6 @@ from scoring import (
     Zeroing,
     as_json,
     diff_scores,
-    load_calendar,
     load_scheme,
     referral_due_at,
     score_year,
@@ -42,6 +41,7 @@ from timeline.engine import ActionAt, Case, Grading, Regrade, evaluate
 from timeline.presets import available_presets, load_preset
 from yuqing.bulletin import Bulletin, bulletin, quarter_bounds
 from yuqing.db import audit
+from yuqing.db.holidays import calendar_for
 from yuqing.db.models import Action, Incident, IncidentCoUnit, Reclassification, Unit
 from yuqing.db.models_scoring import (
     Appeal,
@@ -422,7 +422,7 @@ def add_referral(writer: Writer, incident_id: int, *, unit: str, due_workdays: i
     _not_future(writer, sent, "发函时间")
     if sent < incident.started_at:
         raise YuqingError("E_REFERRAL_BEFORE_START", start=iso_beijing(incident.started_at))
-    due = referral_due_at(sent, due_workdays, load_calendar())
+    due = referral_due_at(sent, due_workdays, calendar_for(writer.session))
     row = ReferralRow(incident_id=incident.id, unit_id=target.id, sent_at=sent, due_workdays=due_workdays, due_at=due,
                       created_at=writer.now, created_by=writer.actor.name)
     writer.session.add(row)

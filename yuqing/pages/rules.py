@@ -50,6 +50,21 @@ def preset_block(name: str, *, active: bool) -> None:
     )
 
 
+def holidays_block() -> None:
+    """Which years the working-day calendar knows; from November, a warning when next year is missing."""
+    from yuqing.db.holidays import known_years
+
+    with common.database().session() as session:
+        known = known_years(session)
+    first, last = known.package
+    st.markdown(common.text("DASH_HOLIDAY_YEARS", package=f"{first}–{last}",
+                            file="、".join(map(str, known.file_years)) or "无",
+                            imported="、".join(map(str, known.imported)) or "无"))
+    missing = known.missing_next_year(common.now())
+    if missing is not None:
+        st.warning(common.text("DASH_HOLIDAY_MISSING", year=missing))
+
+
 def scheme_block(year: int) -> None:
     try:
         scheme = load_scheme(year)
@@ -193,6 +208,8 @@ if common.guard():
         with st.expander("其他可用的时限规则（设置 YUQING_PRESET 切换，只影响之后登记的舆情）"):
             for name in others:
                 preset_block(name, active=False)
+    st.header("节假日安排（函件工作日）")
+    holidays_block()
     st.header("考核评分方案")
     this_year = int(display_beijing(common.now())[:4])
     schemes = [load_scheme(n) for n in available_schemes()]
