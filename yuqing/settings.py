@@ -28,6 +28,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("YUQING_AUTH_HEADER", lambda: "", "设置后看板信任反向代理传入的该请求头作为登录账号（单点登录）"),
     Setting("YUQING_SESSION_MINUTES", lambda: "60", "看板登录空闲超时（分钟）"),
     Setting("YUQING_ALERT_ROUTES", lambda: "", "告警路由文件（TOML，见 yuqing/alerts/routes.example.toml）"),
+    Setting("YUQING_TRUSTED_PROXIES", lambda: "", "反向代理的地址或网段（逗号分隔）：只信任来自这些地址的登录请求头和 X-Forwarded-*"),
+    Setting("YUQING_PUBLIC_URL", lambda: "http://127.0.0.1:8501", "看板对外地址（用于生成大屏地址）"),
 )
 
 
@@ -40,6 +42,8 @@ class Config:
     auth_header: str = ""
     session_minutes: int = 60
     alert_routes: Path | None = None
+    public_url: str = "http://127.0.0.1:8501"
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def evidence_dir(self) -> Path:
@@ -102,4 +106,27 @@ def load_config(env: Mapping[str, str] | None = None, *, database_url: str | Non
         auth_header=values["YUQING_AUTH_HEADER"].strip(),
         session_minutes=session_minutes,
         alert_routes=Path(values["YUQING_ALERT_ROUTES"]).expanduser() if values["YUQING_ALERT_ROUTES"] else None,
+        public_url=_check_public_url(values["YUQING_PUBLIC_URL"]),
+        trusted_proxies=_check_proxies(values["YUQING_TRUSTED_PROXIES"]),
     )
+
+
+def _check_proxies(text: str) -> tuple[str, ...]:
+    import ipaddress
+
+    networks = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            raise YuqingError("E_SETTING", name="YUQING_TRUSTED_PROXIES", problem=f"“{part}”不是 IP 地址或网段") from None
+    return tuple(networks)
+
+
+def _check_public_url(url: str) -> str:
+    url = url.strip().rstrip("/")
+    if not url.startswith(("http://", "https://")) or any(c.isspace() for c in url):
+        raise YuqingError("E_SETTING", name="YUQING_PUBLIC_URL", problem="必须是 http:// 或 https:// 开头的地址")
+    return url

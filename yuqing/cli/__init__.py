@@ -10,11 +10,11 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from yuqing.cli import accounts, alerts, audit, holidays, incidents, intake, scores, system, triage
+from yuqing.cli import accounts, alerts, audit, holidays, incidents, intake, scores, system, tokens, triage
 from yuqing.cli.base import Context, Parser, UsageError
 from yuqing.errors import YuqingError
 
-NOUNS = (system, incidents, audit, intake, triage, alerts, accounts, scores, holidays)
+NOUNS = (system, incidents, audit, intake, triage, alerts, accounts, tokens, scores, holidays)
 
 
 def build_parser() -> Parser:
@@ -40,7 +40,7 @@ def run(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: Te
         print(parser.format_usage().rstrip(), file=err)
         print(str(exc), file=err)
         return 2
-    ctx = Context(db_url=args.db, actor_name=args.actor, out=out)
+    ctx = Context(db_url=args.db, actor_name=args.actor, out=out, err=err)
     try:
         return int(args.func(ctx, args))
     except UsageError as exc:

@@ -36,6 +36,7 @@ class Context:
     _database: Any = None
     _actor: Any = None
     now_override: datetime | None = field(default=None)
+    err: TextIO | None = None
 
     @property
     def config(self) -> Any:
@@ -97,6 +98,11 @@ class Context:
 
     def print(self, text: str = "") -> None:
         print(text, file=self.out)
+
+    def err_print(self, text: str) -> None:
+        import sys
+
+        print(text, file=self.err or sys.stderr)
 
     def json(self, value: Any, *, indent: int | None = 2) -> None:
         print(json.dumps(value, ensure_ascii=False, indent=indent), file=self.out)

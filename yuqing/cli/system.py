@@ -2,13 +2,9 @@
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
-import sys
 from typing import Any
 
 from yuqing.cli.base import Context
-from yuqing.errors import YuqingError
 
 
 def cmd_init(ctx: Context, args: argparse.Namespace) -> int:
@@ -56,27 +52,13 @@ def cmd_init(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_serve(ctx: Context, args: argparse.Namespace) -> int:
-    import importlib.util
+    from yuqing.server import serve
 
-    spec = importlib.util.find_spec("dashboard")
-    if spec is None or spec.origin is None:
-        raise YuqingError("E_FILE_READ", path="dashboard.py", detail="找不到看板程序")
     ctx.database()  # refuse early, with a sentence, when the database is not there
-    env = dict(os.environ)
-    if ctx.db_url:
-        env["YUQING_DATABASE_URL"] = ctx.config.database_url
-    command = [
-        sys.executable, "-m", "streamlit", "run", spec.origin,
-        "--server.port", str(args.port),
-        "--server.headless", "true",
-        "--browser.gatherUsageStats", "false",
-        "--client.showErrorDetails", "type",
-        "--server.maxUploadSize", "50",
-        "--server.address", args.address,
-    ]
-    ctx.print(f"看板地址：http://{args.address}:{args.port}")
+    workers = "" if args.no_workers else "（同时运行信息源抓取" + ("和时限提醒" if ctx.config.alert_routes else "") + "）"
+    ctx.print(f"看板地址：http://{args.address}:{args.port}{workers}")
     ctx.out.flush()
-    return subprocess.call(command, env=env)
+    return serve(ctx.config, host=args.address, port=args.port, with_workers=not args.no_workers)
 
 
 def register(sub: Any) -> None:
@@ -87,4 +69,5 @@ def register(sub: Any) -> None:
     p = sub.add_parser("serve", help="启动看板")
     p.add_argument("--port", type=int, default=8501)
     p.add_argument("--address", default="127.0.0.1")
+    p.add_argument("--no-workers", action="store_true", help="不在本进程中运行信息源抓取和时限提醒（多副本时只在一处运行）")
     p.set_defaults(func=cmd_serve)

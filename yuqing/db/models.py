@@ -289,3 +289,34 @@ class AlertDelivery(Base):
 
 # Tables of the scoring layer (referrals, manual scores, appeals, snapshots) live in their own module.
 from yuqing.db import models_scoring  # noqa: E402,F401
+
+
+class ApiToken(Base):
+    """A bearer token for the HTTP API: only its SHA-256 is kept; it acts with a role (and unit)."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    role: Mapped[str] = mapped_column(String(10))
+    unit_code: Mapped[str | None] = mapped_column(String(40))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(100))
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+
+class Screen(Base):
+    """A wall display: its URL carries a random token (only the SHA-256 kept) that opens the board read-only."""
+
+    __tablename__ = "screens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    unit_code: Mapped[str | None] = mapped_column(String(40))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(100))
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]

@@ -1,0 +1,213 @@
+"""The ASGI server: Streamlit's `st.App` with the project's own routes beside it — the HTTP API,
+`/healthz`, `/metrics` — and the workers (feed poller, alert loop) as supervised children.
+
+`yuqing serve` runs it under uvicorn; every replica reads sessions, tokens and screens from the
+database, so several replicas behind one proxy serve the same users.
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Match, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from yuqing.api import Api
+from yuqing.errors import YuqingError
+from yuqing.settings import Config, load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+STREAMLIT_OPTIONS = {
+    "STREAMLIT_SERVER_HEADLESS": "true",
+    "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+    "STREAMLIT_CLIENT_SHOW_ERROR_DETAILS": "type",
+    "STREAMLIT_SERVER_MAX_UPLOAD_SIZE": "50",
+}
+
+
+class Metrics:
+    """Prometheus metrics: HTTP requests counted as they pass, the store's state read at scrape time."""
+
+    def __init__(self, database: Callable[[], Any], clock: Callable[[], datetime]) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter("yuqing_http_requests", "HTTP requests by route and status", ["route", "status"],
+                                registry=self.registry)
+        self._database = database
+        self._clock = clock
+        self.registry.register(self)  # type: ignore[arg-type]
+
+    def collect(self) -> Any:
+        from yuqing.db.monitoring import store_state
+
+        with self._database().session() as session:
+            state = store_state(session, now=self._clock())
+        windows = GaugeMetricFamily("yuqing_open_incident_windows", "Windows of open incidents by window and state",
+                                    labels=["window", "state"])
+        for (window, window_state), count in sorted(state.windows.items()):
+            windows.add_metric([window, window_state], count)
+        yield windows
+        yield GaugeMetricFamily("yuqing_open_incidents", "Open incidents", value=state.open_incidents)
+        yield GaugeMetricFamily("yuqing_overdue_windows", "Unmet windows past their deadline (open incidents)",
+                                value=state.overdue_windows)
+        yield GaugeMetricFamily("yuqing_failing_feeds", "Enabled feeds whose last poll failed",
+                                value=state.failing_feeds)
+        yield GaugeMetricFamily("yuqing_last_poll_age_seconds", "Seconds since the last poll of any feed (-1: never)",
+                                value=state.last_poll_age_s if state.last_poll_age_s is not None else -1)
+
+    def describe(self) -> list[Any]:
+        return []  # collected on scrape only: the registry must not query the database when registering
+
+
+class CountRequests:
+    """ASGI middleware: count every HTTP request by its route template (not the raw path) and status."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics, routes: list[Route]) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        route = next((r.path for r in self.routes if r.matches(scope)[0] == Match.FULL), None)
+        label = route or ("/api/v1/*" if scope["path"].startswith("/api/") else "streamlit")
+        status = {"code": 500}
+
+        async def sending(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            self.metrics.requests.labels(label, str(status["code"])).inc()
+
+
+def health(database: Any) -> tuple[int, dict[str, str]]:
+    """200 when the database answers and is migrated to head; 503 with the reason otherwise."""
+    try:
+        database.require_current_schema()
+    except YuqingError as exc:
+        return 503, {"status": "error", "code": exc.code, "reason": exc.message}
+    return 200, {"status": "ok"}
+
+
+class Workers:
+    """The feed poller and the alert loop as child processes of `serve`, stopped with it.
+
+    Children get PR_SET_PDEATHSIG, so even a `kill -9` of serve leaves no orphan polling on.
+    """
+
+    def __init__(self, commands: list[list[str]], env: dict[str, str]) -> None:
+        self.commands = commands
+        self.env = env
+        self.children: list[subprocess.Popen[bytes]] = []
+
+    def start(self) -> None:
+        for command in self.commands:
+            self.children.append(subprocess.Popen(command, env=self.env, preexec_fn=_die_with_parent))
+
+    def stop(self, *, grace: float = 10.0) -> None:
+        for child in self.children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGINT)  # the loops stop cleanly on Ctrl-C
+        deadline = time.monotonic() + grace
+        for child in self.children:
+            try:
+                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait(timeout=5)
+        self.children.clear()
+
+
+def _die_with_parent() -> None:
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def worker_commands(config: Config, *, poll_interval: int = 60, alert_interval: int = 60) -> list[list[str]]:
+    yuqing = [sys.executable, "-m", "yuqing.cli"]
+    commands = [[*yuqing, "ingest", "run", "--interval", str(poll_interval)]]
+    if config.alert_routes is not None:
+        commands.append([*yuqing, "alerts", "run", "--interval", str(alert_interval)])
+    return commands
+
+
+def build_app(config: Config | None = None, *, workers: Workers | None = None,
+              clock: Callable[[], datetime] | None = None) -> Any:
+    """The ASGI application: Streamlit at `/`, the API at `/api/v1`, `/healthz`, `/metrics`."""
+    for name, value in STREAMLIT_OPTIONS.items():
+        os.environ.setdefault(name, value)
+    import streamlit as st
+    from starlette.middleware import Middleware
+
+    from yuqing.db.session import Database
+
+    config = config or load_config()
+    clock = clock or (lambda: datetime.now(UTC).replace(microsecond=0))
+    holder: dict[str, Any] = {}
+
+    def database() -> Any:
+        if "db" not in holder:
+            holder["db"] = Database(config.database_url)
+        return holder["db"]
+
+    api = Api(database, preset=config.preset, evidence_dir=config.evidence_dir, clock=clock)
+    metrics = Metrics(database, clock)
+
+    def healthz(_: Request) -> Response:
+        status, body = health(database())
+        return JSONResponse(body, status_code=status)
+
+    def metrics_page(_: Request) -> Response:
+        try:
+            body = generate_latest(metrics.registry)
+        except YuqingError as exc:
+            return JSONResponse({"status": "error", "code": exc.code, "reason": exc.message}, status_code=503)
+        return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    routes = [*api.routes(), Route("/healthz", healthz, methods=["GET"]), Route("/metrics", metrics_page, methods=["GET"])]
+
+    @asynccontextmanager
+    async def lifespan(_: Any) -> AsyncIterator[dict[str, Any]]:
+        if workers is not None:
+            workers.start()
+        try:
+            yield {}
+        finally:
+            if workers is not None:
+                workers.stop()
+            if "db" in holder:
+                holder.pop("db").dispose()
+
+    return st.App(str(ROOT / "dashboard.py"), routes=routes, lifespan=lifespan,
+                  middleware=[Middleware(CountRequests, metrics=metrics, routes=routes)])
+
+
+def serve(config: Config, *, host: str, port: int, with_workers: bool) -> int:
+    import uvicorn
+
+    env = dict(os.environ)
+    env["YUQING_DATABASE_URL"] = config.database_url
+    workers = Workers(worker_commands(config), env) if with_workers else None
+    app = build_app(config, workers=workers)
+    trusted = ",".join(config.trusted_proxies)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, proxy_headers=bool(trusted),
+                forwarded_allow_ips=trusted or "", timeout_graceful_shutdown=10)
+    return 0
