@@ -22,6 +22,10 @@ sys.path.insert(0, str(ROOT))
 
 from classify import Classifier  # noqa: E402
 from classify.segment import add_user_words  # noqa: E402
+from classify.units import load_units_file  # noqa: E402
+from yuqing.settings import UNITS_FILE  # noqa: E402
+
+REGISTRY = load_units_file(UNITS_FILE)[1]
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 CORPORA = (
@@ -70,7 +74,7 @@ def main(argv: list[str]) -> int:
         print(f"找不到共享数据目录 {DATA}")
         return 1
     texts = corpus_texts(count)
-    clf = Classifier.default()
+    clf = Classifier.default(REGISTRY)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import jieba

@@ -21,6 +21,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from classify import Classifier, ClassifyResult  # noqa: E402
+from classify.units import load_units_file  # noqa: E402
+from yuqing.settings import UNITS_FILE  # noqa: E402
+
+REGISTRY = load_units_file(UNITS_FILE)[1]
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 LABELS = ROOT / "tests" / "data"
@@ -198,7 +202,7 @@ def print_misses(misses: Iterable[str], verbose: bool) -> None:
 
 def main(argv: list[str]) -> int:
     verbose = "-v" in argv
-    clf = Classifier.default()
+    clf = Classifier.default(REGISTRY)
     print(f"rules_version {clf.rules.version}; data {DATA}")
     if not DATA.is_dir():
         print("共享数据目录不存在，只评估自建标注集")

@@ -31,6 +31,7 @@ from yuqing.db.scoring_store import load_year  # noqa: E402
 from yuqing.db.service import Actor, Writer  # noqa: E402
 from yuqing.db.session import Database  # noqa: E402
 from yuqing.exports import export_xlsx  # noqa: E402
+from yuqing.settings import UNITS_FILE  # noqa: E402
 
 YEAR = 2025
 KINDS = ("response", "release", "press_conference", "follow_up")
@@ -85,7 +86,7 @@ def populate(database: Database, n: int, rng: random.Random) -> int:
         for uid, kind in units.values() for ind in scheme.tree(kind).indicators if not ind.computed
     ]
     referrals = []
-    for k in range(1, 5001):
+    for _ in range(1, 5001):
         sent = year_start + timedelta(days=rng.randrange(360), hours=9)
         referrals.append({"incident_id": rng.randrange(1, n + 1), "unit_id": rng.choice(unit_ids), "sent_at": sent,
                           "due_workdays": 5, "due_at": sent + timedelta(days=7),
@@ -128,7 +129,7 @@ def main(n: int = 100_000) -> None:
         url = f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
         database = Database(url)
         migrate.upgrade(database.engine)
-        _, refs = load_units_file()
+        _, refs = load_units_file(UNITS_FILE)
         with database.session() as session:
             Writer(session, Actor("bench"), now=now, preset="sanmenxia-2017").sync_units(refs)
         t0 = time.perf_counter()

@@ -30,6 +30,7 @@ from timeline.clock import BEIJING  # noqa: E402
 from timeline.engine import ActionAt, Case, Grading, evaluate  # noqa: E402
 from timeline.presets import load_preset  # noqa: E402
 from yuqing.exports import export_csv, export_xlsx  # noqa: E402
+from yuqing.settings import UNITS_FILE  # noqa: E402
 
 KINDS = ("response", "release", "press_conference", "follow_up")
 CHANNELS = ("website", "weibo", "wechat", "news_site", "newspaper", "app", "tv_radio", "press", "other")
@@ -39,7 +40,7 @@ def main(n: int = 100_000) -> None:
     rng = random.Random(20260610)
     preset = load_preset("sanmenxia-2017")
     scheme = load_scheme(2026)
-    _, units = load_units_file()
+    _, units = load_units_file(UNITS_FILE)
     active = [u for u in units if u.active]
     now = datetime(2026, 12, 31, 18, tzinfo=BEIJING).astimezone(UTC)
     year_start = datetime(2026, 1, 1, tzinfo=BEIJING).astimezone(UTC)

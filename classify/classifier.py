@@ -25,7 +25,7 @@ from classify.numbers import FOLD
 from classify.responsibility import UnitMatcher
 from classify.ruleset import FIGURES, RULES_FILE, Rules, load_rules
 from classify.segment import Segmenter, tokenizer_for
-from classify.units import UnitRef, load_units_file
+from classify.units import UnitRef
 
 
 @dataclass(frozen=True)
@@ -60,10 +60,8 @@ class Classifier:
         self.topic_names = {t.code: t.name for t in rules.topics}
 
     @classmethod
-    def default(cls, units: tuple[UnitRef, ...] | None = None, rules_path: Path | None = None) -> Classifier:
-        """The packaged rules with these units (the registry file when None). Cached per process."""
-        if units is None:
-            units = load_units_file()[1]
+    def default(cls, units: tuple[UnitRef, ...], rules_path: Path | None = None) -> Classifier:
+        """The packaged rules with these units (the caller's registry). Cached per process."""
         return _cached(tuple(units), rules_path or RULES_FILE)
 
     def classify(self, text: str, title: str | None = None) -> ClassifyResult:

@@ -11,7 +11,6 @@ from pathlib import Path
 
 from timeline.words import YuqingError
 
-UNITS_FILE = Path(__file__).resolve().parent.parent / "yuqing" / "db" / "units.toml"
 KINDS = ("department", "county")
 
 
@@ -29,9 +28,9 @@ class UnitRef:
         return (self.code, self.name, *self.aliases, *self.predecessors)
 
 
-def load_units_file(path: Path | None = None) -> tuple[str, tuple[UnitRef, ...]]:
-    """Read and validate the unit file; returns (version, units). Errors name the file and entry."""
-    path = path or UNITS_FILE
+def load_units_file(path: Path) -> tuple[str, tuple[UnitRef, ...]]:
+    """Read and validate a unit file (the application passes its registry); returns (version, units).
+    Errors name the file and entry."""
 
     def problem(text: str) -> YuqingError:
         return YuqingError("E_DATA_FILE", path=str(path), problem=text)

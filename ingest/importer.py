@@ -9,6 +9,7 @@ import csv
 import hashlib
 import io
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -149,7 +150,7 @@ def rows_to_items(rows: list[list[Any]], mapping: Mapping, *, path: Path, now: d
             continue
         result.rows += 1
 
-        def cell(name: str) -> Any:
+        def cell(name: str, row: Sequence[Any] = row) -> Any:
             index = where.get(name)
             return row[index] if index is not None and index < len(row) else None
 

@@ -51,14 +51,19 @@ def within(value: datetime, bounds: tuple[datetime, datetime]) -> bool:
     return bounds[0] <= value < bounds[1]
 
 
+def deadline_state(done_at: datetime | None, due_at: datetime, now: datetime) -> str:
+    """The one rule for anything due by an instant (a referral reply, a rectification): done at or
+    before the due instant is on time (whole seconds); met | late | open (not done, not yet due) |
+    overdue (not done, due passed). Something done after `now` is not yet known."""
+    done = done_at if done_at is not None and done_at <= now else None
+    if done is not None:
+        return "met" if done.replace(microsecond=0) <= due_at else "late"
+    return "open" if now.replace(microsecond=0) <= due_at else "overdue"
+
+
 def referral_state(referral: Referral, now: datetime) -> str:
-    """舆情函件处置及时: a reply at or before 23:59:59 of the due day is on time (whole seconds);
-    met | late | open (no reply, not yet due) | overdue (no reply, due passed). Replies after `now` are
-    not yet known."""
-    replied = referral.replied_at if referral.replied_at is not None and referral.replied_at <= now else None
-    if replied is not None:
-        return "met" if replied.replace(microsecond=0) <= referral.due_at else "late"
-    return "open" if now.replace(microsecond=0) <= referral.due_at else "overdue"
+    """舆情函件处置及时: a reply at or before 23:59:59 of the due day is on time."""
+    return deadline_state(referral.replied_at, referral.due_at, now)
 
 
 def overturned_keys(appeals: Iterable[AppealDecision]) -> set[tuple[str, str]]:

@@ -15,6 +15,7 @@ from classify.units import load_units_file
 from yuqing.db.models import Base
 from yuqing.db.service import Actor, Writer
 from yuqing.db.session import Database, make_engine
+from yuqing.settings import UNITS_FILE
 
 PG_URL = os.environ.get("YUQING_TEST_DATABASE_URL", "")
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -79,7 +80,7 @@ def database(db_url: str) -> Iterator[Database]:
 
     database = Database(db_url)
     migrate.upgrade(database.engine)
-    _, refs = load_units_file()
+    _, refs = load_units_file(UNITS_FILE)
     with database.session() as session:
         Writer(session, Actor("fixture"), now=T0, preset="sanmenxia-2017").sync_units(refs)
     yield database

@@ -16,6 +16,7 @@ from yuqing.db import accounts
 from yuqing.db.service import Actor, NewAction, NewIncident, Writer
 from yuqing.db.session import Database
 from yuqing.errors import YuqingError
+from yuqing.settings import UNITS_FILE
 
 OWN, OTHER = "lingbao", "mianchi"
 ACTORS = {
@@ -48,7 +49,7 @@ def operation(name: str, unit: str, database: Database):
         elif name == "void":
             w.void(incident, reason="误报")
         elif name == "units":
-            w.sync_units(load_units_file()[1][:1])
+            w.sync_units(load_units_file(UNITS_FILE)[1][:1])
         elif name == "user":
             accounts.add_user(w, "newbie", role="viewer", unit=None, password="long-enough-1")
 

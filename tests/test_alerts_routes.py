@@ -11,9 +11,10 @@ from yuqing.alerts.channels import token_url
 from yuqing.alerts.routes import Routes, load_routes, parse_routes
 from yuqing.alerts.rules import Alert
 from yuqing.errors import YuqingError
+from yuqing.settings import UNITS_FILE
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "yuqing" / "alerts" / "routes.example.toml"
-UNIT_CODES = [unit.code for unit in load_units_file()[1]]
+UNIT_CODES = [unit.code for unit in load_units_file(UNITS_FILE)[1]]
 
 CHANNELS = """
 [channels.office]

@@ -16,6 +16,9 @@ from classify.ruleset import RULES_FILE, load_rules
 from classify.segment import tokenizer_for
 from classify.units import UnitRef, load_units_file
 from timeline.presets import load_preset
+from yuqing.settings import UNITS_FILE
+
+REGISTRY = load_units_file(UNITS_FILE)[1]
 
 ROOT = Path(__file__).resolve().parents[1]
 A, N, H, S = "事故灾难", "自然灾害", "公共卫生事件", "社会安全事件"
@@ -23,7 +26,7 @@ A, N, H, S = "事故灾难", "自然灾害", "公共卫生事件", "社会安全
 
 @pytest.fixture(scope="module")
 def clf() -> Classifier:
-    return Classifier.default()
+    return Classifier.default(REGISTRY)
 
 
 # --- sudden and category -------------------------------------------------------------------------
@@ -265,7 +268,9 @@ def test_flagged_follows_the_preset_passed_in(clf: Classifier) -> None:
 
 
 def test_classifier_startup_prints_and_warns_nothing() -> None:
-    code = "from classify import Classifier; print(Classifier.default().classify('连霍高速发生追尾').sudden)"
+    code = ("from classify import Classifier; from classify.units import load_units_file; "
+            "from yuqing.settings import UNITS_FILE; "
+            "print(Classifier.default(load_units_file(UNITS_FILE)[1]).classify('连霍高速发生追尾').sudden)")
     done = subprocess.run(
         [sys.executable, "-W", "error", "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
@@ -283,14 +288,14 @@ def test_classify_gives_the_same_answers_from_many_threads(clf: Classifier) -> N
 
 
 def test_default_classifier_is_shared(clf: Classifier) -> None:
-    assert Classifier.default() is clf
-    assert Classifier.default(units=load_units_file()[1]) is clf
+    assert Classifier.default(REGISTRY) is clf
+    assert Classifier.default(REGISTRY) is clf
 
 
 @settings(max_examples=60, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("火灾爆炸死亡人受伤一二三十百万亿余近3.5名，。“”灵宝市发生无")), max_size=60))
 def test_any_text_gives_a_complete_result(text: str) -> None:
-    res = Classifier.default().classify(text)
+    res = Classifier.default(REGISTRY).classify(text)
     assert set(res.figures) == {
         "deaths", "injured", "seriously_injured", "missing", "trapped", "affected", "evacuated", "loss_yuan",
     }

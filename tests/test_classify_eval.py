@@ -13,6 +13,10 @@ from types import ModuleType
 import pytest
 
 from classify import Classifier
+from classify.units import load_units_file
+from yuqing.settings import UNITS_FILE
+
+REGISTRY = load_units_file(UNITS_FILE)[1]
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "eval_classify.py"
@@ -33,7 +37,7 @@ needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"shared corpora not f
 
 @pytest.fixture(scope="module")
 def clf() -> Classifier:
-    return Classifier.default()
+    return Classifier.default(REGISTRY)
 
 
 @needs_data

@@ -9,6 +9,10 @@ from classify import Classifier
 from classify.figures import FigureReader
 from classify.numbers import Amount, chinese_to_int
 from classify.ruleset import load_rules
+from classify.units import load_units_file
+from yuqing.settings import UNITS_FILE
+
+REGISTRY = load_units_file(UNITS_FILE)[1]
 
 ACCIDENT, HEALTH = "事故灾难", "公共卫生事件"
 
@@ -161,7 +165,7 @@ def test_hospital_words_count_people_only_for_public_health_events(reader: Figur
 
 @pytest.fixture(scope="module")
 def clf() -> Classifier:
-    return Classifier.default()
+    return Classifier.default(REGISTRY)
 
 
 def test_numbers_in_a_statistics_sentence_are_not_the_events_figures(clf: Classifier) -> None:

@@ -7,6 +7,10 @@ from classify import Classifier
 from classify.levels import grade
 from classify.numbers import Amount
 from classify.ruleset import FIGURES, load_rules
+from classify.units import load_units_file
+from yuqing.settings import UNITS_FILE
+
+REGISTRY = load_units_file(UNITS_FILE)[1]
 
 I, II, III, IV = "特别重大", "重大", "较大", "一般"
 
@@ -122,7 +126,7 @@ def test_explicit_zero_casualties_without_loss_is_general() -> None:
 
 @pytest.fixture(scope="module")
 def clf() -> Classifier:
-    return Classifier.default()
+    return Classifier.default(REGISTRY)
 
 
 @pytest.mark.parametrize(

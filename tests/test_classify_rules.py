@@ -7,7 +7,11 @@ import pytest
 
 from classify import Classifier
 from classify.ruleset import RULES_FILE, parse_rules
+from classify.units import load_units_file
 from yuqing.errors import YuqingError
+from yuqing.settings import UNITS_FILE
+
+REGISTRY = load_units_file(UNITS_FILE)[1]
 
 
 def edited(tmp_path: Path, old: str, new: str) -> Path:
@@ -55,8 +59,8 @@ def test_an_edited_rules_file_changes_the_verdict_without_code_changes(tmp_path:
     path = edited(tmp_path, 'version = "2026.11-1"', 'version = "test-edit"')
     text = path.read_text(encoding="utf-8").replace('"交通事故", "道路交通事故", "车祸",', '"交通事故", "道路交通事故",', 1)
     path.write_text(text, encoding="utf-8")
-    clf = Classifier.default(rules_path=path)
+    clf = Classifier.default(REGISTRY, rules_path=path)
     res = clf.classify("一场车祸。")
     assert res.rules_version == "test-edit"
     assert "车祸" not in res.keywords
-    assert "车祸" in Classifier.default().classify("一场车祸。").keywords
+    assert "车祸" in Classifier.default(REGISTRY).classify("一场车祸。").keywords

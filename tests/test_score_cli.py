@@ -23,6 +23,7 @@ from yuqing.db.models import AuditRecord
 from yuqing.db.models_scoring import ManualScore
 from yuqing.db.service import NewAction, NewIncident
 from yuqing.db.session import Database
+from yuqing.settings import UNITS_FILE
 
 YEAR = 2025
 NOW = "2026-01-31 12:00"
@@ -43,7 +44,7 @@ def ok(result: Result) -> Result:
 def manual_csv(path: Path, rows: list[list[Any]] | None = None) -> Path:
     if rows is None:
         rows = []
-        for unit in load_units_file()[1]:
+        for unit in load_units_file(UNITS_FILE)[1]:
             if unit.active:
                 fraction = FRACTIONS.get(unit.code, 0.9)
                 rows += [[unit.code, i.code, round(i.points * fraction, 2), "自评材料齐全"]

@@ -1,7 +1,6 @@
 """Snapshot diffs (`score --diff`), the scored-data fingerprint, and the purity of scoring/."""
 from __future__ import annotations
 
-import ast
 import copy
 import random
 from dataclasses import replace
@@ -105,21 +104,6 @@ def test_data_hash_changes_with_the_scheme_file():
 
 
 SCORING = Path(__file__).resolve().parent.parent / "scoring"
-FORBIDDEN = {"sqlalchemy", "streamlit", "feedparser", "db", "settings"}
-
-
-@pytest.mark.parametrize("path", sorted(SCORING.rglob("*.py")), ids=lambda p: p.name)
-def test_scoring_imports_no_database_ui_feed_or_settings_module(path):
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    imported: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            imported |= {alias.name.split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            imported.add(node.module.split(".")[0])
-    assert not imported & FORBIDDEN, f"{path.name} imports {imported & FORBIDDEN}"
-
-
 @pytest.mark.parametrize("path", sorted(SCORING.rglob("*.py")), ids=lambda p: p.name)
 def test_scoring_reads_neither_the_clock_nor_the_environment(path):
     text = path.read_text(encoding="utf-8")

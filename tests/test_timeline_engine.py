@@ -1,9 +1,7 @@
 """The deadline windows of DESIGN.md §2.1, boundary by boundary."""
 from __future__ import annotations
 
-import ast
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -219,24 +217,3 @@ def test_verdict_does_not_depend_on_the_offset_the_instants_are_written_in(start
         return evaluate(case, SMX, now=(start + timedelta(seconds=now_offset)).astimezone(tz))
 
     assert verdict_as_json(build(zone_a)) == verdict_as_json(build(zone_b))
-
-
-PURE = ["timeline", "classify", "scoring"]
-FORBIDDEN = {"sqlalchemy", "streamlit", "feedparser", "db", "alembic", "psycopg", "settings"}
-
-
-@pytest.mark.parametrize("package", PURE)
-def test_pure_packages_import_no_database_ui_or_feed_code(package):
-    root = Path(__file__).resolve().parents[1] / package
-    if not root.is_dir():
-        pytest.skip(f"{package}/ does not exist yet")
-    for path in root.rglob("*.py"):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            names: list[str] = []
-            if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                names = [node.module]
-            for name in names:
-                assert name.split(".")[0] not in FORBIDDEN, f"{path} imports {name}"

@@ -5,7 +5,7 @@ import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from timeline.words import YuqingError
+from timeline.words import YuqingError, say
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 EARLIEST = datetime(2000, 1, 1, tzinfo=BEIJING)
@@ -93,12 +93,15 @@ def naive_beijing(value: datetime | None) -> datetime | None:
     return to_beijing(value).replace(tzinfo=None, microsecond=0)
 
 
-def format_duration(seconds: int) -> str:
-    """`3 小时 05 分` style text for countdowns."""
+def format_duration(seconds: int, precision: str = "minutes") -> str:
+    """`3 小时 05 分` (minutes) or `3 小时 05 分 12 秒` (seconds, for a live countdown); days named when
+    there are any. The one duration text of the product (words from the vocabulary)."""
     seconds = max(0, int(seconds))
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    if days:
-        return f"{days} 天 {hours} 小时 {minutes:02d} 分"
-    return f"{hours} 小时 {minutes:02d} 分"
+    minutes, secs = divmod(rest, 60)
+    if precision == "seconds":
+        text = say("DURATION_SECONDS", hours=hours, minutes=f"{minutes:02d}", seconds=f"{secs:02d}")
+    else:
+        text = say("DURATION_MINUTES", hours=hours, minutes=f"{minutes:02d}")
+    return say("DURATION_DAYS", days=days, rest=text) if days else text

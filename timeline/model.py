@@ -1,13 +1,14 @@
-"""Shared vocabulary of the rules: levels, categories, action kinds, channels (DESIGN.md §2.1–2.3).
+"""The rules' codes: levels, categories, action kinds, channels, windows, states (DESIGN.md §2.1–2.3).
 
-Stdlib only; every other package takes these names from here.
+Stdlib only; every other package takes these codes from here. Their Chinese names live in the
+application's vocabulary (yuqing/vocabulary.py) and are read through `Labels`.
 """
 from __future__ import annotations
 
 import tomllib
 from pathlib import Path
 
-from timeline.words import YuqingError
+from timeline.words import Labels, YuqingError
 
 # 突发事件应对法 第三条: four levels, I is the most severe.
 LEVELS: tuple[str, ...] = ("特别重大", "重大", "较大", "一般")
@@ -16,12 +17,7 @@ LEVEL_ROMAN: dict[str, str] = {"I": "特别重大", "II": "重大", "III": "较�
 CATEGORIES: tuple[str, ...] = ("自然灾害", "事故灾难", "公共卫生事件", "社会安全事件")
 
 ACTION_KINDS: tuple[str, ...] = ("response", "release", "press_conference", "follow_up")
-ACTION_KIND_NAMES: dict[str, str] = {
-    "response": "回应",
-    "release": "发布权威信息",
-    "press_conference": "新闻发布会",
-    "follow_up": "后续发布",
-}
+ACTION_KIND_NAMES = Labels("ACTION", ACTION_KINDS)
 # Other Chinese names accepted on input (the issue writes 后续跟进 for follow_up).
 ACTION_KIND_ALIASES: dict[str, str] = {"后续跟进": "follow_up", "举行新闻发布会": "press_conference"}
 
@@ -43,24 +39,15 @@ def _load_channels(path: Path) -> tuple[dict[str, str], dict[str, str]]:
     return names, aliases
 
 
-# DESIGN.md §2.2: one list of channel codes for every command and export, kept as data.
+# DESIGN.md §2.2: one list of channel codes for every command and export, kept as data (channels.toml
+# is the one home of the channel names and aliases: an office edits it).
 CHANNELS, CHANNEL_ALIASES = _load_channels(CHANNEL_FILE)
 
 WINDOW_KEYS: tuple[str, ...] = ("response", "release", "press_conference")
-WINDOW_NAMES: dict[str, str] = {
-    "response": "回应",
-    "release": "发布权威信息",
-    "press_conference": "新闻发布会",
-}
+WINDOW_NAMES = Labels("WINDOW", WINDOW_KEYS)
 
 STATES: tuple[str, ...] = ("met", "late", "open", "overdue", "not_applicable")
-STATE_NAMES: dict[str, str] = {
-    "met": "按时",
-    "late": "逾期完成",
-    "open": "进行中",
-    "overdue": "已超时",
-    "not_applicable": "不适用",
-}
+STATE_NAMES = Labels("STATE", STATES)
 
 
 def parse_level(text: str | None) -> str | None:
@@ -94,7 +81,7 @@ def parse_channel(text: str) -> str:
             return code
     if value in CHANNEL_ALIASES:
         return CHANNEL_ALIASES[value]
-    raise YuqingError("E_CHANNEL", value=value)
+    raise YuqingError("E_CHANNEL", value=value, choices="、".join(f"{code}（{name}）" for code, name in CHANNELS.items()))
 
 
 def parse_action_kind(text: str) -> str:

@@ -8,7 +8,7 @@ used on its own) they come out as the bare code, so nothing is ever invented her
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 Renderer = Callable[..., str]
@@ -40,3 +40,23 @@ class YuqingError(Exception):
 
     def __str__(self) -> str:
         return f"{self.message} [{self.code}]"
+
+
+class Labels(Mapping[str, str]):
+    """The names of one family of codes (windows, states, channels, action kinds …), read from the
+    installed vocabulary as `FAMILY_code`: the engine keeps the codes, the application the words."""
+
+    def __init__(self, family: str, codes: tuple[str, ...]) -> None:
+        self.family = family
+        self.codes = codes
+
+    def __getitem__(self, code: str) -> str:
+        if code not in self.codes:
+            raise KeyError(code)
+        return say(f"{self.family}_{code}")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.codes)
+
+    def __len__(self) -> int:
+        return len(self.codes)

@@ -19,8 +19,9 @@ from timeline.clock import BEIJING, display_beijing, require_aware
 from timeline.model import STATE_NAMES, WINDOW_NAMES
 from yuqing.errors import YuqingError
 from yuqing.exports import KIND_NAMES, new_workbook, number, workbook_bytes, write_table
+from yuqing.vocabulary import LABELS
 
-REFERRAL_STATES = {"met": "按时回复", "late": "逾期回复", "overdue": "超期未复", "open": "办理中"}
+REFERRAL_STATES = LABELS["REFERRAL"]
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,9 @@ from scoring.facts import ScoredIncident
 from scoring.results import UnitScore, as_json
 from scoring.wallclock import UTC8, naive
 from timeline.model import STATE_NAMES, WINDOW_KEYS, WINDOW_NAMES
-from yuqing.vocabulary import render
+from yuqing.vocabulary import LABELS, render
 
-KIND_NAMES = {"department": "市政府部门", "county": "县（市、区）"}
+KIND_NAMES = LABELS["UNIT_KIND"]
 STATE_COLUMNS = ("met", "late", "overdue", "open")
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -8,6 +8,9 @@ from pathlib import Path
 
 from yuqing.errors import YuqingError
 
+# The unit registry shipped with the application (附件1): the default of YUQING_UNITS_FILE.
+UNITS_FILE = Path(__file__).resolve().parent / "db" / "units.toml"
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -38,7 +41,7 @@ class Config:
     data_dir: Path
     database_url: str
     preset: str
-    units_file: Path | None
+    units_file: Path
     auth_header: str = ""
     session_minutes: int = 60
     alert_routes: Path | None = None
@@ -89,8 +92,8 @@ def load_config(env: Mapping[str, str] | None = None, *, database_url: str | Non
         raise YuqingError(
             "E_SETTING", name="YUQING_PRESET", problem=f"没有名为“{preset}”的预设，可选：{'、'.join(available_presets())}"
         )
-    units_file = Path(values["YUQING_UNITS_FILE"]) if values["YUQING_UNITS_FILE"] else None
-    if units_file is not None and not units_file.is_file():
+    units_file = Path(values["YUQING_UNITS_FILE"]) if values["YUQING_UNITS_FILE"] else UNITS_FILE
+    if not units_file.is_file():
         raise YuqingError("E_SETTING", name="YUQING_UNITS_FILE", problem=f"文件 {units_file} 不存在")
     try:
         session_minutes = int(values["YUQING_SESSION_MINUTES"])

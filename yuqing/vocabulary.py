@@ -156,9 +156,9 @@ MESSAGES: dict[str, str] = {
     "AL_TITLE_FEED_FAILING": "【订阅源故障】{name}",
     "AL_TITLE_FEED_STALE": "【订阅源停更】{name}",
     "AL_TITLE_PLAIN": "政务舆情提醒",
-    "AL_AT_RISK": "**【即将超时】{window}时限还剩 {remaining}**{flag}",
-    "AL_OVERDUE": "**【已超时】{window}时限已过 {duration}，仍未完成**{flag}",
-    "AL_OVERDUE_RECLASSIFIED": "**【已超时】{window}时限在舆情改判前已过（已过 {duration}），仍未完成**{flag}",
+    "AL_AT_RISK": "**【即将超时】{window}时限{status}**{flag}",
+    "AL_OVERDUE": "**【已超时】{window}时限{status}，仍未完成**{flag}",
+    "AL_OVERDUE_RECLASSIFIED": "**【已超时】{window}时限在舆情改判前已过（{status}），仍未完成**{flag}",
     "AL_INCIDENT_DETAILS": "单位：{unit}\n舆情：#{id}《{title}》\n时限：{due}（北京时间）",
     "AL_FEED_FAILING": "**【订阅源故障】{name} 连续 {count} 次抓取失败**\n地址：{url}\n最近错误：{error}",
     "AL_FEED_STALE": "**【订阅源停更】{name} 长时间没有新内容**\n地址：{url}\n最近一条：{last}（北京时间）",
@@ -223,9 +223,6 @@ MESSAGES: dict[str, str] = {
     "DASH_BOARD_TITLE": "倒计时看板",
     "DASH_BOARD_EMPTY": "当前没有处置中的舆情",
     "DASH_BOARD_FOOT": "时间均为北京时间；每 {seconds} 秒自动刷新。点击舆情标题查看详情。",
-    "DASH_REMAINING": "剩余 {duration}",
-    "DASH_OVERDUE": "已超时 {duration}",
-    "DASH_PAST_DUE_SUFFIX": "（调整分级时已过时限）",
     "DASH_PICK_INCIDENT": "请选择一条舆情，或在倒计时看板上点击舆情标题进入。",
     "DASH_SUGGESTION_HINT": "填写标题后，这里显示自动分类的建议和依据（关键词、读出的数字、规则版本）。",
     "DASH_INCIDENT_SAVED": "已登记舆情 #{id}",
@@ -262,14 +259,48 @@ MESSAGES: dict[str, str] = {
     "DASH_RECTIFY_ADDED": "已登记整改事项",
     "DASH_RECTIFY_DONE": "整改事项 #{id} 已登记完成",
     "DASH_RECTIFY_EMPTY": "本年度没有整改事项",
-    "DASH_RECTIFY_met": "按期完成",
-    "DASH_RECTIFY_late": "逾期完成",
-    "DASH_RECTIFY_open": "整改中",
-    "DASH_RECTIFY_overdue": "逾期未完成",
     "DASH_REFERRAL_SENT": "已发出函件 #{id}",
     "DASH_REFERRAL_REPLIED": "已登记函件 #{id} 的回复",
     "DASH_REFERRALS_EMPTY": "没有舆情函件",
     "DASH_REFERRAL_RULE": "办理时限按工作日计算：从发函后的第一个工作日起算，法定节假日不计、调休上班日计入，到第 N 个工作日 23:59:59（北京时间）为止。",
+}
+
+
+# Labels: the names of codes, one family each, looked up as FAMILY_code (see `label`).
+LABELS: dict[str, dict[str, str]] = {
+    "UNIT_KIND": {"department": "市政府部门", "county": "县（市、区）"},
+    "ROLE": {"admin": "管理员（市政务公开办）", "staff": "单位工作人员", "viewer": "只读用户"},
+    "STATUS": {"open": "处置中", "closed": "已办结", "voided": "已作废"},
+    "ITEM": {"pending": "待研判", "accepted": "已立为舆情", "merged": "已并入舆情", "dismissed": "已排除",
+             "ignored": "无需研判"},
+    "WINDOW": {"response": "回应", "release": "发布权威信息", "press_conference": "新闻发布会"},
+    "STATE": {"met": "按时", "late": "逾期完成", "open": "进行中", "overdue": "已超时", "not_applicable": "不适用"},
+    "TONE": {"on_track": "正常", "at_risk": "临近时限", "overdue": "已超时", "met": "按时完成", "late": "逾期完成",
+             "not_applicable": "不适用"},
+    "ACTION": {"response": "回应", "release": "发布权威信息", "press_conference": "新闻发布会", "follow_up": "后续发布"},
+    "REFERRAL": {"met": "按时回复", "late": "逾期回复", "overdue": "超期未复", "open": "办理中"},
+    "RECTIFY": {"met": "按期完成", "late": "逾期完成", "overdue": "逾期未完成", "open": "整改中"},
+    "APPEAL": {"pending": "待决定", "uphold": "维持扣分", "overturn": "撤销扣分"},
+    "FEED_KIND": {"feed": "订阅源", "file": "本地文件", "import": "表格导入"},
+}
+
+# What the command line prints on success.
+CLI: dict[str, str] = {
+    "CLI_WINDOW_LINE": "    {window}（{hours} 小时，{due} 前）：{status}",
+    "CLI_AT_RISK": "（临近时限）",
+    "CLI_REFERRAL_REPLIED": "已登记函件 {id} 的回复（{state}）",
+    "CLI_RECTIFY_DONE": "整改事项 {id} 已完成（{state}）",
+}
+
+# Sentences shared by every renderer of a window (yuqing.board).
+WINDOW_TEXT: dict[str, str] = {
+    "DURATION_MINUTES": "{hours} 小时 {minutes} 分",
+    "DURATION_SECONDS": "{hours} 小时 {minutes} 分 {seconds} 秒",
+    "DURATION_DAYS": "{days} 天 {rest}",
+    "WINDOW_REMAINING": "剩余 {duration}",
+    "WINDOW_OVERDUE": "已超时 {duration}",
+    "WINDOW_DONE": "{state}（{at}）",
+    "WINDOW_PAST_DUE_SUFFIX": "（调整分级时已过时限）",
 }
 
 
@@ -296,14 +327,38 @@ ARGPARSE: dict[str, str] = {
 }
 
 
+def _table() -> dict[str, str]:
+    table = dict(MESSAGES)
+    table.update(WINDOW_TEXT)
+    table.update(CLI)
+    for family, names in LABELS.items():
+        table.update({f"{family}_{code}": name for code, name in names.items()})
+    return table
+
+
+TABLE: dict[str, str] = _table()
+
+
+class MissingWord(KeyError):
+    """A code with no entry, or a placeholder its caller did not fill: a bug, never shown to users."""
+
+
 def render(code: str, **params: Any) -> str:
-    template = MESSAGES.get(code)
-    if template is None:
-        return code
+    """The sentence for `code` with its placeholders filled. An unknown code or a missing parameter
+    raises MissingWord (the vocabulary test walks every call site, so this cannot reach a user)."""
+    try:
+        template = TABLE[code]
+    except KeyError:
+        raise MissingWord(f"no vocabulary entry {code!r}") from None
     try:
         return template.format(**params)
-    except (KeyError, IndexError):
-        return template
+    except (KeyError, IndexError) as exc:
+        raise MissingWord(f"{code}: parameter {exc} not given") from None
+
+
+def label(family: str, code: str) -> str:
+    """The name of `code` in one LABELS family; an unknown code shows as itself (data from outside)."""
+    return LABELS.get(family, {}).get(code, code)
 
 
 install(render)

@@ -9,9 +9,10 @@ from collections.abc import Iterable, Set
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 
-from timeline.clock import display_beijing, format_duration, require_aware, to_beijing
+from timeline.clock import display_beijing, require_aware, to_beijing
 from timeline.engine import Verdict, WindowVerdict
 from timeline.model import WINDOW_NAMES
+from yuqing.board import window_status
 from yuqing.vocabulary import render
 
 KINDS: tuple[str, ...] = ("at_risk", "overdue", "feed_failing", "feed_stale")
@@ -153,12 +154,12 @@ def _window_alert(clock: IncidentClock, window: WindowVerdict) -> Alert | None:
     flag = render("EV_FLAGGED_SUFFIX") if clock.flagged else ""
     if window.state == "open" and window.at_risk:
         kind = "at_risk"
-        headline = render("AL_AT_RISK", window=name, remaining=format_duration(window.remaining_seconds or 0), flag=flag)
+        headline = render("AL_AT_RISK", window=name, status=window_status(window), flag=flag)
     elif window.state == "overdue":
         kind = "overdue"
         # DESIGN.md §2.1: a window already past due when the incident was reclassified is shown as such.
         code = "AL_OVERDUE_RECLASSIFIED" if window.past_due_at_reclassification else "AL_OVERDUE"
-        headline = render(code, window=name, duration=format_duration(window.overdue_seconds or 0), flag=flag)
+        headline = render(code, window=name, status=window_status(window).removesuffix(render("WINDOW_PAST_DUE_SUFFIX")), flag=flag)
     else:
         return None
     details = render(

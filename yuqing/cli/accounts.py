@@ -56,8 +56,7 @@ def cmd_users_list(ctx: Context, args: argparse.Namespace) -> int:
     from timeline.clock import display_beijing, iso_beijing
     from yuqing.db.accounts import ROLE_NAMES, list_users
 
-    with ctx.database().session() as session:
-        users = list_users(session)
+    users = ctx.read(list_users)
     if args.json:
         ctx.json([
             {"name": u.name, "role": u.role, "unit": u.unit_code, "active": u.active,

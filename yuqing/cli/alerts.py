@@ -57,8 +57,7 @@ def cmd_alerts_log(ctx: Context, args: argparse.Namespace) -> int:
     from timeline.clock import display_beijing, iso_beijing
     from yuqing.db.alerting import delivery_log
 
-    with ctx.database().session() as session:
-        rows = delivery_log(session)
+    rows = ctx.read(delivery_log)
     if args.json:
         ctx.json([{"key": r.key, "channel": r.channel, "kind": r.kind, "title": r.title, "status": r.status,
                    "attempts": r.attempts, "error": r.error, "last_tried_at": iso_beijing(r.last_tried_at),

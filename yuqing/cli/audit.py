@@ -12,8 +12,7 @@ from yuqing.errors import YuqingError
 def cmd_audit_verify(ctx: Context, args: argparse.Namespace) -> int:
     from yuqing.db import audit
 
-    with ctx.database().session() as session:
-        report = audit.verify(session)
+    report = ctx.read(audit.verify)
     if not report.ok:
         raise YuqingError("E_AUDIT_BROKEN", id=report.broken_id, problem=report.problem)
     ctx.print(f"审计链完整：共 {report.count} 条记录")
@@ -25,8 +24,7 @@ def cmd_audit_log(ctx: Context, args: argparse.Namespace) -> int:
     from timeline.clock import display_beijing, iso_beijing
     from yuqing.db.queries import audit_log
 
-    with ctx.database().session() as session:
-        rows = audit_log(session, entity=args.entity, entity_id=args.id)
+    rows = ctx.read(audit_log, entity=args.entity, entity_id=args.id)
     if args.json:
         ctx.json(
             [

@@ -55,8 +55,7 @@ class Context:
                 self._database.require_current_schema()
                 if self.actor_name:
                     # `--as` is checked for every command, reads included.
-                    with self._database.session() as session:
-                        self.actor(session)
+                    self._database.run(self.actor)
         return self._database
 
     def actor(self, session: Any) -> Any:
@@ -93,8 +92,11 @@ class Context:
     def write(self, operation: Callable[..., Any], *args: Any, classify: bool = False, **kwargs: Any) -> Any:
         """Run one write-service operation in its own transaction; its result is returned after the
         commit, so nothing is printed for a write that did not land."""
-        with self.database().session() as session:
-            return operation(self.writer(session, classify=classify), *args, **kwargs)
+        return self.database().run(lambda session: operation(self.writer(session, classify=classify), *args, **kwargs))
+
+    def read(self, query: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        """Run one read query of yuqing.db (`query(session, ...)`) and return its result."""
+        return self.database().run(query, *args, **kwargs)
 
     def print(self, text: str = "") -> None:
         print(text, file=self.out)

@@ -7,8 +7,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from yuqing.board import window_status
 from yuqing.cli.base import Context, Parser, UsageError, _now, _time, record_id
 from yuqing.errors import YuqingError
+from yuqing.vocabulary import label, render
 
 
 def cmd_classify(ctx: Context, args: argparse.Namespace) -> int:
@@ -38,15 +40,13 @@ def cmd_classify(ctx: Context, args: argparse.Namespace) -> int:
 def cmd_units_list(ctx: Context, args: argparse.Namespace) -> int:
     from yuqing.db.queries import list_units
 
-    with ctx.database().session() as session:
-        units = list_units(session, include_inactive=args.all)
+    units = ctx.read(list_units, include_inactive=args.all)
     if args.json:
         ctx.json([{"code": u.code, "name": u.name, "kind": u.kind, "aliases": list(u.aliases)} for u in units])
         return 0
-    kinds = {"department": "市直部门", "county": "县（市、区）"}
     for u in units:
         extra = "" if u.active else "（已撤并）"
-        ctx.print(f"{u.code:<10} {kinds[u.kind]:<8} {u.name}{extra}  {'、'.join(u.aliases)}")
+        ctx.print(f"{u.code:<10} {label('UNIT_KIND', u.kind):<8} {u.name}{extra}  {'、'.join(u.aliases)}")
     return 0
 
 
@@ -119,8 +119,7 @@ def cmd_incident_show(ctx: Context, args: argparse.Namespace) -> int:
     from yuqing.db.queries import get_incident, incident_json
 
     now = _now(ctx, args.now)
-    with ctx.database().session() as session:
-        view = get_incident(session, args.id)
+    view = ctx.read(get_incident, args.id)
     if view is None:
         raise YuqingError("E_INCIDENT_MISSING", id=args.id)
     ctx.json(incident_json(view, now))
@@ -128,38 +127,29 @@ def cmd_incident_show(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_incident_list(ctx: Context, args: argparse.Namespace) -> int:
-    from classify.units import UnitResolver
-    from timeline.clock import display_beijing, format_duration
-    from timeline.model import STATE_NAMES, WINDOW_NAMES
+    from timeline.clock import display_beijing
+    from timeline.model import WINDOW_NAMES
     from yuqing.db.queries import incident_json, list_incidents
-    from yuqing.db.service import unit_refs
+    from yuqing.db.scoring_store import resolve_unit
 
     now = _now(ctx, args.now)
-    with ctx.database().session() as session:
-        unit_code = UnitResolver(unit_refs(session)).resolve(args.unit).code if args.unit else None
-        views = list_incidents(session, open_only=args.open, unit_code=unit_code)
+    unit_code = ctx.read(resolve_unit, args.unit).code if args.unit else None
+    views = ctx.read(list_incidents, open_only=args.open, unit_code=unit_code)
     if args.json:
         ctx.json([incident_json(v, now, with_actions=False) for v in views])
         return 0
     if not views:
         ctx.print("没有符合条件的舆情")
         return 0
-    status_names = {"open": "处置中", "closed": "已办结", "voided": "已作废"}
     for view in views:
         verdict = view.verdict(now)
-        ctx.print(f"#{view.id} [{status_names[view.status]}] {view.title}  —— {view.unit.name}，开始 {display_beijing(view.started_at)}")
+        ctx.print(f"#{view.id} [{label('STATUS', view.status)}] {view.title}  —— {view.unit.name}，开始 {display_beijing(view.started_at)}")
         for w in verdict.windows:
             if not w.applicable:
                 continue
-            if w.state == "open":
-                tail = f"剩余 {format_duration(w.remaining_seconds or 0)}" + ("（临近时限）" if w.at_risk else "")
-            elif w.state == "overdue":
-                tail = f"超出 {format_duration(w.overdue_seconds or 0)}"
-            else:
-                tail = f"完成于 {display_beijing(w.satisfied_at)}"
-            if w.past_due_at_reclassification:
-                tail += "（调整分级时已过时限）"
-            ctx.print(f"    {WINDOW_NAMES[w.key]}（{w.hours} 小时，{display_beijing(w.due_at)} 前）：{STATE_NAMES[w.state]}，{tail}")
+            risk = render("CLI_AT_RISK") if w.state == "open" and w.at_risk else ""
+            ctx.print(render("CLI_WINDOW_LINE", window=WINDOW_NAMES[w.key], hours=w.hours,
+                             due=display_beijing(w.due_at), status=window_status(w) + risk))
     return 0
 
 

@@ -38,8 +38,7 @@ def cmd_feeds_list(ctx: Context, args: argparse.Namespace) -> int:
     from timeline.clock import display_beijing
     from yuqing.db.feeds import list_feeds
 
-    with ctx.database().session() as session:
-        views = list_feeds(session, now=ctx.now())
+    views = ctx.read(list_feeds, now=ctx.now())
     if args.json:
         ctx.json([_feed_json(v) for v in views])
         return 0

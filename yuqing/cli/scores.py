@@ -8,11 +8,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from scoring.indicators import deadline_state
 from yuqing.cli.base import Parser, UsageError, _day, _time, record_id, year
 from yuqing.errors import YuqingError
+from yuqing.vocabulary import LABELS, render
 
-REFERRAL_STATES = {"met": "按时回复", "late": "逾期回复", "overdue": "超期未复", "open": "办理中"}
-RECTIFY_STATES = {"met": "按期完成", "late": "逾期完成", "overdue": "逾期未完成", "open": "整改中"}
+REFERRAL_STATES = LABELS["REFERRAL"]
+RECTIFY_STATES = LABELS["RECTIFY"]
 
 
 
@@ -76,10 +78,9 @@ def cmd_referral_add(ctx: Any, args: argparse.Namespace) -> int:
 def cmd_referral_reply(ctx: Any, args: argparse.Namespace) -> int:
     from yuqing.db.scoring_store import reply_referral
 
-    with ctx.database().session() as session:
-        row = reply_referral(ctx.writer(session), args.id, at=_time(args.at))  # type: ignore[arg-type]
-        late = row.replied_at is not None and row.replied_at.replace(microsecond=0) > row.due_at
-    ctx.print(f"已登记函件 {args.id} 的回复（{'逾期回复' if late else '按时回复'}）")
+    row = ctx.write(reply_referral, args.id, at=_time(args.at))
+    state = deadline_state(row.replied_at, row.due_at, row.replied_at)
+    ctx.print(render("CLI_REFERRAL_REPLIED", id=args.id, state=render(f"REFERRAL_{state}")))
     return 0
 
 
@@ -87,8 +88,7 @@ def cmd_referral_list(ctx: Any, args: argparse.Namespace) -> int:
     from yuqing.db.scoring_store import list_referrals
 
     now = _now(ctx, args.now)
-    with ctx.database().session() as session:
-        views = list_referrals(session, now=now, year=args.year)
+    views = ctx.read(list_referrals, now=now, year=args.year)
     if args.json:
         ctx.json([
             {"id": v.id, "incident_id": v.incident_id, "incident_title": v.incident_title,
@@ -111,8 +111,7 @@ def cmd_referral_list(ctx: Any, args: argparse.Namespace) -> int:
 def cmd_manual_set(ctx: Any, args: argparse.Namespace) -> int:
     from yuqing.db.scoring_store import set_manual_score
 
-    with ctx.database().session() as session:
-        set_manual_score(ctx.writer(session), args.unit, args.indicator, args.points, year=args.year, note=args.note)
+    ctx.write(set_manual_score, args.unit, args.indicator, args.points, year=args.year, note=args.note)
     ctx.print(f"已录入 {args.year} 年 {args.unit} 的 {args.indicator}：{args.points:g} 分")
     return 0
 
@@ -125,8 +124,7 @@ def cmd_manual_import(ctx: Any, args: argparse.Namespace) -> int:
     if not path.is_file():
         raise YuqingError("E_FILE_READ", path=args.file, detail="文件不存在")
     rows = read_table(path)
-    with ctx.database().session() as session:
-        count = import_manual_scores(ctx.writer(session), rows, year=args.year, path=args.file)
+    count = ctx.write(import_manual_scores, rows, year=args.year, path=args.file)
     ctx.print(f"已导入 {args.year} 年人工评分 {count} 条")
     return 0
 
@@ -170,9 +168,7 @@ def cmd_appeal_add(ctx: Any, args: argparse.Namespace) -> int:
 def cmd_appeal_decide(ctx: Any, args: argparse.Namespace) -> int:
     from yuqing.db.scoring_store import decide_appeal
 
-    with ctx.database().session() as session:
-        row = decide_appeal(ctx.writer(session), args.id, overturn=args.overturn, reason=args.reason)
-        key = row.deduction_key
+    key = ctx.write(decide_appeal, args.id, overturn=args.overturn, reason=args.reason).deduction_key
     ctx.print(f"申诉 {args.id}：{'撤销扣分' if args.overturn else '维持扣分'}（{key}）")
     return 0
 
@@ -190,10 +186,9 @@ def cmd_rectify_add(ctx: Any, args: argparse.Namespace) -> int:
 def cmd_rectify_done(ctx: Any, args: argparse.Namespace) -> int:
     from yuqing.db.scoring_store import finish_rectification
 
-    with ctx.database().session() as session:
-        row = finish_rectification(ctx.writer(session), args.id, at=_day(args.at), note=args.note)  # type: ignore[arg-type]
-        late = row.done_at is not None and row.done_at > row.due_at
-    ctx.print(f"整改事项 {args.id} 已完成（{'逾期完成' if late else '按期完成'}）")
+    row = ctx.write(finish_rectification, args.id, at=_day(args.at), note=args.note)
+    state = deadline_state(row.done_at, row.due_at, row.done_at)
+    ctx.print(render("CLI_RECTIFY_DONE", id=args.id, state=render(f"RECTIFY_{state}")))
     return 0
 
 
@@ -201,8 +196,7 @@ def cmd_rectify_list(ctx: Any, args: argparse.Namespace) -> int:
     from yuqing.db.scoring_store import list_rectifications
 
     now = _now(ctx, args.now)
-    with ctx.database().session() as session:
-        views = list_rectifications(session, year=args.year)
+    views = ctx.read(list_rectifications, year=args.year)
     if args.json:
         ctx.json([
             {"id": v.id, "unit": {"code": v.unit_code, "name": v.unit_name}, "year": v.year, "problem": v.problem,
@@ -225,8 +219,7 @@ def cmd_bulletin(ctx: Any, args: argparse.Namespace) -> int:
     if args.format == "xlsx" and not args.out:
         raise YuqingError("E_XLSX_NEEDS_OUT")
     now = _now(ctx, args.now)
-    with ctx.database().session() as session:
-        result = make_bulletin(session, args.year, args.quarter, now=now)
+    result = ctx.read(make_bulletin, args.year, args.quarter, now=now)
     _write(ctx, result.to_xlsx() if args.format == "xlsx" else result.to_markdown(), args.out)
     return 0
 
@@ -243,9 +236,8 @@ def cmd_score(ctx: Any, args: argparse.Namespace) -> int:
     if args.format == "xlsx" and not args.out:
         raise YuqingError("E_XLSX_NEEDS_OUT")
     now = _now(ctx, args.now)
-    with ctx.database().session() as session:
-        code = resolve_unit(session, args.unit).code if args.unit else None
-        data = load_year(session, args.year, now=now)
+    code = ctx.read(resolve_unit, args.unit).code if args.unit else None
+    data = ctx.read(load_year, args.year, now=now)
     results = data.score()
     details = data.incidents
     if code is not None:
@@ -268,8 +260,7 @@ def _score_freeze(ctx: Any, args: argparse.Namespace) -> int:
     from yuqing.db.scoring_store import freeze
 
     now = _now(ctx, args.now)
-    with ctx.database().session() as session:
-        snapshot = freeze(ctx.writer(session), args.year, now=now)
+    snapshot = ctx.write(freeze, args.year, now=now)
     ctx.print(f"已冻结 {args.year} 年评分结果：快照 #{snapshot.id}")
     ctx.print(f"评分方案：{snapshot.scheme}")
     ctx.print(f"判定时间：{_show(snapshot.now)}")
@@ -282,9 +273,8 @@ def _score_diff(ctx: Any, args: argparse.Namespace) -> int:
     from yuqing.db.scoring_store import diff_since_snapshot, resolve_unit
 
     now = _now(ctx, args.now)
-    with ctx.database().session() as session:
-        code = resolve_unit(session, args.unit).code if args.unit else None
-        snapshot, data, changes = diff_since_snapshot(session, args.year, now=now)
+    code = ctx.read(resolve_unit, args.unit).code if args.unit else None
+    snapshot, data, changes = ctx.read(diff_since_snapshot, args.year, now=now)
     if code is not None:
         changes = [c for c in changes if c["unit"]["code"] == code]
     data_hash = data.data_hash()

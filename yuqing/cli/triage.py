@@ -12,8 +12,7 @@ def cmd_triage_list(ctx: Context, args: argparse.Namespace) -> int:
     from yuqing.db.classifying import topic_names
     from yuqing.db.triage import pending
 
-    with ctx.database().session() as session:
-        items = pending(session)
+    items = ctx.read(pending)
     if args.json:
         ctx.json([
             {"id": i.id, "title": i.title, "link": i.link, "published_at": iso_beijing(i.published_at),

@@ -13,9 +13,10 @@ from yuqing.db.models import User
 from yuqing.db.service import Actor, Writer
 from yuqing.db.session import Database
 from yuqing.errors import YuqingError
+from yuqing.vocabulary import LABELS
 
 ROLES = ("admin", "staff", "viewer")
-ROLE_NAMES = {"admin": "管理员（市政务公开办）", "staff": "单位工作人员", "viewer": "只读"}
+ROLE_NAMES = LABELS["ROLE"]
 MIN_PASSWORD = 8
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)

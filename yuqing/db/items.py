@@ -46,7 +46,7 @@ def _find_existing(session: Session, item: FeedItem) -> Item | None:
 def _sight(session: Session, feed: Feed, guid: str, item: Item, now: datetime) -> None:
     with session.begin_nested():
         session.add(ItemSighting(feed_id=feed.id, guid=guid[:2000], item_id=item.id, seen_at=now))
-    
+
 
 def _facts(row: Item) -> ItemFacts:
     classification = row.classification or {}

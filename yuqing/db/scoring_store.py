@@ -65,6 +65,7 @@ from yuqing.db.models_scoring import (
 )
 from yuqing.db.service import FUTURE_TOLERANCE, Writer, locked, unit_refs
 from yuqing.errors import YuqingError
+from yuqing.vocabulary import label
 
 TEXT_LIMIT = 5000
 POINTS_LIMIT = 100.0
@@ -397,7 +398,7 @@ def _units_by_code(session: Session) -> dict[str, UnitRef]:
 
 
 def _kind_name(kind: str) -> str:
-    return {"department": "市政府部门", "county": "县（市、区）"}.get(kind, kind)
+    return label("UNIT_KIND", kind)
 
 
 def _manual_indicator(scheme: Scheme, unit: Unit, code: str) -> Any:

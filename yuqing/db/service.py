@@ -21,12 +21,13 @@ from timeline.presets import load_preset
 from yuqing.db import audit
 from yuqing.db.models import Action, Incident, IncidentCoUnit, Reclassification, Transfer, Unit
 from yuqing.errors import YuqingError
+from yuqing.vocabulary import LABELS
 
 TITLE_LIMIT = 200
 TEXT_LIMIT = 5000
 FUTURE_TOLERANCE = timedelta(minutes=5)
 BACKDATE_LIMIT = timedelta(hours=48)
-ROLE_LABELS = {"admin": "管理员", "staff": "单位工作人员", "viewer": "只读用户"}
+ROLE_LABELS = LABELS["ROLE"]
 
 
 @dataclass(frozen=True)

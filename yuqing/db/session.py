@@ -1,10 +1,10 @@
 """Engines and sessions: created on first use, SQLite tuned for one writer, errors turned into sentences."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Engine, make_url
@@ -14,6 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from yuqing.errors import YuqingError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+T = TypeVar("T")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -80,6 +83,11 @@ class Database:
             if _is_connection_error(exc):
                 raise unreachable(self.url, exc) from exc
             raise
+
+    def run(self, work: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Run `work(session, *args, **kwargs)` in one transaction (committed, or rolled back on error)."""
+        with self.session() as session:
+            return work(session, *args, **kwargs)
 
     def check_reachable(self) -> None:
         try:

@@ -13,6 +13,7 @@ from timeline.presets import load_preset
 from yuqing.db.models import Incident, Item
 from yuqing.db.service import NewIncident, Suggestion, Writer, locked
 from yuqing.errors import YuqingError
+from yuqing.vocabulary import LABELS
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ def _item(session: Session, item_id: int) -> Item:
     return item
 
 
-_STATUS = {"accepted": "已立为舆情", "merged": "已并入舆情", "dismissed": "已排除", "ignored": "无需研判"}
+_STATUS = LABELS["ITEM"]
 
 
 def _group(session: Session, item: Item) -> list[Item]:

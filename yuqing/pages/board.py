@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import streamlit as st
 
-from timeline.board import TONE_NAMES
 from timeline.model import WINDOW_NAMES
+from yuqing.board import TONE_NAMES
 from yuqing.pages import auth, common, countdown
 
 REFRESH = timedelta(seconds=10)

@@ -8,10 +8,10 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from timeline.board import TONE_NAMES, TONES
 from timeline.clock import naive_beijing
 from timeline.engine import Verdict
 from timeline.model import ACTION_KIND_NAMES, CHANNELS, WINDOW_NAMES
+from yuqing.board import TONE_NAMES, TONES
 from yuqing.db.queries import IncidentView
 from yuqing.pages import countdown
 

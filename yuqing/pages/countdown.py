@@ -6,10 +6,10 @@ import html
 from dataclasses import dataclass
 from datetime import datetime
 
-from timeline.board import TONE_NAMES, TONES, board_tones, urgency, window_cell
 from timeline.clock import display_beijing, to_beijing
 from timeline.engine import Verdict, WindowVerdict
 from timeline.model import LEVELS, WINDOW_KEYS, WINDOW_NAMES
+from yuqing.board import TONE_NAMES, TONES, board_tones, duration, urgency, window_cell
 from yuqing.db.queries import IncidentView
 from yuqing.vocabulary import render
 
@@ -20,12 +20,7 @@ SUMMARY_TONES = ("overdue", "at_risk", "on_track")
 
 def clock_text(seconds: int) -> str:
     """`3 小时 05 分 12 秒`: the countdown to the second, so a reader sees it move."""
-    seconds = max(0, int(seconds))
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    text = f"{hours} 小时 {minutes:02d} 分 {secs:02d} 秒"
-    return f"{days} 天 {text}" if days else text
+    return duration(seconds, "seconds")
 
 
 @dataclass(frozen=True)
@@ -44,15 +39,9 @@ class Cell:
 
 def cell(window: WindowVerdict) -> Cell:
     """`剩余 …` before the deadline, `已超时 …` after it, the completion time once done."""
-    base = window_cell(window)
-    text = base.text
-    if window.state == "open":
-        text = render("DASH_REMAINING", duration=clock_text(window.remaining_seconds or 0))
-    elif window.state == "overdue":
-        text = render("DASH_OVERDUE", duration=clock_text(window.overdue_seconds or 0))
-    if window.state in ("open", "overdue") and window.past_due_at_reclassification:
-        text += render("DASH_PAST_DUE_SUFFIX")
-    return Cell(window.key, WINDOW_NAMES[window.key], window.hours, base.tone, text, base.due)
+    # The countdown ticks to the second; an overdue window reads as everywhere else (minutes).
+    base = window_cell(window, "seconds" if window.state == "open" else "minutes")
+    return Cell(window.key, WINDOW_NAMES[window.key], window.hours, base.tone, base.text, base.due)
 
 
 def level_label(view: IncidentView) -> str:

@@ -6,9 +6,10 @@ import streamlit as st
 from timeline.clock import display_beijing
 from yuqing.db.feeds import FeedView, add_feed, remove_feed, set_enabled
 from yuqing.pages import common
+from yuqing.vocabulary import LABELS
 
 OUTCOME = "feeds_outcome"
-KIND_NAMES = {"feed": "订阅源", "file": "本地文件", "import": "表格导入"}
+KIND_NAMES = LABELS["FEED_KIND"]
 
 
 def state_name(feed: FeedView) -> str:

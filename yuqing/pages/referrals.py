@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from timeline.board import TONES
 from timeline.clock import display_beijing
-from yuqing.bulletin import REFERRAL_STATES
+from yuqing.board import TONES
 from yuqing.db.scoring_store import add_referral, reply_referral
 from yuqing.pages import common, scorecards
+from yuqing.vocabulary import LABELS
+
+REFERRAL_STATES = LABELS["REFERRAL"]
 
 OUTCOME = "referrals_outcome"
 STATE_TONES = {"met": "met", "late": "late", "open": "on_track", "overdue": "overdue"}

@@ -14,8 +14,9 @@ from timeline.clock import display_beijing, to_beijing
 from yuqing.db import scoring_store, views
 from yuqing.exports import export_csv, export_xlsx
 from yuqing.pages import common
+from yuqing.vocabulary import LABELS
 
-KIND_NAMES = {"department": "市政府部门", "county": "县（市、区）"}
+KIND_NAMES = LABELS["UNIT_KIND"]
 # The opinion indicators the system computes, timeliness first; manual indicators come after them.
 SOURCE_ORDER = ("timeliness", "authority", "coverage", "continuity", "referrals", "daily_monitoring")
 

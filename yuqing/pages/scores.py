@@ -11,9 +11,10 @@ from yuqing.db.service import Actor
 from yuqing.errors import YuqingError
 from yuqing.exports import rule_name
 from yuqing.pages import charts, common, scorecards
+from yuqing.vocabulary import LABELS, label
 
 OUTCOME = "scores_outcome"
-DECISIONS = {None: "待决定", "uphold": "维持扣分", "overturn": "撤销扣分"}
+DECISIONS = {None: label("APPEAL", "pending"), "uphold": label("APPEAL", "uphold"), "overturn": label("APPEAL", "overturn")}
 
 
 def _done(outcome: common.Outcome, ok_code: str, **params: object) -> bool:
@@ -170,7 +171,7 @@ def appeals_block(year: int, who: Actor) -> None:
 def rectifications_block(year: int, who: Actor) -> None:
     items = scorecards.rectifications(year)
     now = common.now()
-    states = {k: common.text(f"DASH_RECTIFY_{k}") for k in ("met", "late", "open", "overdue")}
+    states = LABELS["RECTIFY"]
     if items:
         st.dataframe(
             [{"编号": r.id, "单位": r.unit_name, "问题": r.problem, "期限": display_beijing(r.due_at),
