@@ -1,12 +1,12 @@
 # yuqing: two commands. `make run` sets up and opens the dashboard with demo data;
-# `make test` sets up and runs the test suite.
+# `make test` sets up, runs ruff and mypy, then the test suite.
 VENV ?= .venv
 PYTHON ?= python3
 PORT ?= 8501
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test install bench clean
+.PHONY: run test lint install bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,11 @@ run: install
 	$(BIN)/yuqing init --demo
 	$(BIN)/yuqing serve --port $(PORT)
 
-test: install
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install

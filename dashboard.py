@@ -18,7 +18,7 @@ st.set_page_config(page_title="政务舆情回应时效", page_icon=str(PAGES / 
 
 
 def page(path: str, title: str, url: str, icon: str, **kw: object) -> st.Page:
-    return st.Page(str(HERE / path), title=title, url_path=url, icon=icon, **kw)  # type: ignore[arg-type]
+    return st.Page(str(HERE / path), title=title, url_path=url, icon=icon, **kw)  # type: ignore[arg-type]  # st.Page keyword types are narrower than the values it accepts
 
 
 SECTIONS = {

@@ -20,10 +20,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from classify import Classifier  # noqa: E402
-from classify.segment import add_user_words  # noqa: E402
-from classify.units import load_units_file  # noqa: E402
-from yuqing.settings import UNITS_FILE  # noqa: E402
+from classify import Classifier  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
+from classify.segment import add_user_words  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
+from classify.units import load_units_file  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
+from yuqing.settings import UNITS_FILE  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 
 REGISTRY = load_units_file(UNITS_FILE)[1]
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import dateparser  # noqa: E402
+import dateparser  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 
-from ingest.dates import parse_date  # noqa: E402
+from ingest.dates import parse_date  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "dates" / "cec_report_times.jsonl"
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)

@@ -20,9 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from classify import Classifier, ClassifyResult  # noqa: E402
-from classify.units import load_units_file  # noqa: E402
-from yuqing.settings import UNITS_FILE  # noqa: E402
+from classify import Classifier, ClassifyResult  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
+from classify.units import load_units_file  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
+from yuqing.settings import UNITS_FILE  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 
 REGISTRY = load_units_file(UNITS_FILE)[1]
 
@@ -244,7 +244,7 @@ def print_labelled(name: str, own: dict, verbose: bool) -> None:
     s = own["sudden"]
     title = "classify_labels.jsonl（自建，先于规则编写）" if name == "own" else f"{name}（留出集）"
     print(f"\n{title}: {s.total} 条")
-    target = lambda key: f"   target ≥ {pct(TARGETS[key])}" if name == "own" else ""  # noqa: E731
+    target = lambda key: f"   target ≥ {pct(TARGETS[key])}" if name == "own" else ""  # noqa: E731 - a one-line label used in the report below
     print(
         f"  sudden   accuracy {pct(s.accuracy)}  precision {pct(s.precision)}  recall {pct(s.recall)}"
         f"  (tp {s.tp} fp {s.fp} fn {s.fn} tn {s.tn}){target('own_sudden')}"

@@ -17,11 +17,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import feedparser  # noqa: E402
+import feedparser  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 
-from yuqing import cli  # noqa: E402
-from yuqing.db.session import Database  # noqa: E402
-from yuqing.worker import Poller  # noqa: E402
+from yuqing import cli  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
+from yuqing.db.session import Database  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
+from yuqing.worker import Poller  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 
 ZH = ROOT.parent / "shared" / "data" / "feeds" / "zh"
 

@@ -16,10 +16,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import feedparser  # noqa: E402
+import feedparser  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 
-from ingest.parse import parse_feed  # noqa: E402
-from yuqing.errors import YuqingError  # noqa: E402
+from ingest.parse import parse_feed  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
+from yuqing.errors import YuqingError  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 
 FEEDS = Path(__file__).resolve().parents[2] / "shared" / "data" / "feeds"
 FETCHED = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)

@@ -18,20 +18,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import insert, select  # noqa: E402
+from sqlalchemy import insert, select  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 
-from classify.units import load_units_file  # noqa: E402
-from scoring import as_json, load_scheme  # noqa: E402
-from timeline.clock import BEIJING  # noqa: E402
-from yuqing import cli  # noqa: E402
-from yuqing.db import migrate  # noqa: E402
-from yuqing.db.models import Action, Incident, IncidentCoUnit, Reclassification, Unit  # noqa: E402
-from yuqing.db.models_scoring import DailyRecord, ManualScore, Referral  # noqa: E402
-from yuqing.db.scoring_store import load_year  # noqa: E402
-from yuqing.db.service import Actor, Writer  # noqa: E402
-from yuqing.db.session import Database  # noqa: E402
-from yuqing.exports import export_xlsx  # noqa: E402
-from yuqing.settings import UNITS_FILE  # noqa: E402
+from classify.units import load_units_file  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
+from scoring import as_json, load_scheme  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
+from timeline.clock import BEIJING  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
+from yuqing import cli  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
+from yuqing.db import migrate  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
+from yuqing.db.models import Action, Incident, IncidentCoUnit, Reclassification, Unit  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
+from yuqing.db.models_scoring import DailyRecord, ManualScore, Referral  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
+from yuqing.db.scoring_store import load_year  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
+from yuqing.db.service import Actor, Writer  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
+from yuqing.db.session import Database  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
+from yuqing.exports import export_xlsx  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
+from yuqing.settings import UNITS_FILE  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 
 YEAR = 2025
 KINDS = ("response", "release", "press_conference", "follow_up")

@@ -14,8 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from classify.units import load_units_file  # noqa: E402
-from scoring import (  # noqa: E402
+from classify.units import load_units_file  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
+from scoring import (  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
     ActionFact,
     DailyRecord,
     ManualScore,
@@ -26,11 +26,11 @@ from scoring import (  # noqa: E402
     score_year,
     scored_data_hash,
 )
-from timeline.clock import BEIJING  # noqa: E402
-from timeline.engine import ActionAt, Case, Grading, evaluate  # noqa: E402
-from timeline.presets import load_preset  # noqa: E402
-from yuqing.exports import export_csv, export_xlsx  # noqa: E402
-from yuqing.settings import UNITS_FILE  # noqa: E402
+from timeline.clock import BEIJING  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
+from timeline.engine import ActionAt, Case, Grading, evaluate  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
+from timeline.presets import load_preset  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
+from yuqing.exports import export_csv, export_xlsx  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
+from yuqing.settings import UNITS_FILE  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 
 KINDS = ("response", "release", "press_conference", "follow_up")
 CHANNELS = ("website", "weibo", "wechat", "news_site", "newspaper", "app", "tv_radio", "press", "other")

@@ -9,6 +9,7 @@ import bisect
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from classify.ruleset import Context, EventType, Rules
 from classify.segment import Segmenter
@@ -23,14 +24,14 @@ QUOTE_REACH = 6  # a quotation this short around a trigger is a figure of speech
 def trie_pattern(words: Iterable[str]) -> str:
     """One regex alternation shaped as a prefix tree: at each position the engine tests only the
     branches that start with the character there (fast with many hundred words)."""
-    root: dict[str, dict] = {}
+    root: dict[str, dict[str, Any]] = {}
     for word in words:
         node = root
         for ch in word:
             node = node.setdefault(ch, {})
         node[""] = {}
 
-    def build(node: dict[str, dict]) -> str:
+    def build(node: dict[str, dict[str, Any]]) -> str:
         branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
         if not branches:
             return ""

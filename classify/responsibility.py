@@ -32,7 +32,7 @@ class UnitMatcher:
             target = unit
             hops = 0
             while not target.active and target.merged_into in by_code and hops < 5:
-                target = by_code[target.merged_into]  # type: ignore[index]
+                target = by_code[target.merged_into]
                 hops += 1
             if not target.active:
                 continue

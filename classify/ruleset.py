@@ -277,9 +277,9 @@ def _events(top: _Reader, tiers: dict[str, float], table_keys: set[str]) -> tupl
     for event in events:
         if keys.count(event.key) > 1:
             raise top.fail(f"event.key {event.key!r} 重复")
-        for r in event.reassign:
-            if r.to not in keys:
-                raise top.fail(f"event {event.key} 的 reassign.to = {r.to!r} 不存在")
+        for shift in event.reassign:
+            if shift.to not in keys:
+                raise top.fail(f"event {event.key} 的 reassign.to = {shift.to!r} 不存在")
     return tuple(events)
 
 

@@ -128,7 +128,7 @@ def parse_date(raw: str | None, *, now: datetime, tz: str | ZoneInfo = DEFAULT_T
     if found is _REJECT:
         return None
     if found is not None:
-        return found  # type: ignore[return-value]
+        return found  # type: ignore[return-value]  # dateparser returns datetime or None; its stubs say Any
     if len(text) > FALLBACK_MAX_LEN or not _HAS_WORD.search(text):
         # Digits and punctuation we did not read (2005-12, 13:430, 20201217) are guesses for
         # dateparser too; it earns its cost only on words (昨天, 3小时前, November).
@@ -231,7 +231,7 @@ def _yearless(
         if found is _REJECT:
             continue
         possible = True
-        if found <= now + NO_YEAR_SLACK:  # type: ignore[operator]
+        if found <= now + NO_YEAR_SLACK:  # type: ignore[operator]  # found is a datetime here (None returned above)
             return found
     return _REJECT if not possible else None
 
@@ -249,9 +249,10 @@ def _clock(match: re.Match[str]) -> time | object | None:
         return None
     marker = groups.get("marker")
     if marker:
-        hour = _apply_marker(marker, hour)
-        if hour is None:
+        marked = _apply_marker(marker, hour)
+        if marked is None:
             return _REJECT
+        hour = marked
     if not (0 <= hour <= 23 and 0 <= minute <= 59 and 0 <= second <= 59):
         return _REJECT
     return time(hour, minute, second)
@@ -343,4 +344,5 @@ def _fallback(text: str, *, now: datetime, zone: ZoneInfo) -> datetime | None:
             return None
     if found is None or found.tzinfo is None:
         return None
-    return found.astimezone(UTC).replace(tzinfo=UTC)
+    moment: datetime = found.astimezone(UTC).replace(tzinfo=UTC)
+    return moment

@@ -162,7 +162,7 @@ def _raw_date(entry: Mapping[str, Any]) -> str | None:
     # `updated`. First publication is what starts the clock, so `published` wins.
     for key in ("published", "updated", "created"):
         # dict.get: FeedParserDict maps a missing `updated` to `published` with a DeprecationWarning.
-        value = dict.get(entry, key)  # type: ignore[arg-type]
+        value = dict.get(entry, key)  # type: ignore[call-overload]  # FeedParserDict is a dict; its Mapping type hides that
         if isinstance(value, str) and value.strip():
             return value
     return None

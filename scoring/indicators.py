@@ -9,9 +9,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from classify.units import UnitRef
-from scoring.facts import AppealDecision, Referral, ScoredIncident
+from scoring.facts import ActionFact, AppealDecision, Referral, ScoredIncident
 from scoring.results import Deduction, round2
 from scoring.scheme import Scheme
 from scoring.wallclock import duration, stamp
@@ -189,7 +190,7 @@ class Collector:
             if "continuity" in sources:
                 self._follow_up(unit, share, incident, actions, params["continuity"])
 
-    def _timeliness(self, unit: UnitRef, share: float, incident: ScoredIncident, w: WindowVerdict, p: Mapping) -> None:
+    def _timeliness(self, unit: UnitRef, share: float, incident: ScoredIncident, w: WindowVerdict, p: Mapping[str, Any]) -> None:
         flagged = incident.flagged
         rule = w.state
         amount_flagged = flagged
@@ -221,7 +222,7 @@ class Collector:
         self._add(unit, "timeliness", f"{incident.id}:{w.key}:{rule}", incident.id, w.key, rule,
                   points * share, evidence, flagged)
 
-    def _coverage(self, unit: UnitRef, share: float, incident: ScoredIncident, actions, p: Mapping) -> None:
+    def _coverage(self, unit: UnitRef, share: float, incident: ScoredIncident, actions: Sequence[ActionFact], p: Mapping[str, Any]) -> None:
         if p["applies_to"] == "flagged" and not incident.flagged:
             return
         reached: list[str] = []
@@ -239,7 +240,7 @@ class Collector:
                   render("EV_FEW_CHANNELS", title=incident.title, count=len(reached), channels=names,
                          required=p["min_channels"]), incident.flagged)
 
-    def _follow_up(self, unit: UnitRef, share: float, incident: ScoredIncident, actions, p: Mapping) -> None:
+    def _follow_up(self, unit: UnitRef, share: float, incident: ScoredIncident, actions: Sequence[ActionFact], p: Mapping[str, Any]) -> None:
         if p["applies_to"] == "flagged" and not incident.flagged:
             return
         responses = [a.at for a in actions if a.kind in RESPONSE_KINDS]
@@ -257,7 +258,7 @@ class Collector:
     def _secondary(self, child: ScoredIncident, by_id: Mapping[int, ScoredIncident]) -> None:
         """A 次生舆情 counts against the continuity of the incident it grew from (附件3 持续有效),
         in the year the secondary incident started."""
-        parent = by_id.get(child.parent_id)  # type: ignore[arg-type]
+        parent = by_id.get(child.parent_id)  # type: ignore[arg-type]  # only secondary incidents reach here, and they have a parent id
         if parent is None:
             raise YuqingError(
                 "E_SCORING_INPUT", problem=f"次生舆情 #{child.id} 的上级舆情 #{child.parent_id} 不在评分数据中"

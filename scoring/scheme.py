@@ -239,7 +239,7 @@ class _Checker:
         value = data.get(key, default)
         if value not in choices:
             raise self.fail(f"{where}{key}", f"必须是 {' | '.join(choices)} 之一，现为 {value!r}")
-        return value
+        return str(value)
 
 
 def parse_scheme(path: Path) -> Scheme:

@@ -14,10 +14,10 @@ from scoring.scheme import Scheme
 from timeline.words import YuqingError
 
 
-def _index(rows: Any, which: str) -> dict[str, dict]:
+def _index(rows: Any, which: str) -> dict[str, dict[str, Any]]:
     if not isinstance(rows, list):
         raise YuqingError("E_SCORE_SNAPSHOT", problem=f"{which}不是列表")
-    index: dict[str, dict] = {}
+    index: dict[str, dict[str, Any]] = {}
     for position, row in enumerate(rows):
         try:
             code = row["unit"]["code"]
@@ -28,7 +28,7 @@ def _index(rows: Any, which: str) -> dict[str, dict]:
     return index
 
 
-def _deductions(row: dict) -> dict[str, dict]:
+def _deductions(row: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {d["key"]: d for i in row.get("indicators", []) for d in i.get("deductions", [])}
 
 
@@ -36,15 +36,15 @@ def _delta(old: float | None, new: float | None) -> float | None:
     return None if old is None or new is None else round2(new - old)
 
 
-def diff_scores(old: Sequence[dict], new: Sequence[dict]) -> list[dict]:
+def diff_scores(old: Sequence[dict[str, Any]], new: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per-unit changes between two `as_json` lists (old snapshot → new run), units with no change left
     out. Each change: unit, change (added | removed | changed), total/grade/rank old→new, indicators
     whose points moved, and deductions added, removed, overturned or reinstated (by key)."""
     before, after = _index(old, "旧快照"), _index(new, "新结果")
-    changes: list[dict] = []
+    changes: list[dict[str, Any]] = []
     for code in list(after) + [c for c in before if c not in after]:
         a, b = before.get(code), after.get(code)
-        unit = (b or a)["unit"]  # type: ignore[index]
+        unit = (b or a)["unit"]  # type: ignore[index]  # at least one of the two rows exists
         if a is None or b is None:
             changes.append({
                 "unit": unit,

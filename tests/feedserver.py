@@ -28,7 +28,7 @@ class FeedServer:
             def log_message(self, *args: object) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:  # noqa: N802 - http.server names its handlers so
                 server.hits[self.path] += 1
                 status, body, delay = server.feeds.get(self.path, (404, b"not found", 0.0))
                 if delay:

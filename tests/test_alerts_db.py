@@ -31,7 +31,7 @@ class Robot:
             def log_message(self, *args: object) -> None:
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:  # noqa: N802 - http.server names its handlers so
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 robot.posts.append((self.path, body))
                 status, reply = (500, b"{}") if robot.fail > 0 else (200, b'{"errcode": 0, "errmsg": "ok"}')

@@ -133,7 +133,7 @@ def incident(incident_id: int, unit: str, unit_name: str, grading: Grading, titl
 
 def send(server: RobotServer, channel: ChannelConfig, what: Alert | str, **kw: object) -> tuple[Delivery, Recorded]:
     server.default = (200, OK[channel.kind])
-    delivery = deliver(build_request(channel, what, now=NOW), sleep=Sleeps(), **kw)  # type: ignore[arg-type]
+    delivery = deliver(build_request(channel, what, now=NOW), sleep=Sleeps(), **kw)  # type: ignore[arg-type]  # tests pass options by keyword
     return delivery, server.requests[-1]
 
 

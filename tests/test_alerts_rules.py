@@ -43,7 +43,7 @@ def clock(
 ) -> IncidentClock:
     """An incident started at `start`, judged by the real engine `at` after its start."""
     verdict = evaluate(
-        Case(start, grading, tuple(ActionAt(kind, start + offset) for kind, offset in actions), **case),  # type: ignore[arg-type]
+        Case(start, grading, tuple(ActionAt(kind, start + offset) for kind, offset in actions), **case),  # type: ignore[arg-type]  # tests pass case fields by keyword
         SMX,
         now=start + at,
     )
@@ -186,7 +186,7 @@ def test_simulated_day_and_a_half_sends_each_alert_exactly_once():
     sent: list[str] = []
     for step in range(0, 40 * 4 + 1):
         now = start + step * 15 * M
-        clocks = [clock(now - start, start=start, **spec) for spec in incidents]  # type: ignore[arg-type]
+        clocks = [clock(now - start, start=start, **spec) for spec in incidents]  # type: ignore[arg-type]  # tests pass clock fields by keyword
         alerts = run(clocks, now=now, sent=set(sent), quiet=NIGHT)
         if NIGHT.contains(now):
             assert all(alert.flagged for alert in alerts), now

@@ -205,7 +205,7 @@ def test_result_is_a_frozen_dataclass_with_the_agreed_fields(clf: Classifier) ->
         "sudden", "category", "level", "topics", "unit", "keywords", "figures", "rules_version",
     ]
     with pytest.raises(AttributeError):
-        res.sudden = False  # type: ignore[misc]
+        res.sudden = False  # type: ignore[misc]  # the test checks that the frozen dataclass refuses it
 
 
 def test_classify_json_has_exactly_the_agreed_keys(clf: Classifier) -> None:

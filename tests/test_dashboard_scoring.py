@@ -129,7 +129,7 @@ def test_referral_without_a_unit_or_incident_is_refused(app_env: str):
 
 
 @pytest.mark.parametrize("actor", [STAFF, VIEWER], ids=["staff", "viewer"])
-def test_only_the_office_sends_referrals(app_env: str, actor):  # type: ignore[no-untyped-def]
+def test_only_the_office_sends_referrals(app_env: str, actor):  # type: ignore[no-untyped-def]  # pytest fixtures are untyped
     assert yq(app_env, "init").code == 0
     incident = overdue_incident(app_env)
     assert yq(app_env, "referral", "add", str(incident), "--unit", "灵宝", "--due-workdays", "2").code == 0

@@ -35,7 +35,7 @@ def rss(*items: str, channel: str = "<title>市政府网站</title><link>http://
 
 
 def only_item(document: bytes, **kwargs: object) -> FeedItem:
-    feed = parse_feed(document, fetched_at=FETCHED, **kwargs)  # type: ignore[arg-type]
+    feed = parse_feed(document, fetched_at=FETCHED, **kwargs)  # type: ignore[arg-type]  # tests pass options by keyword
     assert len(feed.items) == 1
     return feed.items[0]
 
@@ -321,7 +321,7 @@ def test_items_without_text_are_told_apart_by_link() -> None:
 def test_feed_items_are_frozen() -> None:
     item = only_item(rss("<title>t</title>"))
     with pytest.raises(AttributeError):
-        item.title = "x"  # type: ignore[misc]
+        item.title = "x"  # type: ignore[misc]  # the test checks that the frozen dataclass refuses it
     assert replace(item, title="x").title == "x"
 
 

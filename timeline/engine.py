@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from timeline.clock import require_aware
 from timeline.presets import Preset, WindowRule
@@ -162,7 +163,7 @@ def evaluate(case: Case, preset: Preset, *, now: datetime) -> Verdict:
     return Verdict(flagged=flagged, preset=preset.name, windows=windows)
 
 
-def verdict_as_json(verdict: Verdict) -> dict:
+def verdict_as_json(verdict: Verdict) -> dict[str, Any]:
     """The JSON shape of the command contract (times ISO 8601 with +08:00)."""
     from timeline.clock import iso_beijing
 

@@ -30,7 +30,7 @@ _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _rows(results: Sequence[UnitScore] | Sequence[dict]) -> list[dict]:
+def _rows(results: Sequence[UnitScore] | Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r if isinstance(r, dict) else as_json([r])[0] for r in results]
 
 
@@ -45,7 +45,7 @@ def rule_name(rule: str) -> str:
     return render(f"RULE_{rule}")
 
 
-def _indicator_columns(rows: list[dict]) -> list[tuple[str, str]]:
+def _indicator_columns(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
     columns: dict[str, str] = {}
     for row in rows:
         for indicator in row["indicators"]:
@@ -53,7 +53,7 @@ def _indicator_columns(rows: list[dict]) -> list[tuple[str, str]]:
     return list(columns.items())
 
 
-def summary_table(results: Sequence[UnitScore] | Sequence[dict]) -> tuple[list[str], list[list[Any]]]:
+def summary_table(results: Sequence[UnitScore] | Sequence[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
     """Header and rows of the summary (one row per unit, ranked order): what CSV and 汇总 share."""
     rows = _rows(results)
     indicators = _indicator_columns(rows)
@@ -112,7 +112,7 @@ def _csv_cell(value: Any) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def export_csv(results: Sequence[UnitScore] | Sequence[dict]) -> bytes:
+def export_csv(results: Sequence[UnitScore] | Sequence[dict[str, Any]]) -> bytes:
     """The summary as CSV: UTF-8 with BOM (so Excel and WPS read the Chinese), CRLF line ends."""
     header, table = summary_table(results)
     buffer = io.StringIO()
@@ -184,7 +184,7 @@ def workbook_bytes(book: Workbook) -> bytes:
     return buffer.getvalue()
 
 
-def timeliness_rows(rows: list[dict], details: Sequence[ScoredIncident]) -> tuple[list[str], list[list[Any]]]:
+def timeliness_rows(rows: list[dict[str, Any]], details: Sequence[ScoredIncident]) -> tuple[list[str], list[list[Any]]]:
     """One row per applicable window of every incident of the results' year; an incident without any
     applicable window (voided) still gets one row, so every incident appears."""
     names = {r["unit"]["code"]: r["unit"]["name"] for r in rows}
@@ -222,7 +222,7 @@ def timeliness_rows(rows: list[dict], details: Sequence[ScoredIncident]) -> tupl
     return header, table
 
 
-def deduction_rows(rows: list[dict]) -> tuple[list[str], list[list[Any]]]:
+def deduction_rows(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
     header = ["单位代码", "单位名称", "指标代码", "指标", "扣分项编号", "舆情编号", "时限", "规则", "扣分",
               "重点舆情", "申诉已撤销", "依据"]
     table: list[list[Any]] = []
@@ -237,7 +237,7 @@ def deduction_rows(rows: list[dict]) -> tuple[list[str], list[list[Any]]]:
     return header, table
 
 
-def adjustment_rows(rows: list[dict]) -> tuple[list[str], list[list[Any]]]:
+def adjustment_rows(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
     header = ["单位代码", "单位名称", "类型", "项目或指标", "分值", "日期", "依据或事由"]
     table: list[list[Any]] = []
     for row in rows:
@@ -255,7 +255,7 @@ def adjustment_rows(rows: list[dict]) -> tuple[list[str], list[list[Any]]]:
     return header, table
 
 
-def export_xlsx(results: Sequence[UnitScore] | Sequence[dict], details: Sequence[ScoredIncident] = ()) -> bytes:
+def export_xlsx(results: Sequence[UnitScore] | Sequence[dict[str, Any]], details: Sequence[ScoredIncident] = ()) -> bytes:
     """Workbook with 汇总 (ranked units), 时效明细 (every incident and window), 扣分明细 (every
     deduction with rule and evidence) and 加减分 (special items, daily records, zeroing)."""
     rows = _rows(results)
@@ -277,7 +277,7 @@ def pad(text: str, width: int, right: bool = False) -> str:
     return gap + text if right else text + gap
 
 
-def render_table(results: Sequence[UnitScore] | Sequence[dict]) -> str:
+def render_table(results: Sequence[UnitScore] | Sequence[dict[str, Any]]) -> str:
     """Plain-text ranking for the terminal, departments and counties as separate blocks; columns
     line up with Chinese text (wide characters count double)."""
     rows = _rows(results)

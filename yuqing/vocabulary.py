@@ -288,6 +288,11 @@ LABELS: dict[str, dict[str, str]] = {
 CLI: dict[str, str] = {
     "CLI_WINDOW_LINE": "    {window}（{hours} 小时，{due} 前）：{status}",
     "CLI_AT_RISK": "（临近时限）",
+    "CLI_INIT_READY": "数据库已就绪（{url}），单位名单 {version}：新增 {added} 个，更新 {updated} 个",
+    "CLI_DEMO_PRESENT": "演示数据已存在，未重复添加",
+    "CLI_DEMO_NOT_EMPTY": "数据库中已有舆情记录，未添加演示数据",
+    "CLI_DEMO_LOADED": "已添加演示数据：{incidents} 条舆情，演示信息源 1 个（{items} 条信息）",
+    "CLI_DEMO_ACCOUNTS": "演示账号：{accounts}，密码均为 {password}（仅供试用，正式使用前请停用）",
     "CLI_REFERRAL_REPLIED": "已登记函件 {id} 的回复（{state}）",
     "CLI_RECTIFY_DONE": "整改事项 {id} 已完成（{state}）",
 }

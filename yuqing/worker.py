@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -44,7 +45,7 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _due(now: datetime):  # type: ignore[no-untyped-def]
+def _due(now: datetime) -> Any:
     return select(Feed).where(
         Feed.enabled.is_(True),
         Feed.kind != "import",
@@ -61,10 +62,10 @@ class Poller:
         self.preset = preset
         self.fetcher = fetcher
         self.clock = clock
-        self._classify = None
+        self._classify: Callable[[str, str], dict[str, Any]] | None = None
         self.postgres = database.engine.dialect.name == "postgresql"
 
-    def classify(self, session: Session) -> Callable[[str, str], dict]:
+    def classify(self, session: Session) -> Callable[[str, str], dict[str, Any]]:
         if self._classify is None:
             classifier = classifier_for(unit_refs(session))
             preset = self.preset

@@ -12,6 +12,7 @@ import json
 import urllib.parse
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from timeline.clock import iso_beijing, require_aware
 from yuqing.alerts.rules import Alert
@@ -99,7 +100,7 @@ def build_request(channel: ChannelConfig, alert_or_text: Alert | str, *, now: da
     url = channel.url
     headers = [("Content-Type", "application/json; charset=utf-8"), ("User-Agent", USER_AGENT)]
     if channel.kind == "wecom":
-        payload: dict = {"msgtype": "markdown", "markdown": {"content": text}}
+        payload: dict[str, Any] = {"msgtype": "markdown", "markdown": {"content": text}}
     elif channel.kind == "dingtalk":
         # DingTalk markdown needs two trailing spaces for a line break inside a paragraph.
         payload = {"msgtype": "markdown", "markdown": {"title": title, "text": text.replace("\n", "  \n")}}
@@ -159,7 +160,7 @@ def _dingtalk_signed_url(url: str, secret: str, now: datetime) -> str:
     return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
 
 
-def _feishu_payload(channel: ChannelConfig, alert: Alert | None, title: str, text: str) -> dict:
+def _feishu_payload(channel: ChannelConfig, alert: Alert | None, title: str, text: str) -> dict[str, Any]:
     if channel.format == "text":
         return {"msg_type": "text", "content": {"text": f"{title}\n{_plain(text)}"}}
     template = CARD_TEMPLATES.get(alert.kind, "blue") if alert is not None else "blue"
@@ -173,7 +174,7 @@ def _feishu_payload(channel: ChannelConfig, alert: Alert | None, title: str, tex
     }
 
 
-def _webhook_payload(alert: Alert | None, title: str, text: str, now: datetime) -> dict:
+def _webhook_payload(alert: Alert | None, title: str, text: str, now: datetime) -> dict[str, Any]:
     # DESIGN.md §4: unknown values are null, never omitted; times ISO 8601 with +08:00.
     return {
         "source": "yuqing",

@@ -29,7 +29,7 @@ def build_parser() -> Parser:
 
 def run(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Run one command; returns the exit code. Unexpected exceptions propagate (tests see them)."""
-    from sqlalchemy.exc import OperationalError
+    from yuqing.db.session import StoreUnavailable, unreachable
 
     out = out or sys.stdout
     err = err or sys.stderr
@@ -50,9 +50,7 @@ def run(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: Te
     except YuqingError as exc:
         print(str(exc), file=err)
         return 1
-    except OperationalError as exc:
-        from yuqing.db.session import unreachable
-
+    except StoreUnavailable as exc:
         print(str(unreachable(ctx.config.database_url, exc)), file=err)
         return 1
     finally:

@@ -15,7 +15,7 @@ def _argparse_in_chinese() -> None:
     # argparse looks its sentences up through the module-level gettext `_` at call time.
     from yuqing.vocabulary import ARGPARSE
 
-    argparse._ = lambda message: ARGPARSE.get(message, message)  # type: ignore[attr-defined]
+    argparse._ = lambda message: ARGPARSE.get(message, message)  # type: ignore[attr-defined]  # argparse reads its module-level gettext `_` at call time
 
 
 class UsageError(Exception):
@@ -23,7 +23,7 @@ class UsageError(Exception):
 
 
 class Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> None:  # type: ignore[override]  # raises instead of exiting (argparse declares NoReturn)
         raise UsageError(f"{self.prog}: {message}")
 
 

@@ -23,7 +23,7 @@ def cmd_classify(ctx: Context, args: argparse.Namespace) -> int:
     _, units = load_units_file(ctx.config.units_file)
     classifier = classifier_for(units)
     preset = load_preset(ctx.config.preset)
-    write = lambda obj: print(json.dumps(obj, ensure_ascii=False), file=ctx.out)  # noqa: E731
+    write = lambda obj: print(json.dumps(obj, ensure_ascii=False), file=ctx.out)  # noqa: E731 - a one-line writer passed to run_jsonl
     if args.jsonl:
         if args.texts:
             raise UsageError("yuqing classify: --jsonl 从标准输入读取，不能同时给出 TEXT")
@@ -77,7 +77,7 @@ def cmd_incident_act(ctx: Context, args: argparse.Namespace) -> int:
 
     new = NewAction(
         kind=args.kind,
-        at=_time(args.at),  # type: ignore[arg-type]
+        at=_time(args.at),  # type: ignore[arg-type]  # --at is required, so the parsed time is never None
         channels=tuple(args.channel or ()),
         by_principal=args.by_principal,
         evidence_url=args.evidence,

@@ -141,10 +141,7 @@ def cmd_ingest_run(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_ingest_file(ctx: Context, args: argparse.Namespace) -> int:
-    from sqlalchemy import select
-
-    from yuqing.db.feeds import add_feed
-    from yuqing.db.models import Feed
+    from yuqing.db.feeds import file_feed
     from yuqing.worker import PollReport
 
     report = PollReport()
@@ -155,11 +152,7 @@ def cmd_ingest_file(ctx: Context, args: argparse.Namespace) -> int:
             report.errors.append((path_text, YuqingError("E_FILE_READ", path=path_text, detail="文件不存在").message))
             continue
         url = path.resolve().as_uri()
-        with ctx.database().session() as session:
-            feed = session.scalar(select(Feed).where(Feed.url == url))
-            if feed is None:
-                feed = add_feed(ctx.writer(session), url, name=path.name)
-            feed_ids.append(feed.id)
+        feed_ids.append(ctx.write(file_feed, url, name=path.name))
     report.merge(_poller(ctx).poll_feeds(feed_ids))
     _report(ctx, report, as_json=args.json)
     return 0

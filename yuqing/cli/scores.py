@@ -40,7 +40,7 @@ def _write(ctx: Any, data: bytes | str, out: str | None) -> None:
     ctx.print(f"已写入 {path}")
 
 
-def _json_lines(rows: list[dict]) -> str:
+def _json_lines(rows: list[dict[str, Any]]) -> str:
     """A JSON list with one unit per line: readable, and the C encoder (indent= is ~10× slower on a year)."""
     if not rows:
         return "[]\n"
@@ -150,7 +150,7 @@ def cmd_special_zero(ctx: Any, args: argparse.Namespace) -> int:
 def cmd_daily_add(ctx: Any, args: argparse.Namespace) -> int:
     from yuqing.db.scoring_store import add_daily
 
-    row_id = ctx.write(lambda w: add_daily(w, args.unit, on=_day(args.date), points=args.points,  # type: ignore[arg-type]
+    row_id = ctx.write(lambda w: add_daily(w, args.unit, on=_day(args.date), points=args.points,  # type: ignore[arg-type]  # the option is required, so the parsed day is never None
                                            reason=args.reason, indicator=args.indicator).id)
     ctx.print(str(row_id))
     return 0
@@ -178,7 +178,7 @@ def cmd_rectify_add(ctx: Any, args: argparse.Namespace) -> int:
     from yuqing.db.scoring_store import add_rectification
 
     row_id = ctx.write(lambda w: add_rectification(w, args.unit, year=args.year, problem=args.problem,
-                                                   due=_day(args.due, end=True)).id)  # type: ignore[arg-type]
+                                                   due=_day(args.due, end=True)).id)  # type: ignore[arg-type]  # the option is required, so the parsed day is never None
     ctx.print(str(row_id))
     return 0
 
@@ -305,7 +305,7 @@ def _score_diff(ctx: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def _change_lines(change: dict) -> list[str]:
+def _change_lines(change: dict[str, Any]) -> list[str]:
     unit = change["unit"]
     total, grade, rank = change["total"], change["grade"], change["rank"]
     label = {"added": "（新增单位）", "removed": "（已不在结果中）"}.get(change["change"], "")
@@ -330,9 +330,9 @@ def _change_lines(change: dict) -> list[str]:
 
 
 # --- parser --------------------------------------------------------------------------------------
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: Any) -> None:
     """Add the scoring subcommands to the main parser."""
-    def group(name: str, help_text: str) -> argparse._SubParsersAction:  # type: ignore[type-arg]
+    def group(name: str, help_text: str) -> Any:
         return sub.add_parser(name, help=help_text).add_subparsers(dest=f"{name}_command", required=True,
                                                                     parser_class=Parser)
 

@@ -5,49 +5,31 @@ import argparse
 from typing import Any
 
 from yuqing.cli.base import Context
+from yuqing.vocabulary import render
 
 
 def cmd_init(ctx: Context, args: argparse.Namespace) -> int:
-    from classify.units import load_units_file
-    from yuqing.db import migrate
-    from yuqing.db.models import Meta
-    from yuqing.db.queries import count_incidents
+    from yuqing.db import demo, migrate
+    from yuqing.db.session import describe_url
 
     database = ctx.database(require_schema=False)
     database.check_reachable()
     migrate.upgrade(database.engine)
-    version, refs = load_units_file(ctx.config.units_file)
-    with database.session() as session:
-        added, updated = ctx.writer(session).sync_units(refs)
-    from yuqing.db.session import describe_url
-
-    ctx.print(f"数据库已就绪（{describe_url(database.url).split('?')[0]}），单位名单 {version}：新增 {added} 个，更新 {updated} 个")
+    version, added, updated = ctx.write(demo.sync_registry, ctx.config.units_file)
+    ctx.print(render("CLI_INIT_READY", url=describe_url(database.url).split("?")[0], version=version,
+                     added=added, updated=updated))
     if args.demo:
-        from yuqing.db.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo, load_demo_accounts
-
-        with database.session() as session:
-            if session.get(Meta, "demo_loaded") is not None:
-                ctx.print("演示数据已存在，未重复添加")
-                return 0
-            if count_incidents(session) > 0:
-                ctx.print("数据库中已有舆情记录，未添加演示数据")
-                return 0
-            writer = ctx.writer(session)
-            ids = load_demo(writer)
-            load_demo_accounts(writer)
-            session.add(Meta(key="demo_loaded", value=ctx.now().isoformat()))
-        from yuqing.db.demo import write_demo_feed
-        from yuqing.db.feeds import add_feed
+        outcome = ctx.write(demo.load_demo_once)
+        if isinstance(outcome, str):
+            ctx.print(render(outcome))
+            return 0
+        feed_id = ctx.write(demo.add_demo_feed, ctx.config.data_dir)
         from yuqing.worker import Poller
 
-        feed_path = ctx.config.data_dir / "demo" / "demo-feed.xml"
-        write_demo_feed(feed_path, ctx.now())
-        with database.session() as session:
-            feed_id = add_feed(ctx.writer(session), str(feed_path), name="三门峡本地资讯（演示）", interval_s=3600).id
         report = Poller(database, preset=ctx.config.preset).poll_feeds([feed_id])
-        ctx.print(f"已添加演示数据：{len(ids)} 条舆情，演示信息源 1 个（{report.stats.new} 条信息）")
-        accounts = "；".join(f"{name}（{what}）" for name, _, _, what in DEMO_ACCOUNTS)
-        ctx.print(f"演示账号：{accounts}，密码均为 {DEMO_PASSWORD}（仅供试用，正式使用前请停用）")
+        ctx.print(render("CLI_DEMO_LOADED", incidents=len(outcome), items=report.stats.new))
+        accounts = "；".join(f"{name}（{what}）" for name, _, _, what in demo.DEMO_ACCOUNTS)
+        ctx.print(render("CLI_DEMO_ACCOUNTS", accounts=accounts, password=demo.DEMO_PASSWORD))
     return 0
 
 

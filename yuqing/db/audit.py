@@ -82,7 +82,7 @@ def append(
         after=canonical(after),
         reason=reason,
     )
-    record = AuditRecord(**fields, prev_hash=prev, hash=record_hash(prev_hash=prev, **fields))
+    record = AuditRecord(**fields, prev_hash=prev, hash=record_hash(prev_hash=prev, **fields))  # type: ignore[arg-type]  # fields holds exactly record_hash's keyword arguments
     session.add(record)
     session.flush()
     return record

@@ -4,6 +4,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from classify.units import load_units_file
+from yuqing.db.feeds import add_feed
+from yuqing.db.models import Meta
+from yuqing.db.queries import count_incidents
 from yuqing.db.service import NewAction, NewIncident, Writer
 
 H = timedelta(hours=1)
@@ -31,14 +35,14 @@ def load_demo(writer: Writer) -> list[int]:
 
     def add(title: str, unit: str, started: timedelta, **kw: object) -> int:
         new = NewIncident(title=title, unit=unit, first_post_at=now - started, detected_at=now - started + 0.25 * H,
-                          classify=False, **kw)  # type: ignore[arg-type]
+                          classify=False, **kw)  # type: ignore[arg-type]  # demo rows pass keyword fields of NewIncident
         incident_id = writer.add_incident(new).id
         ids.append(incident_id)
         return incident_id
 
     def act(incident_id: int, kind: str, at: datetime, **kw: object) -> None:
         reason = BACKFILL if at < now - timedelta(hours=48) else None
-        writer.record_action(incident_id, NewAction(kind=kind, at=at, reason=reason, **kw))  # type: ignore[arg-type]
+        writer.record_action(incident_id, NewAction(kind=kind, at=at, reason=reason, **kw))  # type: ignore[arg-type]  # demo rows pass keyword fields of NewAction
 
     # Open, flagged: a sudden accident; the 5-hour release window runs out in about two hours.
     gas = add("渑池县某小区燃气泄漏引发爆燃，已致2人受伤", "渑池县", 3 * H, level="较大", sudden=True,
@@ -162,3 +166,30 @@ def write_demo_feed(path: Path, now: datetime) -> None:
         f"<link>https://demo.example.cn/</link>{items}</channel></rss>",
         encoding="utf-8",
     )
+
+
+def sync_registry(writer: Writer, units_file: Path) -> tuple[str, int, int]:
+    """Load the unit registry file into the units table: (version, added, updated)."""
+    version, refs = load_units_file(units_file)
+    added, updated = writer.sync_units(refs)
+    return version, added, updated
+
+
+def load_demo_once(writer: Writer) -> list[int] | str:
+    """The demo incidents and accounts, once: their ids, or the code saying why nothing was added."""
+    session = writer.session
+    if session.get(Meta, "demo_loaded") is not None:
+        return "CLI_DEMO_PRESENT"
+    if count_incidents(session) > 0:
+        return "CLI_DEMO_NOT_EMPTY"
+    ids = load_demo(writer)
+    load_demo_accounts(writer)
+    session.add(Meta(key="demo_loaded", value=writer.now.isoformat()))
+    return ids
+
+
+def add_demo_feed(writer: Writer, data_dir: Path) -> int:
+    """Write the demo feed file (recent items for the triage queue) and register it: its feed id."""
+    feed_path = data_dir / "demo" / "demo-feed.xml"
+    write_demo_feed(feed_path, writer.now)
+    return add_feed(writer, str(feed_path), name="三门峡本地资讯（演示）", interval_s=3600).id

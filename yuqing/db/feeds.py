@@ -137,13 +137,13 @@ def feed_is_stale(feed: Feed, now: datetime) -> bool:
 
 def list_feeds(session: Session, *, now: datetime) -> list[FeedView]:
     since = now - timedelta(hours=24)
-    recent = dict(
+    recent: dict[int, int] = dict(
         session.execute(
             select(ItemSighting.feed_id, func.count())
             .join(Item, Item.id == ItemSighting.item_id)
             .where(Item.fetched_at >= since)
             .group_by(ItemSighting.feed_id)
-        ).all()
+        ).tuples().all()
     )
     views = []
     for feed in session.scalars(select(Feed).order_by(Feed.id)):
@@ -172,3 +172,11 @@ def list_feeds(session: Session, *, now: datetime) -> list[FeedView]:
     # Failing and stale feeds first: they are what the office must look at.
     views.sort(key=lambda v: (not (v.error_count > 0), not v.stale, v.id))
     return views
+
+
+def file_feed(writer: Writer, url: str, *, name: str) -> int:
+    """The feed of a local file (`ingest file`): registered on first use; its id."""
+    feed = writer.session.scalar(select(Feed).where(Feed.url == url))
+    if feed is None:
+        feed = add_feed(writer, url, name=name)
+    return feed.id

@@ -277,9 +277,10 @@ def record_success(session: Session, feed: Feed, result: FetchResult, *, now: da
         .order_by(Item.published_at.desc())
         .limit(20)
     ).all()
-    if published:
-        feed.last_item_at = max(published)
-        gap = typical_gap(published)
+    known = [moment for moment in published if moment is not None]
+    if known:
+        feed.last_item_at = max(known)
+        gap = typical_gap(known)
         feed.typical_gap_s = int(gap.total_seconds()) if gap else None
 
 

@@ -288,7 +288,7 @@ class AlertDelivery(Base):
     sent_at: Mapped[datetime | None]
 
 # Tables of the scoring layer (referrals, manual scores, appeals, snapshots) live in their own module.
-from yuqing.db import models_scoring  # noqa: E402,F401
+from yuqing.db import models_scoring  # noqa: E402,F401 - registers the scoring tables on Base after Unit and Incident exist
 
 
 class ApiToken(Base):

@@ -132,7 +132,7 @@ def _load_incidents(session: Session, *, now: datetime, start: datetime | None, 
     selections = []
     if start is not None and end is not None:
         selections.append((inc.c.started_at >= start) & (inc.c.started_at < end))
-    selections += [inc.c.id.in_(chunk) for chunk in _chunks(ids)]
+    selections += [inc.c.id.in_(chunk) for chunk in _chunks(ids)]  # type: ignore[misc]  # both are SQL boolean clauses
     rows: dict[int, Any] = {}
     actions: dict[int, list[Any]] = defaultdict(list)
     co_units: dict[int, list[str]] = defaultdict(list)
@@ -348,7 +348,7 @@ def latest_snapshot(session: Session, year: int) -> SnapshotView:
     return _snapshot_view(row)
 
 
-def diff_since_snapshot(session: Session, year: int, *, now: datetime) -> tuple[SnapshotView, ScoringData, list[dict]]:
+def diff_since_snapshot(session: Session, year: int, *, now: datetime) -> tuple[SnapshotView, ScoringData, list[dict[str, Any]]]:
     """The latest snapshot of the year, the data as it stands, and what changed unit by unit."""
     snapshot = latest_snapshot(session, year)
     data = load_year(session, year, now=now)

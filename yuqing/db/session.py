@@ -18,6 +18,9 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 T = TypeVar("T")
 
+# What the command line's error edge catches when the database cannot be reached or is busy.
+StoreUnavailable = OperationalError
+
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     parsed = make_url(url)

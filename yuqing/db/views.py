@@ -69,7 +69,7 @@ def incident_history(session: Session, incident_id: int, *, limit: int = 500) ->
 
 def _as_text(session: Session, ids: object) -> list[str]:
     # audit_log.entity_id is text on both databases; compare with the ids as strings.
-    return [str(i) for i in session.scalars(ids)]  # type: ignore[call-overload]
+    return [str(i) for i in session.scalars(ids)]  # type: ignore[call-overload]  # SQLAlchemy types a scalar select of ids loosely
 
 
 @dataclass(frozen=True)

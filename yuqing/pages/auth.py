@@ -23,8 +23,7 @@ def current_actor() -> Actor | None:
             st.error(YuqingError("E_AUTH_HEADER", header=config.auth_header).message)
             st.stop()
         try:
-            with common.database().session() as session:
-                return actor_for(session, name)
+            return common.database().run(actor_for, name)
         except YuqingError as exc:
             st.error(exc.message)
             st.stop()

@@ -26,12 +26,12 @@ if common.guard():
         st.title(common.text("DASH_BOARD_TITLE"))
         left, mid, right, last = st.columns([3, 3, 3, 1.4], vertical_alignment="bottom")
         unit_code = left.selectbox(
-            "单位", options=list(unit_names), index=None, key="board_unit", format_func=unit_names.get,
+            "单位", options=list(unit_names), index=None, key="board_unit", format_func=lambda value: str(unit_names.get(value, value)),
             placeholder="全部单位",
         )
         levels = mid.multiselect("级别", options=list(countdown.LEVEL_CHOICES), key="board_levels", placeholder="全部级别")
         tones = right.multiselect(
-            "状态", options=list(TONE_NAMES), format_func=TONE_NAMES.get, key="board_tones", placeholder="全部状态"
+            "状态", options=list(TONE_NAMES), format_func=lambda value: str(TONE_NAMES.get(value, value)), key="board_tones", placeholder="全部状态"
         )
         screen_params = {"screen": "1", **({"unit": unit_code} if unit_code else {})}
         last.page_link(common.PAGE_BOARD, label="大屏模式", icon=":material/tv:", query_params=screen_params)
@@ -67,7 +67,7 @@ if common.guard():
         for row in rows:
             view = row.view
             with st.container(border=True, key=f"board_row_{view.id}"):
-                cols = st.columns(widths)
+                cols = st.columns(widths)  # type: ignore[assignment]  # st.columns gives a list here, a tuple above
                 flag = ":red-badge[重点] " if row.verdict.flagged else ""
                 cols[0].page_link(common.PAGE_INCIDENT, label=f"#{view.id} {view.title}", query_params={"id": str(view.id)})
                 cols[0].caption(

@@ -8,7 +8,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from timeline.clock import naive_beijing
+from timeline.clock import BEIJING, naive_beijing
 from timeline.engine import Verdict
 from timeline.model import ACTION_KIND_NAMES, CHANNELS, WINDOW_NAMES
 from yuqing.board import TONE_NAMES, TONES
@@ -30,7 +30,7 @@ def _span(view: IncidentView, verdict: Verdict, now: datetime) -> tuple[datetime
     return view.started_at - pad, end + pad
 
 
-def timeline_chart(view: IncidentView, verdict: Verdict, now: datetime) -> alt.LayerChart:
+def timeline_chart(view: IncidentView, verdict: Verdict, now: datetime) -> alt.LayerChart | alt.FacetChart:
     """Each applicable window as a band from the start to its deadline, coloured by its state; each
     action as a mark on its own row; a red rule at `now` while the incident is open."""
     rows = [WINDOW_NAMES[w.key] for w in verdict.windows if w.applicable] + [ACTIONS_ROW]
@@ -67,7 +67,7 @@ def timeline_chart(view: IncidentView, verdict: Verdict, now: datetime) -> alt.L
     if view.closed_at is not None:
         events.append({"时间": naive_beijing(view.closed_at), "事件": "办结"})
     start, end = _span(view, verdict, now)
-    x_scale = alt.Scale(domain=[naive_beijing(start).isoformat(), naive_beijing(end).isoformat()])
+    x_scale = alt.Scale(domain=[start.astimezone(BEIJING).replace(tzinfo=None).isoformat(), end.astimezone(BEIJING).replace(tzinfo=None).isoformat()])
     y = alt.Y("行:N", sort=rows, title=None, scale=alt.Scale(domain=rows))
     colour = alt.Color(
         "状态:N",
@@ -116,7 +116,7 @@ def timeline_height(view: IncidentView, verdict: Verdict) -> int:
 INDICATOR_ROW = 24
 
 
-def indicator_chart(rows: list[dict[str, Any]], *, name: str, maximum: float) -> alt.LayerChart:
+def indicator_chart(rows: list[dict[str, Any]], *, name: str, maximum: float) -> alt.LayerChart | alt.FacetChart:
     """One indicator: each unit's points as a bar against the indicator's maximum, lowest first; bars
     of units that lost points are amber, full marks blue."""
     frame = pd.DataFrame(rows, columns=["单位", "得分"])

@@ -107,50 +107,42 @@ def may_act_on(who: Actor, unit_codes: set[str] | frozenset[str]) -> bool:
 # --- cached reads --------------------------------------------------------------------------------
 @st.cache_data(ttl=5, show_spinner=False)
 def open_incidents(unit_code: str | None) -> list[IncidentView]:
-    with database().session() as session:
-        return list_incidents(session, open_only=True, unit_code=unit_code)
+    return database().run(list_incidents, open_only=True, unit_code=unit_code)
 
 
 @st.cache_data(ttl=5, show_spinner=False)
 def incident(incident_id: int) -> IncidentView | None:
-    with database().session() as session:
-        return get_incident(session, incident_id)
+    return database().run(get_incident, incident_id)
 
 
 @st.cache_data(ttl=5, show_spinner=False)
 def history(incident_id: int) -> list[AuditView]:
-    with database().session() as session:
-        return views.incident_history(session, incident_id)
+    return database().run(views.incident_history, incident_id)
 
 
 @st.cache_data(ttl=10, show_spinner=False)
 def incident_choices(open_only: bool = False) -> list[views.IncidentChoice]:
-    with database().session() as session:
-        return views.incident_choices(session, open_only=open_only)
+    return database().run(views.incident_choices, open_only=open_only)
 
 
 @st.cache_data(ttl=300, show_spinner=False)
 def units() -> list[UnitView]:
-    with database().session() as session:
-        return list_units(session)
+    return database().run(list_units)
 
 
 @st.cache_data(ttl=10, show_spinner=False)
 def feeds() -> list[FeedView]:
-    with database().session() as session:
-        return list_feeds(session, now=now())
+    return database().run(list_feeds, now=now())
 
 
 @st.cache_data(ttl=5, show_spinner=False)
 def triage_groups() -> list[views.TriageGroup]:
-    with database().session() as session:
-        return views.pending_groups(session)
+    return database().run(views.pending_groups)
 
 
 @st.cache_data(ttl=30, show_spinner=False)
 def users() -> list[UserView]:
-    with database().session() as session:
-        return list_users(session)
+    return database().run(list_users)
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=500)
@@ -159,8 +151,7 @@ def suggestion(title: str, summary: str) -> dict[str, Any]:
     from yuqing.db.classifying import classifier_for, classify_text
     from yuqing.db.service import unit_refs
 
-    with database().session() as session:
-        refs = unit_refs(session)
+    refs = database().run(unit_refs)
     return classify_text(classifier_for(refs), load_config().preset, title, summary)
 
 
@@ -213,8 +204,7 @@ def write(change: Callable[[Writer], T], *, classify: bool = False) -> Outcome[T
     """Run one change in one transaction as the signed-in account. A refusal comes back as its
     sentence (never a traceback); on success every cached read is dropped."""
     try:
-        with database().session() as session:
-            value = change(make_writer(session, actor(), classify=classify))
+        value = database().run(lambda session: change(make_writer(session, actor(), classify=classify)))
     except YuqingError as exc:
         return Outcome(error=exc.message, code=exc.code)
     refresh()

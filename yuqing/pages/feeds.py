@@ -90,7 +90,7 @@ if common.guard():
         manageable = {f.id: f for f in feeds if f.kind != "import"}
         if manageable:
             st.subheader("停用或启用")
-            cols = st.columns([4, 1, 1, 1], vertical_alignment="bottom")
+            cols = st.columns([4, 1, 1, 1], vertical_alignment="bottom")  # type: ignore[assignment]  # st.columns gives a list here, a tuple above
             picked = cols[0].selectbox("信息源", options=list(manageable), key="feed_pick",
                                        format_func=lambda i: f"#{i} {manageable[i].name}（{state_name(manageable[i])}）")
             if picked is not None:
@@ -106,7 +106,7 @@ if common.guard():
             st.text_input("订阅地址（RSS/Atom）", key="feed_url", placeholder="https://…/rss.xml")
             c1, c2 = st.columns(2)
             c1.text_input("名称（可留空，抓取后取订阅源标题）", key="feed_name")
-            c2.selectbox("默认责任单位", options=list(units), index=None, key="feed_unit", format_func=units.get,
+            c2.selectbox("默认责任单位", options=list(units), index=None, key="feed_unit", format_func=lambda value: str(units.get(value, value)),
                          placeholder="不指定")
             c1, c2 = st.columns(2)
             c1.text_input("时区（不带时区的时间按此理解）", value="Asia/Shanghai", key="feed_tz")

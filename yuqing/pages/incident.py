@@ -106,7 +106,7 @@ def picker() -> int | None:
         labels = {incident_id: f"#{incident_id}", **labels}
     st.session_state["detail_pick"] = incident_id  # the address decides which incident is shown
     st.selectbox(
-        "舆情", options=list(labels), index=None, key="detail_pick", format_func=labels.get, on_change=follow_pick,
+        "舆情", options=list(labels), index=None, key="detail_pick", format_func=lambda value: str(labels.get(value, value)), on_change=follow_pick,
         placeholder="输入编号或标题搜索", label_visibility="collapsed",
     )
     return incident_id
@@ -117,7 +117,7 @@ def header(view: IncidentView, verdict: Verdict) -> None:
     st.subheader(f"#{view.id} {view.title}")
     st.markdown(f"{STATUS_BADGES[view.status]}{flag} 时限规则：`{view.preset}`")
     suggested = set(view.suggested_fields)
-    mark = lambda field: "（分类建议）" if field in suggested else ""  # noqa: E731
+    mark = lambda field: "（分类建议）" if field in suggested else ""  # noqa: E731 - a one-line marker used in the labels below
     cols = st.columns(4)
     cols[0].markdown(f"**牵头单位**  \n{view.unit.name}")
     cols[0].markdown(f"**协办单位**  \n{'、'.join(u.name for u in view.co_units) or '—'}")
@@ -179,9 +179,9 @@ def record_form(view: IncidentView) -> None:
     st.session_state.setdefault(p + "at", common.wall_now())
     with st.form(f"act_form_{view.id}", border=True):
         c1, c2 = st.columns(2)
-        c1.selectbox("处置类型", options=list(ACTION_KINDS), key=p + "kind", format_func=ACTION_KIND_NAMES.get)
+        c1.selectbox("处置类型", options=list(ACTION_KINDS), key=p + "kind", format_func=lambda value: str(ACTION_KIND_NAMES.get(value, value)))
         c2.datetime_input("处置时间（北京时间）", key=p + "at", step=60, format="YYYY-MM-DD")
-        st.multiselect("发布渠道", options=list(CHANNELS), key=p + "channels", format_func=CHANNELS.get,
+        st.multiselect("发布渠道", options=list(CHANNELS), key=p + "channels", format_func=lambda value: str(CHANNELS.get(value, value)),
                        placeholder="可多选")
         st.checkbox("由主要负责人作出", key=p + "principal")
         c1, c2 = st.columns(2)
@@ -215,7 +215,7 @@ def manage_forms(view: IncidentView, who: Actor) -> None:
         with st.form(f"tr_form_{view.id}"):
             st.markdown("**转办**（转给其他单位牵头，时限继续计算）")
             st.selectbox("转至单位", options=[c for c in units if c != view.unit.code], key=p + "unit", index=None,
-                         format_func=units.get, placeholder="输入名称搜索单位")
+                         format_func=lambda value: str(units.get(value, value)), placeholder="输入名称搜索单位")
             st.text_input("原因（必填）", key=p + "reason")
             st.form_submit_button("转办", on_click=transfer, args=(view.id,), key=f"tr_submit_{view.id}")
     if view.status == "open" and common.may_act_on(who, {view.unit.code}):
@@ -251,7 +251,7 @@ if common.guard():
 
         @st.fragment(run_every=timedelta(seconds=10) if view.status == "open" else None)
         def windows() -> None:
-            panels.window_cells(view.verdict(common.now()))
+            panels.window_cells(view.verdict(common.now()))  # type: ignore[union-attr]  # view was checked above; mypy does not narrow into the fragment
 
         windows()
         st.altair_chart(charts.timeline_chart(view, verdict, now), width="stretch",

@@ -2,6 +2,8 @@
 saving goes through the write service exactly as `yuqing incident add` does."""
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from timeline.model import CATEGORIES, LEVELS
@@ -10,7 +12,7 @@ from yuqing.pages import common
 from yuqing.pages.panels import suggestion_panel
 
 AUTO = None
-FIELDS = {
+FIELDS: dict[str, Any] = {
     "new_title": "", "new_summary": "", "new_unit": None, "new_co_units": [], "new_parent": None,
     "new_first_post": None, "new_detected": None, "new_level": AUTO, "new_sudden": AUTO, "new_category": AUTO,
     "new_source": "", "new_classify": True,
@@ -90,7 +92,7 @@ if common.guard():
             choices = {c.id: c.label for c in common.incident_choices()}
             st.selectbox(
                 "上级舆情（次生舆情时选择）", options=list(choices), index=None, key="new_parent",
-                format_func=choices.get, placeholder="无（输入编号或标题搜索）",
+                format_func=lambda value: str(choices.get(value, value)), placeholder="无（输入编号或标题搜索）",
             )
             left, right = st.columns(2)
             left.datetime_input("网上首发时间（北京时间）", key="new_first_post", step=60, format="YYYY-MM-DD",

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import streamlit as st
 
@@ -26,7 +27,7 @@ def yes_no(value: bool | None, yes: str = "是", no: str = "否") -> str:
     return "未知" if value is None else (yes if value else no)
 
 
-def suggestion_panel(data: dict, *, offer_unit: Callable[[str], None] | None = None, known_units: set[str] | None = None,
+def suggestion_panel(data: dict[str, Any], *, offer_unit: Callable[[str], None] | None = None, known_units: set[str] | None = None,
                      key: str = "suggest") -> None:
     """What the classifier proposes and why: keywords and figures it read, and its rules version."""
     with st.container(border=True):

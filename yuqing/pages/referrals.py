@@ -46,9 +46,9 @@ if common.guard():
     who = common.actor()
     common.show_outcome(OUTCOME)
     this_year = scorecards.this_year()
-    years = {None: "全部年度", **{y: f"{y} 年" for y in range(this_year, this_year - 10, -1)}}
+    years: dict[int | None, str] = {None: "全部年度", **{y: f"{y} 年" for y in range(this_year, this_year - 10, -1)}}
     year = st.columns([1, 3])[0].selectbox("发函年度", options=list(years), index=1, key="ref_year",
-                                           format_func=years.get)
+                                           format_func=lambda value: str(years.get(value, value)))
     items = scorecards.referrals(year)
     counts = {k: sum(1 for r in items if r.state == k) for k in REFERRAL_STATES}
     cols = st.columns(5)
@@ -88,7 +88,7 @@ if common.guard():
         c1, c2 = st.columns(2)
         c1.selectbox("舆情", options=list(choices), index=None, key="ref_incident", format_func=lambda i: choices[i].label,
                      placeholder="输入编号或标题搜索")
-        c2.selectbox("承办单位", options=list(units), index=None, key="ref_unit", format_func=units.get,
+        c2.selectbox("承办单位", options=list(units), index=None, key="ref_unit", format_func=lambda value: str(units.get(value, value)),
                      placeholder="选择单位")
         c1, c2 = st.columns(2)
         c1.number_input("办理时限（工作日）", min_value=1, max_value=60, value=5, step=1, key="ref_days")

@@ -153,9 +153,9 @@ def users_block() -> None:
         st.markdown("**新建账号**")
         c1, c2, c3 = st.columns(3)
         c1.text_input("账号名", key="user_name")
-        c2.selectbox("角色", options=list(ROLES), key="user_role", format_func=ROLE_NAMES.get)
+        c2.selectbox("角色", options=list(ROLES), key="user_role", format_func=lambda value: str(ROLE_NAMES.get(value, value)))
         c3.selectbox("所属单位（单位工作人员必填）", options=list(units), index=None, key="user_unit",
-                     format_func=units.get, placeholder="—")
+                     format_func=lambda value: str(units.get(value, value)), placeholder="—")
         c1, c2 = st.columns(2)
         c1.text_input("密码（至少 8 个字符）", type="password", key="user_password")
         c2.text_input("再输入一次", type="password", key="user_password2")

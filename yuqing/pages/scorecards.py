@@ -49,8 +49,7 @@ class YearScores:
 @st.cache_data(ttl=60, show_spinner="正在计算考核得分…")
 def year_scores(year: int) -> YearScores:
     now = common.now()
-    with common.database().session() as session:
-        data = scoring_store.load_year(session, year, now=now)
+    data = common.database().run(scoring_store.load_year, year, now=now)
     return YearScores(year, data.scheme.name, data.scheme.title, data.scheme.status == "proposed", now,
                       as_json(data.score()), data.incidents)
 
@@ -58,27 +57,23 @@ def year_scores(year: int) -> YearScores:
 @st.cache_data(ttl=60, show_spinner="正在生成季度通报…")
 def bulletin(year: int, quarter: int) -> tuple[str, bytes, str]:
     """(title, xlsx bytes, Markdown) of the quarterly bulletin (第十条)."""
-    with common.database().session() as session:
-        result = scoring_store.make_bulletin(session, year, quarter, now=common.now())
+    result = common.database().run(scoring_store.make_bulletin, year, quarter, now=common.now())
     return result.title, result.to_xlsx(), result.to_markdown()
 
 
 @st.cache_data(ttl=10, show_spinner=False)
 def referrals(year: int | None) -> list[scoring_store.ReferralView]:
-    with common.database().session() as session:
-        return scoring_store.list_referrals(session, now=common.now(), year=year)
+    return common.database().run(scoring_store.list_referrals, now=common.now(), year=year)
 
 
 @st.cache_data(ttl=10, show_spinner=False)
 def rectifications(year: int) -> list[scoring_store.RectificationView]:
-    with common.database().session() as session:
-        return scoring_store.list_rectifications(session, year=year)
+    return common.database().run(scoring_store.list_rectifications, year=year)
 
 
 @st.cache_data(ttl=10, show_spinner=False)
 def appeals(year: int) -> list[views.AppealView]:
-    with common.database().session() as session:
-        return views.list_appeals(session, year=year)
+    return common.database().run(views.list_appeals, year=year)
 
 
 common.EXTRA_READS[:] = [year_scores, bulletin, referrals, rectifications, appeals]

@@ -28,13 +28,13 @@ def do_appeal(unit_code: str) -> None:
     if not key:
         s[OUTCOME] = ("error", common.text("E_DASH_PICK_DEDUCTION"))
         return
-    if _done(common.write(lambda w: add_appeal(w, key, reason=reason, unit=unit_code).id), "DASH_APPEAL_FILED"):
+    if _done(common.write(lambda w: add_appeal(w, key, reason=reason or "", unit=unit_code).id), "DASH_APPEAL_FILED"):
         s["appeal_reason"] = ""
 
 
 def do_decide(appeal_id: int, overturn: bool) -> None:
     reason = st.session_state.get(f"decide_reason_{appeal_id}")
-    _done(common.write(lambda w: decide_appeal(w, appeal_id, overturn=overturn, reason=reason).id),
+    _done(common.write(lambda w: decide_appeal(w, appeal_id, overturn=overturn, reason=reason or "").id),
           "DASH_APPEAL_DECIDED", id=appeal_id, decision=DECISIONS["overturn" if overturn else "uphold"])
 
 
@@ -53,7 +53,7 @@ def do_rectify_done(rectification_id: int) -> None:
     s = st.session_state
     at = common.from_wall(s.get(f"rect_at_{rectification_id}")) or common.now()
     _done(common.write(lambda w: finish_rectification(w, rectification_id, at=at,
-                                                      note=s.get(f"rect_note_{rectification_id}")).id),
+                                                      note=s.get(f"rect_note_{rectification_id}") or "").id),
           "DASH_RECTIFY_DONE", id=rectification_id)
 
 
@@ -77,7 +77,7 @@ def overview(result: scorecards.YearScores) -> None:
 
 
 def indicator_charts(result: scorecards.YearScores) -> None:
-    kind = st.radio("单位类别", options=list(scorecards.KIND_NAMES), format_func=scorecards.KIND_NAMES.get,
+    kind = st.radio("单位类别", options=list(scorecards.KIND_NAMES), format_func=lambda value: str(scorecards.KIND_NAMES.get(value, value)),
                     horizontal=True, key="scores_kind")
     found = scorecards.indicators(result.rows, kind)
     if not found:
@@ -98,7 +98,7 @@ def unit_detail(result: scorecards.YearScores, who: Actor) -> None:
     names = {r["unit"]["code"]: r["unit"]["name"] for r in result.rows}
     default = who.unit_code if who.role == "staff" and who.unit_code in names else None
     code = st.selectbox("单位", options=list(names), index=list(names).index(default) if default else None,
-                        key="scores_unit", format_func=names.get, placeholder="选择单位查看扣分明细")
+                        key="scores_unit", format_func=lambda value: str(names.get(value, value)), placeholder="选择单位查看扣分明细")
     if code is None:
         return
     row = result.row(code)
@@ -186,7 +186,7 @@ def rectifications_block(year: int, who: Actor) -> None:
     with st.form("rectify_add"):
         st.markdown("**登记整改事项**")
         c1, c2 = st.columns(2)
-        c1.selectbox("单位", options=list(units), index=None, key="rect_unit", format_func=units.get,
+        c1.selectbox("单位", options=list(units), index=None, key="rect_unit", format_func=lambda value: str(units.get(value, value)),
                      placeholder="选择单位")
         c2.datetime_input("整改期限（北京时间）", value=None, key="rect_due", step=60, format="YYYY-MM-DD")
         st.text_input("问题", key="rect_problem")

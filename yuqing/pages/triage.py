@@ -62,12 +62,13 @@ def do_import() -> None:
             s[OUTCOME] = ("error", common.text("E_DASH_MAPPING_INCOMPLETE"))
             return
         outcome = common.write(
-            lambda w: importing.import_table(w, path, mapping, poller=poller, shown_name=upload.name)  # type: ignore[arg-type]
+            lambda w: importing.import_table(w, path, mapping, poller=poller, shown_name=upload.name)  # type: ignore[arg-type]  # a mapping was chosen above, so it is not None here
         )
     if not outcome.ok:
         s[OUTCOME] = ("error", outcome.error)
         return
     report = outcome.value
+    assert report is not None  # an ok outcome carries its value
     message = common.text("DASH_IMPORTED", rows=report.rows, new=report.new, duplicate=report.duplicate,
                           errors=len(report.errors))
     s[OUTCOME] = ("ok", "  \n".join([message, *report.errors[:20]]))
@@ -123,13 +124,13 @@ def group_card(group: TriageGroup, who: Actor, units: dict[str, str], targets: d
         cols = st.columns(3)
         with cols[0]:
             options = [who.unit_code] if staff else list(units)
-            default = options.index(suggested) if suggested in options else (0 if staff else None)
-            st.selectbox("责任单位", options=options, index=default, key=f"tr_unit_{head.id}", format_func=units.get,
+            default = options.index(suggested) if suggested in options else (0 if staff else None)  # type: ignore[arg-type]  # `in` checked it is one of the codes
+            st.selectbox("责任单位", options=options, index=default, key=f"tr_unit_{head.id}", format_func=lambda value: str(units.get(value, value)),
                          placeholder="选择单位", disabled=staff)
             st.button("立为舆情", key=f"tr_accept_{head.id}", type="primary", on_click=do_accept, args=(head.id,))
         with cols[1]:
             st.selectbox("并入已有舆情", options=list(targets), index=None, key=f"tr_into_{head.id}",
-                         format_func=targets.get, placeholder="选择舆情")
+                         format_func=lambda value: str(targets.get(value, value)), placeholder="选择舆情")
             st.button("并入", key=f"tr_merge_{head.id}", on_click=do_merge, args=(head.id,))
         with cols[2]:
             if common.may_act_on(who, {suggested} if suggested else set()):
@@ -143,12 +144,12 @@ def import_section() -> None:
     upload = st.file_uploader("选择表格文件", type=["xlsx", "csv"], key="imp_file")
     names = {name: load_mapping(name).title for name in available_mappings()}
     names[CUSTOM] = "自定义：按下面选择的列"
-    st.selectbox("列对应方案", options=list(names), key="imp_mapping", format_func=names.get)
+    st.selectbox("列对应方案", options=list(names), key="imp_mapping", format_func=lambda value: str(names.get(value, value)))
     if upload is not None:
         try:
             with common.uploaded_file(upload) as path:
-                shown = importing.preview(path, "generic" if st.session_state["imp_mapping"] == CUSTOM
-                                          else st.session_state["imp_mapping"])  # type: ignore[arg-type]
+                shown = importing.preview(path, "generic" if st.session_state["imp_mapping"] == CUSTOM  # type: ignore[arg-type]  # a file was chosen (checked above), so the path is set
+                                          else st.session_state["imp_mapping"])
         except YuqingError as exc:
             st.error(exc.message)
             return
