@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from scoring.workdays import YearSchedule
 from timeline.words import YuqingError
@@ -39,7 +40,7 @@ class Notice:
     def schedule(self, source: str = "") -> YearSchedule:
         return YearSchedule(self.year, frozenset(self.holidays), frozenset(self.workdays), source)
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {"year": self.year, "holidays": [d.isoformat() for d in self.holidays],
                 "workdays": [d.isoformat() for d in self.workdays]}
 
@@ -53,7 +54,7 @@ def _strip(text: str) -> str:
     return re.sub(r"\s+", "", text.replace("\u3000", " "))
 
 
-def _date(match: re.Match, prefix: str, year: int, month: int | None) -> tuple[date, int]:
+def _date(match: re.Match[str], prefix: str, year: int, month: int | None) -> tuple[date, int]:
     y = int(match[prefix + "y"]) if match[prefix + "y"] else year
     m = int(match[prefix + "m"]) if match[prefix + "m"] else month
     if m is None:
@@ -77,10 +78,10 @@ def _sentence(text: str, year: int) -> tuple[list[date], list[date]]:
         return [], []  # 鼓励…安排职工在除夕休息: an encouragement, not a holiday
     ranged = _RANGE.match(text)
     if ranged:
-        first, month = _date(ranged, "a", year, None)
+        first, start_month = _date(ranged, "a", year, None)
         last = first
         if ranged["bd"]:
-            last, _ = _date(ranged, "b", int(ranged["by"] or first.year), month)
+            last, _ = _date(ranged, "b", int(ranged["by"] or first.year), start_month)
         if last < first or (last - first).days >= MAX_RANGE_DAYS:
             raise ValueError("放假起止日期不合理")
         days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
@@ -90,7 +91,7 @@ def _sentence(text: str, year: int) -> tuple[list[date], list[date]]:
         return days, []
     if text.endswith("上班"):
         worked: list[date] = []
-        month: int | None = None
+        month = None
         for part in re.split(r"[、，,和]", text[: -len("上班")]):
             one = _ONE_DATE.match(part)
             if not one:

@@ -5,6 +5,7 @@ import argparse
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from yuqing.cli.base import Context, Parser
 from yuqing.errors import YuqingError
@@ -49,7 +50,7 @@ def cmd_holidays_import(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: Any) -> None:
     hol = sub.add_parser("holidays", help="节假日安排（函件工作日计算）").add_subparsers(
         dest="holidays_command", required=True, parser_class=Parser)
     p = hol.add_parser("import", help="读入国务院办公厅《关于YYYY年部分节假日安排的通知》原文")
