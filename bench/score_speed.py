@@ -1,5 +1,5 @@
 """`score --year` speed through the database: a year of 100 000 incidents and ~300 000 actions across
-all units, inserted in bulk (Core inserts) into an SQLite file, then scored by db.scoring_store.
+all units, inserted in bulk (Core inserts) into an SQLite file, then scored by yuqing.db.scoring_reads.
 
 Baseline in the same run: fetching the same incident and action rows with a SQLAlchemy Core select
 (work any reader of the year does anyway). Prints seconds, the ratio store / baseline (target ≤ 5×),
@@ -27,7 +27,7 @@ from yuqing import cli  # noqa: E402 - imported after the sys.path line so the s
 from yuqing.db import migrate  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 from yuqing.db.models import Action, Incident, IncidentCoUnit, Reclassification, Unit  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 from yuqing.db.models_scoring import DailyRecord, ManualScore, Referral  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
-from yuqing.db.scoring_store import load_year  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
+from yuqing.db.scoring_reads import load_year
 from yuqing.db.service import Actor, Writer  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 from yuqing.db.session import Database  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 from yuqing.exports import export_xlsx  # noqa: E402 - imported after the sys.path line so the script runs from a checkout

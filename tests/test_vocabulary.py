@@ -154,7 +154,7 @@ def test_cli_board_and_alert_read_the_same_for_one_overdue_window(db_url):
 
 
 def test_unit_kind_reads_the_same_in_units_list_and_score_csv():
-    from yuqing.db.scoring_store import _kind_name
+    from yuqing.db.scoring_writes import _kind_name
     from yuqing.exports import KIND_NAMES
 
     assert _kind_name("department") == KIND_NAMES["department"] == LABELS["UNIT_KIND"]["department"]

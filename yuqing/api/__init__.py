@@ -138,7 +138,7 @@ class Api:
 
     def scores(self, session: Any, actor: Actor, request: Request, _: Any) -> Any:
         from scoring import as_json
-        from yuqing.db.scoring_store import load_year
+        from yuqing.db.scoring_reads import load_year
 
         text = request.query_params.get("year")
         if not text:

@@ -130,7 +130,7 @@ def cmd_incident_list(ctx: Context, args: argparse.Namespace) -> int:
     from timeline.clock import display_beijing
     from timeline.model import WINDOW_NAMES
     from yuqing.db.queries import incident_json, list_incidents
-    from yuqing.db.scoring_store import resolve_unit
+    from yuqing.db.scoring_writes import resolve_unit
 
     now = _now(ctx, args.now)
     unit_code = ctx.read(resolve_unit, args.unit).code if args.unit else None

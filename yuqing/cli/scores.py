@@ -1,5 +1,5 @@
 """Scoring commands of the `yuqing` CLI (referrals, manual scores, specials, daily records, appeals,
-rectifications, score, bulletin): parse → one call into db.scoring_store / scoring → print."""
+rectifications, score, bulletin): parse → one call into yuqing.db.scoring_reads / scoring → print."""
 from __future__ import annotations
 
 import argparse
@@ -67,7 +67,7 @@ def _number(value: float | None) -> str:
 
 # --- referrals -----------------------------------------------------------------------------------
 def cmd_referral_add(ctx: Any, args: argparse.Namespace) -> int:
-    from yuqing.db.scoring_store import add_referral
+    from yuqing.db.referrals import add_referral
 
     row_id = ctx.write(lambda w: add_referral(w, args.incident, unit=args.unit, due_workdays=args.due_workdays,
                                               sent_at=_time(args.sent_at)).id)
@@ -76,7 +76,7 @@ def cmd_referral_add(ctx: Any, args: argparse.Namespace) -> int:
 
 
 def cmd_referral_reply(ctx: Any, args: argparse.Namespace) -> int:
-    from yuqing.db.scoring_store import reply_referral
+    from yuqing.db.referrals import reply_referral
 
     row = ctx.write(reply_referral, args.id, at=_time(args.at))
     state = deadline_state(row.replied_at, row.due_at, row.replied_at)
@@ -85,7 +85,7 @@ def cmd_referral_reply(ctx: Any, args: argparse.Namespace) -> int:
 
 
 def cmd_referral_list(ctx: Any, args: argparse.Namespace) -> int:
-    from yuqing.db.scoring_store import list_referrals
+    from yuqing.db.referrals import list_referrals
 
     now = _now(ctx, args.now)
     views = ctx.read(list_referrals, now=now, year=args.year)
@@ -109,7 +109,7 @@ def cmd_referral_list(ctx: Any, args: argparse.Namespace) -> int:
 
 # --- manual scores, special items, daily records -------------------------------------------------
 def cmd_manual_set(ctx: Any, args: argparse.Namespace) -> int:
-    from yuqing.db.scoring_store import set_manual_score
+    from yuqing.db.scoring_writes import set_manual_score
 
     ctx.write(set_manual_score, args.unit, args.indicator, args.points, year=args.year, note=args.note)
     ctx.print(f"已录入 {args.year} 年 {args.unit} 的 {args.indicator}：{args.points:g} 分")
@@ -118,7 +118,7 @@ def cmd_manual_set(ctx: Any, args: argparse.Namespace) -> int:
 
 def cmd_manual_import(ctx: Any, args: argparse.Namespace) -> int:
     from ingest.importer import read_table
-    from yuqing.db.scoring_store import import_manual_scores
+    from yuqing.db.scoring_writes import import_manual_scores
 
     path = Path(args.file).expanduser()
     if not path.is_file():
@@ -130,7 +130,7 @@ def cmd_manual_import(ctx: Any, args: argparse.Namespace) -> int:
 
 
 def cmd_special_add(ctx: Any, args: argparse.Namespace) -> int:
-    from yuqing.db.scoring_store import add_special
+    from yuqing.db.scoring_writes import add_special
 
     row_id = ctx.write(lambda w: add_special(w, args.unit, year=args.year, item=args.item, points=args.points,
                                              evidence=args.evidence, on=_day(args.date)).id)
@@ -139,7 +139,7 @@ def cmd_special_add(ctx: Any, args: argparse.Namespace) -> int:
 
 
 def cmd_special_zero(ctx: Any, args: argparse.Namespace) -> int:
-    from yuqing.db.scoring_store import add_zeroing
+    from yuqing.db.scoring_writes import add_zeroing
 
     row_id = ctx.write(lambda w: add_zeroing(w, args.unit, year=args.year, evidence=args.evidence,
                                              on=_day(args.date)).id)
@@ -148,7 +148,7 @@ def cmd_special_zero(ctx: Any, args: argparse.Namespace) -> int:
 
 
 def cmd_daily_add(ctx: Any, args: argparse.Namespace) -> int:
-    from yuqing.db.scoring_store import add_daily
+    from yuqing.db.scoring_writes import add_daily
 
     row_id = ctx.write(lambda w: add_daily(w, args.unit, on=_day(args.date), points=args.points,  # type: ignore[arg-type]  # the option is required, so the parsed day is never None
                                            reason=args.reason, indicator=args.indicator).id)
@@ -158,7 +158,7 @@ def cmd_daily_add(ctx: Any, args: argparse.Namespace) -> int:
 
 # --- appeals -------------------------------------------------------------------------------------
 def cmd_appeal_add(ctx: Any, args: argparse.Namespace) -> int:
-    from yuqing.db.scoring_store import add_appeal
+    from yuqing.db.appeals import add_appeal
 
     row_id = ctx.write(lambda w: add_appeal(w, args.deduction, reason=args.reason, unit=args.unit).id)
     ctx.print(str(row_id))
@@ -166,7 +166,7 @@ def cmd_appeal_add(ctx: Any, args: argparse.Namespace) -> int:
 
 
 def cmd_appeal_decide(ctx: Any, args: argparse.Namespace) -> int:
-    from yuqing.db.scoring_store import decide_appeal
+    from yuqing.db.appeals import decide_appeal
 
     key = ctx.write(decide_appeal, args.id, overturn=args.overturn, reason=args.reason).deduction_key
     ctx.print(f"申诉 {args.id}：{'撤销扣分' if args.overturn else '维持扣分'}（{key}）")
@@ -175,7 +175,7 @@ def cmd_appeal_decide(ctx: Any, args: argparse.Namespace) -> int:
 
 # --- rectifications ------------------------------------------------------------------------------
 def cmd_rectify_add(ctx: Any, args: argparse.Namespace) -> int:
-    from yuqing.db.scoring_store import add_rectification
+    from yuqing.db.appeals import add_rectification
 
     row_id = ctx.write(lambda w: add_rectification(w, args.unit, year=args.year, problem=args.problem,
                                                    due=_day(args.due, end=True)).id)  # type: ignore[arg-type]  # the option is required, so the parsed day is never None
@@ -184,7 +184,7 @@ def cmd_rectify_add(ctx: Any, args: argparse.Namespace) -> int:
 
 
 def cmd_rectify_done(ctx: Any, args: argparse.Namespace) -> int:
-    from yuqing.db.scoring_store import finish_rectification
+    from yuqing.db.appeals import finish_rectification
 
     row = ctx.write(finish_rectification, args.id, at=_day(args.at), note=args.note)
     state = deadline_state(row.done_at, row.due_at, row.done_at)
@@ -193,7 +193,7 @@ def cmd_rectify_done(ctx: Any, args: argparse.Namespace) -> int:
 
 
 def cmd_rectify_list(ctx: Any, args: argparse.Namespace) -> int:
-    from yuqing.db.scoring_store import list_rectifications
+    from yuqing.db.appeals import list_rectifications
 
     now = _now(ctx, args.now)
     views = ctx.read(list_rectifications, year=args.year)
@@ -214,7 +214,7 @@ def cmd_rectify_list(ctx: Any, args: argparse.Namespace) -> int:
 
 # --- bulletin and score --------------------------------------------------------------------------
 def cmd_bulletin(ctx: Any, args: argparse.Namespace) -> int:
-    from yuqing.db.scoring_store import make_bulletin
+    from yuqing.db.scoring_reads import make_bulletin
 
     if args.format == "xlsx" and not args.out:
         raise YuqingError("E_XLSX_NEEDS_OUT")
@@ -230,7 +230,8 @@ def cmd_score(ctx: Any, args: argparse.Namespace) -> int:
             raise _usage("yuqing score: --freeze 不能与 --unit、--format、--out 同时使用")
         return _score_freeze(ctx, args) if args.freeze else _score_diff(ctx, args)
     from scoring import as_json
-    from yuqing.db.scoring_store import attributed_to, load_year, resolve_unit
+    from yuqing.db.scoring_reads import attributed_to, load_year
+    from yuqing.db.scoring_writes import resolve_unit
     from yuqing.exports import export_csv, export_xlsx, render_table
 
     if args.format == "xlsx" and not args.out:
@@ -257,7 +258,7 @@ def cmd_score(ctx: Any, args: argparse.Namespace) -> int:
 
 
 def _score_freeze(ctx: Any, args: argparse.Namespace) -> int:
-    from yuqing.db.scoring_store import freeze
+    from yuqing.db.scoring_reads import freeze
 
     now = _now(ctx, args.now)
     snapshot = ctx.write(freeze, args.year, now=now)
@@ -270,7 +271,8 @@ def _score_freeze(ctx: Any, args: argparse.Namespace) -> int:
 
 
 def _score_diff(ctx: Any, args: argparse.Namespace) -> int:
-    from yuqing.db.scoring_store import diff_since_snapshot, resolve_unit
+    from yuqing.db.scoring_reads import diff_since_snapshot
+    from yuqing.db.scoring_writes import resolve_unit
 
     now = _now(ctx, args.now)
     code = ctx.read(resolve_unit, args.unit).code if args.unit else None

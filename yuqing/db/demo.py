@@ -121,7 +121,7 @@ def load_demo_manual_scores(writer: Writer) -> int:
     from scoring.scheme import load_scheme
     from timeline.clock import to_beijing
     from yuqing.db.models import Unit
-    from yuqing.db.scoring_store import import_manual_scores
+    from yuqing.db.scoring_writes import import_manual_scores
 
     year = to_beijing(writer.now).year
     scheme = load_scheme(year)

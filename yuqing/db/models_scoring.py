@@ -1,5 +1,5 @@
 """Tables of the scoring layer: 舆情函件, manual scores, special items, zeroings, 日常考核 records,
-appeals, 整改 (rectifications) and frozen score snapshots. Rows become `scoring` facts in db.scoring_store.
+appeals, 整改 (rectifications) and frozen score snapshots. Rows become `scoring` facts in yuqing.db.scoring_reads.
 
 Imported at the end of db.models, so Base, Unit and Incident are already defined here.
 """

@@ -6,7 +6,7 @@ import streamlit as st
 
 from timeline.clock import display_beijing
 from yuqing.board import TONES
-from yuqing.db.scoring_store import add_referral, reply_referral
+from yuqing.db.referrals import add_referral, reply_referral
 from yuqing.pages import common, scorecards
 from yuqing.vocabulary import LABELS
 

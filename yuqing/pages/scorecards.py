@@ -1,5 +1,5 @@
 """Cached reads of the scoring layer for the 单位考核 and 舆情函件 pages: the calls `yuqing score`,
-`bulletin`, `referral list`, `rectify list` make (db.scoring_store), results kept as plain data."""
+`bulletin`, `referral list`, `rectify list` make (yuqing.db.scoring_reads), results kept as plain data."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,7 +11,9 @@ import streamlit as st
 from scoring import as_json
 from scoring.facts import ScoredIncident
 from timeline.clock import display_beijing, to_beijing
-from yuqing.db import scoring_store, views
+from yuqing.db import appeals as appeal_store
+from yuqing.db import referrals as referral_store
+from yuqing.db import scoring_reads, views
 from yuqing.exports import export_csv, export_xlsx
 from yuqing.pages import common
 from yuqing.vocabulary import LABELS
@@ -49,7 +51,7 @@ class YearScores:
 @st.cache_data(ttl=60, show_spinner="正在计算考核得分…")
 def year_scores(year: int) -> YearScores:
     now = common.now()
-    data = common.database().run(scoring_store.load_year, year, now=now)
+    data = common.database().run(scoring_reads.load_year, year, now=now)
     return YearScores(year, data.scheme.name, data.scheme.title, data.scheme.status == "proposed", now,
                       as_json(data.score()), data.incidents)
 
@@ -57,18 +59,18 @@ def year_scores(year: int) -> YearScores:
 @st.cache_data(ttl=60, show_spinner="正在生成季度通报…")
 def bulletin(year: int, quarter: int) -> tuple[str, bytes, str]:
     """(title, xlsx bytes, Markdown) of the quarterly bulletin (第十条)."""
-    result = common.database().run(scoring_store.make_bulletin, year, quarter, now=common.now())
+    result = common.database().run(scoring_reads.make_bulletin, year, quarter, now=common.now())
     return result.title, result.to_xlsx(), result.to_markdown()
 
 
 @st.cache_data(ttl=10, show_spinner=False)
-def referrals(year: int | None) -> list[scoring_store.ReferralView]:
-    return common.database().run(scoring_store.list_referrals, now=common.now(), year=year)
+def referrals(year: int | None) -> list[referral_store.ReferralView]:
+    return common.database().run(referral_store.list_referrals, now=common.now(), year=year)
 
 
 @st.cache_data(ttl=10, show_spinner=False)
-def rectifications(year: int) -> list[scoring_store.RectificationView]:
-    return common.database().run(scoring_store.list_rectifications, year=year)
+def rectifications(year: int) -> list[appeal_store.RectificationView]:
+    return common.database().run(appeal_store.list_rectifications, year=year)
 
 
 @st.cache_data(ttl=10, show_spinner=False)

@@ -1,12 +1,12 @@
 """单位考核: a year's per-unit scores — ranking, a chart per indicator, each unit's deductions with their
 incidents, appeals (units file, the office decides), rectification, downloads and the quarterly bulletin.
-Everything is computed by `db.scoring_store` exactly as `yuqing score` / `yuqing bulletin` do."""
+Everything is computed by `yuqing.db.scoring_reads` exactly as `yuqing score` / `yuqing bulletin` do."""
 from __future__ import annotations
 
 import streamlit as st
 
 from timeline.clock import display_beijing
-from yuqing.db.scoring_store import add_appeal, add_rectification, decide_appeal, finish_rectification
+from yuqing.db.appeals import add_appeal, add_rectification, decide_appeal, finish_rectification
 from yuqing.db.service import Actor
 from yuqing.errors import YuqingError
 from yuqing.exports import rule_name
