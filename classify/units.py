@@ -86,6 +86,7 @@ class UnitResolver:
         self.units = tuple(units)
         by_code = {u.code: u for u in self.units}
         self._index: dict[str, set[str]] = {}
+        self._bare: dict[str, set[str]] = {}
         for unit in self.units:
             target = unit
             # A merged unit resolves to its successor so old names keep working.
@@ -95,11 +96,23 @@ class UnitResolver:
                 hops += 1
             for name in unit.names():
                 self._index.setdefault(self._norm(name), set()).add(target.code)
+                self._bare.setdefault(self._bare_key(name), set()).add(target.code)
         self._by_code = by_code
 
     @staticmethod
     def _norm(text: str) -> str:
         return "".join(text.split()).lower()
+
+    # 附件1 writes 教育局 for 市教育局 and 市政府外侨办 for 市外侨办; news writes 三门峡市教育局.
+    _PREFIXES = ("三门峡市人民政府", "三门峡市政府", "三门峡市", "三门峡", "市人民政府", "市政府", "市")
+
+    @classmethod
+    def _bare_key(cls, text: str) -> str:
+        key = cls._norm(text)
+        for prefix in cls._PREFIXES:
+            if key.startswith(prefix) and len(key) > len(prefix) + 1:
+                return key[len(prefix):]
+        return key
 
     def get(self, code: str) -> UnitRef:
         return self._by_code[code]
@@ -109,6 +122,8 @@ class UnitResolver:
         codes = self._index.get(key)
         if not codes and key.startswith("三门峡"):
             codes = self._index.get(key[len("三门峡"):])
+        if not codes:  # the name without 三门峡市 / 市政府 / 市, as 附件1 and news write it
+            codes = self._bare.get(self._bare_key(key))
         if not codes:
             raise YuqingError("E_UNIT_UNKNOWN", value=text, suggestion=self._suggest(text))
         if len(codes) > 1:

@@ -21,7 +21,7 @@ from ingest.parse import FeedItem, normalize_link
 from timeline.words import YuqingError
 
 MAPPING_DIR = Path(__file__).with_name("mappings")
-FIELDS = ("title", "text", "link", "published", "source", "author")
+FIELDS = ("title", "text", "link", "published", "source", "author", "unit")
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,8 @@ class ImportRows:
     rows: int = 0
     items: list[tuple[int, FeedItem, str]] = field(default_factory=list)  # (row number, item, source)
     errors: list[tuple[int, str]] = field(default_factory=list)
+    # content hash → the unit the source already assigned (承办单位, 责任单位), as written
+    units: dict[str, str] = field(default_factory=dict)
 
 
 def available_mappings() -> list[str]:
@@ -185,4 +187,7 @@ def rows_to_items(rows: list[list[Any]], mapping: Mapping, *, path: Path, now: d
             content_hash=digest,
         )
         result.items.append((number, item, str(cell("source") or "").strip() or mapping.source))
+        unit = " ".join(str(cell("unit") or "").split())
+        if unit:
+            result.units[digest] = unit[:100]
     return result

@@ -444,3 +444,29 @@ def test_idle_session_expires_back_to_login(app_env: str):
     at.run()
     assert at.title[0].value == "政务舆情回应时效追踪"
     assert "超时" in at.warning[0].value
+
+
+def test_ignored_items_have_a_tab_with_their_reason_and_a_duplicate_can_be_merged_in_one_click(app_env: str):
+    from tests.test_triage_states import poll_items
+    from yuqing.db.session import Database
+
+    assert yq(app_env, "init").code == 0
+    logged = yq(app_env, "incident", "add", "--title", "渑池县某小区燃气爆炸", "--unit", "渑池县", "--first-post", ago(2))
+    assert logged.code == 0, logged.err
+    database = Database(app_env)
+    try:
+        poll_items(database, [
+            ("g", "渑池县某小区发生燃气爆炸，已致2人死亡", "https://n.example.cn/g", "渑池县城区一小区发生燃气爆炸，已致2人死亡。"),
+            ("b", "某公司发布新款手机", "https://n.example.cn/2", "新款手机搭载更大屏幕。"),
+        ])
+    finally:
+        database.dispose()
+    at = run_app(page="triage")
+    assert not at.exception
+    text = page_text(at)
+    assert "无需研判（1）" in [t.label for t in at.tabs] and "未识别出话题，也不是重点事件" in text and "某公司发布新款手机" in text
+    assert f"可能是舆情 #{logged.out.strip()}" in text
+    merge = [b for b in at.button if b.label == f"并入 #{logged.out.strip()}"]
+    merge[0].click().run()
+    assert at.success[0].value.startswith("已将 1 条信息并入舆情")
+    assert yq(app_env, "triage", "list", "--state", "decided", "--json").json()[0]["state"] == "merged"

@@ -9,21 +9,25 @@ from yuqing.cli.base import Context, Parser, record_id
 
 def cmd_triage_list(ctx: Context, args: argparse.Namespace) -> int:
     from timeline.clock import display_beijing, iso_beijing
+    from yuqing.cli.base import _now
     from yuqing.db.classifying import topic_names
-    from yuqing.db.triage import pending
+    from yuqing.db.triage import queue
+    from yuqing.vocabulary import render
 
-    items = ctx.read(pending)
+    items = ctx.read(queue, state=args.state, now=_now(ctx, args.now))
     if args.json:
         ctx.json([
             {"id": i.id, "title": i.title, "link": i.link, "published_at": iso_beijing(i.published_at),
              "published_clamped": i.published_clamped,
              "fetched_at": iso_beijing(i.fetched_at), "source": i.source, "classification": i.classification,
-             "unit": i.unit_code, "group": i.group}
+             "unit": i.unit_code, "group": i.group, "state": i.state, "reason": i.reason,
+             "incident": i.incident_id,
+             "similar_incidents": [{"id": s.id, "title": s.title, "score": s.score} for s in i.similar]}
             for i in items
         ])
         return 0
     if not items:
-        ctx.print("待研判队列为空")
+        ctx.print(render(f"TRIAGE_EMPTY_{args.state}"))
         return 0
     groups: dict[str, list[Any]] = {}
     for item in items:
@@ -33,10 +37,16 @@ def cmd_triage_list(ctx: Context, args: argparse.Namespace) -> int:
         c = head.classification
         topics = [topic_names().get(t, t) for t in c.get("topics") or []]
         tags = "、".join(x for x in [c.get("category"), c.get("level"), *topics] if x)
-        ctx.print(f"【{'重点' if c.get('flagged') else '一般'}】{tags or '—'}  责任单位：{(c.get('unit') or {}).get('name') or head.unit_code}")
+        unit = head.unit_code and ((c.get('unit') or {}).get('name') if (c.get('unit') or {}).get('code') == head.unit_code else head.unit_code)
+        ctx.print(f"【{'重点' if c.get('flagged') else '一般'}】{tags or '—'}  责任单位：{unit or render('TRIAGE_UNIT_AT_ACCEPT')}")
         for item in members:
             clamped = "（发布时间晚于抓取时间，已按抓取时间计）" if item.published_clamped else ""
-            ctx.print(f"    #{item.id} {display_beijing(item.published_at)}{clamped} {item.source}：{item.title}")
+            state = render(f"TRIAGE_STATE_{item.state}")
+            reason = render(f"TRIAGE_REASON_{item.reason}") if item.reason else ""
+            ctx.print(f"    #{item.id} [{state}：{reason}] {display_beijing(item.published_at)}{clamped} {item.source}：{item.title}")
+            for similar in item.similar:
+                ctx.print("        " + render("TRIAGE_SIMILAR", id=similar.id, title=similar.title, score=f"{similar.score:.2f}",
+                                              item=item.id))
     return 0
 
 
@@ -65,7 +75,10 @@ def cmd_triage_dismiss(ctx: Context, args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     tr = sub.add_parser("triage", help="待研判队列").add_subparsers(dest="triage_command", required=True, parser_class=Parser)
-    p = tr.add_parser("list", help="列出待研判的信息（按事件分组）")
+    p = tr.add_parser("list", help="列出待研判的信息（按事件分组）；--state 可看无需研判、已处理或全部信息及原因")
+    p.add_argument("--state", choices=("pending", "ignored", "decided", "all"), default="pending",
+                   help="pending 待研判（默认）、ignored 无需研判、decided 已处理、all 全部")
+    p.add_argument("--now", metavar="T", help="判断“可能重复”的时间（默认：现在）")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_triage_list)
     p = tr.add_parser("accept", help="立为舆情，输出舆情编号")

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from ingest.importer import Mapping, load_mapping, read_table, rows_to_items
 from yuqing.db.feeds import add_feed
-from yuqing.db.items import StoreStats, store_items
+from yuqing.db.items import StoreStats, store_chosen_items
 from yuqing.db.models import Feed
 from yuqing.db.service import Writer
 from yuqing.errors import YuqingError
@@ -24,6 +24,20 @@ class ImportReport:
     duplicate: int
     errors: tuple[str, ...]
     error_rows: tuple[int, ...] = ()
+
+
+def assigned_unit_codes(writer: Writer, written: dict[str, str]) -> dict[str, str]:
+    """Resolve each row's assigned-unit cell (承办单位 …) through the registry; '' = did not resolve."""
+    resolved: dict[str, str] = {}
+    cache: dict[str, str] = {}
+    for digest, text in written.items():
+        if text not in cache:
+            try:
+                cache[text] = writer.resolver().resolve(text).code
+            except YuqingError:
+                cache[text] = ""
+        resolved[digest] = cache[text]
+    return resolved
 
 
 def import_table(writer: Writer, path: Path, mapping_name: str, *, poller: Poller, shown_name: str) -> ImportReport:
@@ -41,8 +55,10 @@ def import_table(writer: Writer, path: Path, mapping_name: str, *, poller: Polle
     for _, item, source in parsed.items:
         by_source.setdefault(source, []).append(item)
     stats = StoreStats()
+    assigned = assigned_unit_codes(writer, parsed.units)
     for source, items in by_source.items():
-        stats.add(store_items(session, feed, items, now=writer.now, classify=poller.classify(session), source=source))
+        stats.add(store_chosen_items(session, feed, items, now=writer.now, classify=poller.classify(session), source=source,
+                                     assigned_units=assigned))
     errors = tuple(YuqingError("E_IMPORT_ROW", row=row, problem=problem).message for row, problem in parsed.errors)
     writer.audit("import", feed.id, "import", None,
                  {"file": Path(shown_name).name, "mapping": mapping.name, "rows": parsed.rows, "new": stats.new,

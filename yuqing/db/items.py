@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from ingest.fetch import FetchResult, next_poll_delay, typical_gap
 from ingest.parse import FeedItem
-from ingest.triage import ItemFacts, event_kind, group_key_for, needs_triage
+from ingest.triage import ItemFacts, event_kind, group_key_for, triage_decision
 from yuqing.db.models import Feed, Item, ItemSighting
 
 Classify = Callable[[str, str], dict[str, Any]]
@@ -74,8 +74,15 @@ def store_items(
     now: datetime,
     classify: Classify,
     source: str | None = None,
+    chosen: bool = False,
+    assigned_units: dict[str, str] | None = None,
 ) -> StoreStats:
     """Store one batch in the caller's transaction.
+
+    `chosen`: the rows were picked by a person (an import, a push), so every new one waits in the
+    queue whatever the classifier says. `assigned_units`: content hash → the unit code the source
+    already assigned ('' when its column named a unit that does not resolve); the classifier's unit
+    is used only when there is none.
 
     The fast path looks every key up in a few set queries and inserts the new items in bulk inside a
     savepoint. If another worker inserted one of them meanwhile, the savepoint is rolled back and the
@@ -83,19 +90,34 @@ def store_items(
     the winner's row — never a second copy.
     """
     batch = list(items)
+    how = _How(classify, source, chosen, assigned_units or {})
     try:
         with session.begin_nested():
-            return _store_batch(session, feed, batch, now=now, classify=classify, source=source)
+            return _store_batch(session, feed, batch, now=now, how=how)
     except IntegrityError:
-        return _store_one_by_one(session, feed, batch, now=now, classify=classify, source=source)
+        return _store_one_by_one(session, feed, batch, now=now, how=how)
     except OperationalError as exc:  # a deadlock with another worker's batch: go item by item
         if "deadlock" not in str(exc).lower():
             raise
-        return _store_one_by_one(session, feed, batch, now=now, classify=classify, source=source)
+        return _store_one_by_one(session, feed, batch, now=now, how=how)
 
 
-def _store_batch(session: Session, feed: Feed, batch: list[FeedItem], *, now: datetime, classify: Classify,
-                 source: str | None) -> StoreStats:
+def store_chosen_items(session: Session, feed: Feed, items: Iterable[FeedItem], *, now: datetime, classify: Classify,
+                       source: str | None = None, assigned_units: dict[str, str] | None = None) -> StoreStats:
+    """Intake of rows a person chose (spreadsheet imports, the HTTP intake): every new row is pending."""
+    return store_items(session, feed, items, now=now, classify=classify, source=source, chosen=True,
+                       assigned_units=assigned_units)
+
+
+@dataclass(frozen=True)
+class _How:
+    classify: Classify
+    source: str | None
+    chosen: bool
+    assigned: dict[str, str]
+
+
+def _store_batch(session: Session, feed: Feed, batch: list[FeedItem], *, now: datetime, how: _How) -> StoreStats:
     stats = StoreStats()
     guids = [(i.guid or i.content_hash)[:2000] for i in batch]
     seen: set[str] = set()
@@ -133,7 +155,7 @@ def _store_batch(session: Session, feed: Feed, batch: list[FeedItem], *, now: da
             stats.duplicate += 1
         sightings.append((guid, target))
 
-    rows = [_row(feed, item, now=now, classify=classify, source=source) for item in fresh.values()]
+    rows = [_row(feed, item, now=now, how=how) for item in fresh.values()]
     _assign_groups(session, rows)
     ids: dict[str, int] = {}
     if rows:
@@ -151,10 +173,13 @@ def _store_batch(session: Session, feed: Feed, batch: list[FeedItem], *, now: da
     return stats
 
 
-def _row(feed: Feed, item: FeedItem, *, now: datetime, classify: Classify, source: str | None) -> dict[str, Any]:
+def _row(feed: Feed, item: FeedItem, *, now: datetime, how: _How) -> dict[str, Any]:
     text = (item.content_text or item.summary)[:TEXT_FOR_CLASSIFIER]
-    classification = classify(item.title, text)
-    unit_code = (classification.get("unit") or {}).get("code") or (feed.unit.code if feed.unit else None)
+    classification = how.classify(item.title, text)
+    assigned = how.assigned.get(item.content_hash)
+    unit_code = assigned or (classification.get("unit") or {}).get("code") or (feed.unit.code if feed.unit else None)
+    state, reason = triage_decision(classification, unit_code, chosen=how.chosen, unit_unresolved=assigned == "")
+    source = how.source
     return {
         "feed_id": feed.id,
         "source": (source or feed.name)[:200],
@@ -173,7 +198,8 @@ def _row(feed: Feed, item: FeedItem, *, now: datetime, classify: Classify, sourc
         "flagged": bool(classification.get("flagged")),
         "unit_code": unit_code,
         "group_key": None,
-        "triage_status": "pending" if needs_triage(classification, unit_code) else "ignored",
+        "triage_status": state,
+        "triage_reason": reason,
     }
 
 
@@ -191,7 +217,7 @@ def _assign_groups(session: Session, rows: list[dict[str, Any]]) -> None:
         return
     window = timedelta(hours=48)
     candidates: dict[str, list[tuple[str, ItemFacts]]] = {}
-    for unit in sorted({r["unit_code"] for r in pending_rows}):
+    for unit in sorted({r["unit_code"] for r in pending_rows}, key=lambda u: u or ""):
         times = [r["published_at"] for r in pending_rows if r["unit_code"] == unit and r["published_at"]]
         stmt = select(Item).where(Item.triage_status == "pending", Item.unit_code == unit, Item.group_key.is_not(None))
         if times:
@@ -206,15 +232,7 @@ def _assign_groups(session: Session, rows: list[dict[str, Any]]) -> None:
         candidates[row["unit_code"]].append((key, facts))
 
 
-def _store_one_by_one(
-    session: Session,
-    feed: Feed,
-    items: Iterable[FeedItem],
-    *,
-    now: datetime,
-    classify: Classify,
-    source: str | None = None,
-) -> StoreStats:
+def _store_one_by_one(session: Session, feed: Feed, items: Iterable[FeedItem], *, now: datetime, how: _How) -> StoreStats:
     stats = StoreStats()
     for item in sorted(items, key=lambda i: i.content_hash):
         guid = item.guid or item.content_hash
@@ -224,7 +242,7 @@ def _store_one_by_one(
             continue
         existing = _find_existing(session, item)
         if existing is None:
-            existing = _insert(session, feed, item, now=now, classify=classify, source=source)
+            existing = _insert(session, feed, item, now=now, how=how)
             if existing is not None:
                 _sight(session, feed, guid, existing, now)
                 stats.new += 1
@@ -237,9 +255,8 @@ def _store_one_by_one(
     return stats
 
 
-def _insert(session: Session, feed: Feed, item: FeedItem, *, now: datetime, classify: Classify,
-            source: str | None) -> Item | None:
-    values = _row(feed, item, now=now, classify=classify, source=source)
+def _insert(session: Session, feed: Feed, item: FeedItem, *, now: datetime, how: _How) -> Item | None:
+    values = _row(feed, item, now=now, how=how)
     _assign_groups(session, [values])
     row = Item(**values)
     for _ in range(3):

@@ -246,6 +246,8 @@ class Item(Base):
     group_key: Mapped[str | None] = mapped_column(String(200), index=True)
     # pending: waits in triage; ignored: nothing to act on; accepted / merged / dismissed: decided.
     triage_status: Mapped[str] = mapped_column(String(12), default="ignored")
+    # Why it waits or was set aside (ingest.triage.REASONS): chosen_row, flagged, topic, no_unit, …
+    triage_reason: Mapped[str | None] = mapped_column(String(40))
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
     decided_at: Mapped[datetime | None]
     decided_by: Mapped[str | None] = mapped_column(String(100))

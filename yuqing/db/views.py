@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from yuqing.db.models import Action, AuditRecord, Incident, Item, Unit
 from yuqing.db.queries import AuditView
-from yuqing.db.triage import QueueItem, pending
+from yuqing.db.triage import QueueItem, queue
 
 
 @dataclass(frozen=True)
@@ -88,10 +88,12 @@ class TriageGroup:
         return bool(self.head.classification.get("flagged"))
 
 
-def pending_groups(session: Session, *, limit: int = 500) -> list[TriageGroup]:
-    """The triage queue, flagged groups first, in the order ingest.queue.pending gives."""
+def pending_groups(session: Session, *, limit: int = 500, state: str = "pending",
+                   now: datetime | None = None) -> list[TriageGroup]:
+    """The triage queue (or the items of another --state), flagged groups first; with `now`, each
+    item names the incidents it may duplicate."""
     groups: dict[str, list[QueueItem]] = {}
-    for item in pending(session, limit=limit):
+    for item in queue(session, state=state, limit=limit, now=now):
         groups.setdefault(item.group, []).append(item)
     return [TriageGroup(key, tuple(members)) for key, members in groups.items()]
 

@@ -136,8 +136,8 @@ def feeds() -> list[FeedView]:
 
 
 @st.cache_data(ttl=5, show_spinner=False)
-def triage_groups() -> list[views.TriageGroup]:
-    return database().run(views.pending_groups)
+def triage_groups(state: str = "pending") -> list[views.TriageGroup]:
+    return database().run(views.pending_groups, state=state, now=now())
 
 
 @st.cache_data(ttl=30, show_spinner=False)

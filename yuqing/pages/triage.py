@@ -21,7 +21,8 @@ from yuqing.worker import Poller
 OUTCOME = "triage_outcome"
 SHOWN_GROUPS = 50
 CUSTOM = "__custom__"
-FIELD_NAMES = {"title": "标题", "text": "正文", "link": "链接", "published": "发布时间", "source": "来源", "author": "作者"}
+FIELD_NAMES = {"title": "标题", "text": "正文", "link": "链接", "published": "发布时间", "source": "来源", "author": "作者",
+               "unit": "承办/责任单位"}
 
 
 def _report(outcome: common.Outcome, ok_code: str, **params: object) -> None:
@@ -43,6 +44,10 @@ def do_merge(item_id: int) -> None:
         st.session_state[OUTCOME] = ("error", common.text("E_DASH_PICK_TARGET"))
         return
     _report(common.write(lambda w: merge(w, item_id, target)), "DASH_TRIAGE_MERGED", incident=target)
+
+
+def do_merge_into(item_id: int, incident_id: int) -> None:
+    _report(common.write(lambda w: merge(w, item_id, incident_id)), "DASH_TRIAGE_MERGED", incident=incident_id)
 
 
 def do_dismiss(item_id: int) -> None:
@@ -114,7 +119,16 @@ def group_card(group: TriageGroup, who: Actor, units: dict[str, str], targets: d
         for item in group.items:
             title = f"[{item.title}]({item.link})" if item.link.startswith(("http://", "https://")) else item.title
             clamped = "（发布时间晚于抓取时间，已按抓取时间计）" if item.published_clamped else ""
-            st.markdown(f"- #{item.id} {display_beijing(item.published_at)}{clamped} **{item.source}**：{title}")
+            reason = common.text(f"TRIAGE_REASON_{item.reason}") if item.reason else ""
+            st.markdown(f"- #{item.id} {display_beijing(item.published_at)}{clamped} **{item.source}**：{title}"
+                        f" :gray[（{reason}）]")
+        for similar in head.similar:
+            cols = st.columns([4, 1])
+            cols[0].warning(common.text("DASH_TRIAGE_SIMILAR", id=similar.id, title=similar.title,
+                                        score=f"{similar.score:.2f}"), icon=":material/content_copy:")
+            if common.may_write(who) and common.may_act_on(who, {suggested} if suggested else set()):
+                cols[1].button(common.text("DASH_TRIAGE_MERGE_INTO", id=similar.id), key=f"tr_dup_{head.id}_{similar.id}",
+                               on_click=do_merge_into, args=(head.id, similar.id))
         keywords = c.get("keywords") or []
         if keywords:
             st.caption("关键词：" + keyword_text(keywords) + f" · 规则版本 {c.get('rules_version') or '—'}")
@@ -178,10 +192,12 @@ if common.guard():
         st.page_link(common.PAGE_INCIDENT, label=f"查看舆情 #{created}", icon=":material/open_in_new:",
                      query_params={"id": str(created)})
     groups = common.triage_groups()
+    ignored = common.triage_groups("ignored")
     units = {u.code: u.name for u in common.units()}
     choices = common.incident_choices(open_only=True)
     targets = {c.id: c.label for c in choices if common.may_act_on(who, {c.unit_code})}
-    queue, imports = st.tabs([f"待研判队列（{len(groups)}）", "表格导入"], key="triage_tabs")
+    queue, set_aside, imports = st.tabs([f"待研判队列（{len(groups)}）", f"无需研判（{len(ignored)}）", "表格导入"],
+                                        key="triage_tabs")
     with queue:
         if not groups:
             st.info(common.text("DASH_TRIAGE_EMPTY"))
@@ -189,6 +205,14 @@ if common.guard():
             group_card(group, who, units, targets)
         if len(groups) > SHOWN_GROUPS:
             st.caption(common.text("DASH_TRIAGE_MORE", shown=SHOWN_GROUPS, total=len(groups)))
+    with set_aside:
+        st.caption(common.text("DASH_TRIAGE_IGNORED_HINT"))
+        if not ignored:
+            st.info(common.text("TRIAGE_EMPTY_ignored"))
+        for group in ignored[:SHOWN_GROUPS]:
+            group_card(group, who, units, targets)
+        if len(ignored) > SHOWN_GROUPS:
+            st.caption(common.text("DASH_TRIAGE_MORE", shown=SHOWN_GROUPS, total=len(ignored)))
     with imports:
         if common.may_write(who):
             import_section()
