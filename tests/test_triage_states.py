@@ -184,3 +184,14 @@ def test_unit_option_takes_annex_names(database: Database):
     result = yq(database.url, "incident", "add", "--title", "某事", "--unit", "人力资源社会保障局", "--no-classify",
                 "--first-post", "2026-11-24 08:00")
     assert result.code == 0, result.err
+
+
+def test_pushed_items_are_rows_a_person_chose(database: Database):
+    from yuqing.db.pushes import push_items
+
+    with database.session() as s:
+        report = push_items(Writer(s, Actor("office"), now=T0, preset="sanmenxia-2017"),
+                            [{"title": "某公司发布新款手机", "published_at": "2026-06-10 08:00"}],
+                            poller=Poller(database, preset="sanmenxia-2017"))
+    assert [state for _, state in report.items] == ["pending"]
+    assert listing(database, "pending")["某公司发布新款手机"]["reason"] == "chosen_row"

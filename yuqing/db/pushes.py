@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from ingest.importer import Mapping, rows_to_items
 from yuqing.db.feeds import add_feed
-from yuqing.db.items import Classify, StoreStats, _find_existing, store_items
+from yuqing.db.items import Classify, StoreStats, _find_existing, store_chosen_items
 from yuqing.db.models import Feed
 from yuqing.db.service import Writer
 from yuqing.errors import YuqingError
@@ -87,7 +87,8 @@ def push_items(writer: Writer, entries: list[Any], *, poller: Poller) -> PushRep
     classify = poller.classify(session)
     results: list[tuple[int, str]] = []
     for (_, item, source), unit in zip(parsed.items if parsed else [], units):
-        stats.add(store_items(session, feed, [item], now=writer.now, classify=_with_unit(classify, unit), source=source))
+        stats.add(store_chosen_items(session, feed, [item], now=writer.now, classify=_with_unit(classify, unit),
+                                     source=source))
         row = _find_existing(session, item)
         assert row is not None  # just stored, or already there
         results.append((row.id, row.triage_status))
