@@ -33,6 +33,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("YUQING_ALERT_ROUTES", lambda: "", "告警路由文件（TOML，见 yuqing/alerts/routes.example.toml）"),
     Setting("YUQING_TRUSTED_PROXIES", lambda: "", "反向代理的地址或网段（逗号分隔）：只信任来自这些地址的登录请求头和 X-Forwarded-*"),
     Setting("YUQING_PUBLIC_URL", lambda: "http://127.0.0.1:8501", "看板对外地址（用于生成大屏地址）"),
+    Setting("YUQING_OFFICE_NAME", lambda: "三门峡市政务公开领导小组办公室", "发文机关名称：通报、排名等公文的红头与落款"),
 )
 
 
@@ -47,6 +48,7 @@ class Config:
     alert_routes: Path | None = None
     public_url: str = "http://127.0.0.1:8501"
     trusted_proxies: tuple[str, ...] = ()
+    office_name: str = "三门峡市政务公开领导小组办公室"
 
     @property
     def evidence_dir(self) -> Path:
@@ -111,6 +113,7 @@ def load_config(env: Mapping[str, str] | None = None, *, database_url: str | Non
         alert_routes=Path(values["YUQING_ALERT_ROUTES"]).expanduser() if values["YUQING_ALERT_ROUTES"] else None,
         public_url=_check_public_url(values["YUQING_PUBLIC_URL"]),
         trusted_proxies=_check_proxies(values["YUQING_TRUSTED_PROXIES"]),
+        office_name=values["YUQING_OFFICE_NAME"].strip() or "三门峡市政务公开领导小组办公室",
     )
 
 

@@ -215,25 +215,59 @@ def cmd_rectify_list(ctx: Any, args: argparse.Namespace) -> int:
 # --- bulletin and score --------------------------------------------------------------------------
 def cmd_bulletin(ctx: Any, args: argparse.Namespace) -> int:
     from yuqing.db.scoring_reads import make_bulletin
+    from yuqing.db.scoring_writes import resolve_unit
 
     if args.format == "xlsx" and not args.out:
         raise YuqingError("E_XLSX_NEEDS_OUT")
+    if args.format in ("docx", "pdf") and not args.out:
+        raise YuqingError("E_BINARY_NEEDS_OUT", format=args.format)
+    if (args.doc_number or args.criticism) and args.format not in ("docx", "pdf"):
+        raise _usage("yuqing bulletin: --doc-number、--criticism 只用于 --format docx 或 pdf")
+    if args.format == "pdf":
+        from yuqing.documents.pdf import soffice
+
+        if soffice() is None:
+            raise YuqingError("E_PDF_NO_LIBREOFFICE")
     now = _now(ctx, args.now)
+    code = ctx.read(resolve_unit, args.criticism).code if args.criticism else None
     result = ctx.read(make_bulletin, args.year, args.quarter, now=now)
+    if args.format in ("docx", "pdf"):
+        from yuqing.documents.bulletin_doc import bulletin_docx, criticism_docx
+
+        office = ctx.config.office_name
+        if code is not None:
+            unit = next((u for u in result.units if u.unit.code == code), None)
+            if unit is None:
+                raise YuqingError("E_CRITICISM_NONE", unit=args.criticism, year=args.year, quarter=args.quarter)
+            data = criticism_docx(result, unit, office=office, doc_number=args.doc_number)
+        else:
+            data = bulletin_docx(result, office=office, doc_number=args.doc_number)
+        if args.format == "pdf":
+            from yuqing.documents.pdf import to_pdf
+
+            data = to_pdf(data)
+        _write(ctx, data, args.out)
+        return 0
     _write(ctx, result.to_xlsx() if args.format == "xlsx" else result.to_markdown(), args.out)
     return 0
 
 
 def cmd_score(ctx: Any, args: argparse.Namespace) -> int:
     if args.freeze or args.diff:
+        if args.public:
+            raise _usage("yuqing score: --public 不能与 --freeze、--diff 同时使用")
         if args.freeze and (args.unit or args.out or args.format != "table"):
             raise _usage("yuqing score: --freeze 不能与 --unit、--format、--out 同时使用")
         return _score_freeze(ctx, args) if args.freeze else _score_diff(ctx, args)
+    if args.public:
+        return _score_public(ctx, args)
     from scoring import as_json
     from yuqing.db.scoring_reads import attributed_to, load_year
     from yuqing.db.scoring_writes import resolve_unit
     from yuqing.exports import export_csv, export_xlsx, render_table
 
+    if args.format in ("docx", "html"):
+        raise _usage(f"yuqing score: --format {args.format} 只用于 --public")
     if args.format == "xlsx" and not args.out:
         raise YuqingError("E_XLSX_NEEDS_OUT")
     now = _now(ctx, args.now)
@@ -254,6 +288,31 @@ def cmd_score(ctx: Any, args: argparse.Namespace) -> int:
         proposed = "，分值为建议值" if data.scheme.status == "proposed" else ""
         head = f"{args.year} 年政务公开考核（评分方案 {data.scheme.name}{proposed}），判定时间 {_show(now)}\n\n"
         _write(ctx, head + render_table(results), args.out)
+    return 0
+
+
+def _score_public(ctx: Any, args: argparse.Namespace) -> int:
+    """The public ranking: 类别, 名次, 单位, 总分, 等次 per kind; xlsx, docx or one HTML page."""
+    from scoring import as_json
+    from timeline.clock import to_beijing
+    from yuqing.db.scoring_reads import load_year
+    from yuqing.documents.ranking import public_docx, public_html, public_xlsx
+
+    if args.unit or args.format not in ("xlsx", "docx", "html"):
+        raise _usage("yuqing score: --public 只支持 --format xlsx、docx 或 html，且不能与 --unit 同时使用")
+    if args.format != "html" and not args.out:
+        raise YuqingError("E_BINARY_NEEDS_OUT", format=args.format)
+    now = _now(ctx, args.now)
+    data = ctx.read(load_year, args.year, now=now)
+    rows = as_json(data.score())
+    office, day = ctx.config.office_name, to_beijing(now).date()
+    if args.format == "xlsx":
+        out = public_xlsx(rows, args.year)
+    elif args.format == "docx":
+        out = public_docx(rows, args.year, office=office, day=day)
+    else:
+        out = public_html(rows, args.year, office=office, day=day)
+    _write(ctx, out, args.out)
     return 0
 
 
@@ -429,16 +488,22 @@ def register(sub: Any) -> None:
     p.add_argument("--year", type=year, required=True, metavar="Y")
     p.add_argument("--quarter", type=int, required=True, metavar="Q")
     p.add_argument("--now", metavar="T")
-    p.add_argument("--format", choices=["md", "xlsx"], default="md")
-    p.add_argument("--out", metavar="FILE")
+    p.add_argument("--format", choices=["md", "xlsx", "docx", "pdf"], default="md",
+                   help="md、xlsx，或按 GB/T 9704-2012 公文格式的 docx / pdf（pdf 需要 LibreOffice）")
+    p.add_argument("--doc-number", metavar="TEXT", help="发文字号，如 三政公开办〔2026〕3号（docx、pdf）")
+    p.add_argument("--criticism", metavar="UNIT", help="改为生成该单位本季度直接归零（弄虚作假）的通报批评（docx、pdf）")
+    p.add_argument("--out", metavar="FILE", help="写入文件（xlsx、docx、pdf 必须给出）")
     p.set_defaults(func=cmd_bulletin)
 
     p = sub.add_parser("score", help="年度考核得分、等次、排名；冻结快照与比较")
     p.add_argument("--year", type=year, required=True, metavar="Y")
     p.add_argument("--unit", metavar="UNIT", help="只输出该单位（排名仍在全部单位中计算）")
     p.add_argument("--now", metavar="T", help="判定时间（默认：现在）")
-    p.add_argument("--format", choices=["table", "json", "csv", "xlsx"], default="table")
-    p.add_argument("--out", metavar="FILE", help="写入文件（xlsx 必须给出）")
+    p.add_argument("--format", choices=["table", "json", "csv", "xlsx", "docx", "html"], default="table",
+                   help="table、json、csv、xlsx；docx、html 只用于 --public")
+    p.add_argument("--out", metavar="FILE", help="写入文件（xlsx、docx 必须给出）")
+    p.add_argument("--public", action="store_true",
+                   help="公开的考核结果：只有类别、名次、单位、总分、等次，部门与县区分表（xlsx、docx、html）")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--freeze", action="store_true", help="保存快照：方案、判定时间、数据哈希、审计链头")
     mode.add_argument("--diff", action="store_true", help="与最近一次快照比较，逐单位列出变化")
