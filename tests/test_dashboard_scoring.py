@@ -101,7 +101,7 @@ def test_quarterly_bulletin_is_shown_and_downloadable(app_env: str):
     text = page_text(at)
     assert f"政务舆情处置情况通报（{this_year()}年第" in text and "灵宝市" in text
     labels = [b.proto.label for b in at.get("download_button")]
-    assert "下载通报（Markdown）" in labels and "下载通报（xlsx）" in labels
+    assert "下载通报（Markdown）" in labels and "下载通报（xlsx）" in labels and "下载通报（公文 docx）" in labels
 
 
 def test_office_sends_a_referral_and_records_the_reply(app_env: str):

@@ -6,7 +6,7 @@ from datetime import date
 from timeline.clock import display_beijing, to_beijing
 from timeline.model import STATE_NAMES, WINDOW_NAMES
 from yuqing.bulletin import Bulletin, BulletinUnit
-from yuqing.documents.gongwen import SIZE_XIAOSI, Gongwen, chinese_date
+from yuqing.documents.gongwen import SIZE_WU, Gongwen, chinese_date
 from yuqing.errors import YuqingError
 from yuqing.exports import KIND_NAMES, number
 from yuqing.vocabulary import render
@@ -42,14 +42,14 @@ def bulletin_docx(b: Bulletin, *, office: str, doc_number: str | None = None) ->
         late_refs = sum(1 for r in u.referrals if r.state in ("late", "overdue"))
         rows.append([n, u.unit.name, KIND_NAMES.get(u.unit.kind, u.unit.kind), u.new_incidents, len(u.late),
                      len(u.overdue), f"{len(u.referrals)}（{late_refs}）", number(sum(d.points for d in u.daily)) or "0"])
-    doc.table(header, rows, widths=(10, 52, 22, 14, 14, 14, 16, 14), size=SIZE_XIAOSI)
+    doc.table(header, rows, widths=(9, 68, 19, 12, 12, 12, 12, 12), size=SIZE_WU)
     doc.heading("二、逾期与超时情况")
     windows = [(u, w) for u in units for w in u.windows]
     if windows:
         doc.table(["单位", "舆情", "时限", "应完成时间", "状态"],
                   [[u.unit.name, f"#{w.incident_id} {'〔重点〕' if w.flagged else ''}{w.title}", WINDOW_NAMES.get(w.window, w.window),
                     display_beijing(w.due_at), STATE_NAMES.get(w.state, w.state)] for u, w in windows],
-                  widths=(34, 60, 20, 26, 16), size=SIZE_XIAOSI)
+                  widths=(40, 56, 18, 26, 16), size=SIZE_WU)
     else:
         doc.text(render("DOC_BULLETIN_NO_WINDOWS"))
     zeroed = [(u, z) for u in units for z in u.zeroings]

@@ -31,6 +31,7 @@ SIZE_ER = Pt(22)  # 二号
 SIZE_SAN = Pt(16)  # 三号
 SIZE_SI = Pt(14)  # 四号
 SIZE_XIAOSI = Pt(12)  # 小四
+SIZE_WU = Pt(10.5)  # 五号
 LINE = Pt(28)  # 22 lines in the 225 mm 版心
 
 

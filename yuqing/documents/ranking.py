@@ -7,7 +7,7 @@ import html
 from collections.abc import Sequence
 from datetime import date
 
-from yuqing.documents.gongwen import SIZE_SAN, Gongwen, chinese_date
+from yuqing.documents.gongwen import SIZE_XIAOSI, Gongwen, chinese_date
 from yuqing.errors import YuqingError
 from yuqing.exports import KIND_NAMES, new_workbook, number, workbook_bytes, write_table
 
@@ -48,7 +48,7 @@ def public_docx(rows: Sequence[dict], year: int, *, office: str, day: date, doc_
     doc.title(title(year))
     for n, (kind, table) in enumerate(tables, start=1):
         doc.heading(f"{'一二三'[n - 1]}、{kind}")
-        doc.table(PUBLIC_HEADER, table, widths=(30, 16, 70, 20, 20), size=SIZE_SAN)
+        doc.table(PUBLIC_HEADER, table, widths=(28, 14, 84, 14, 16), size=SIZE_XIAOSI)
     doc.signature(office, day)
     return doc.to_bytes()
 

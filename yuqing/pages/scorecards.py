@@ -63,6 +63,26 @@ def bulletin(year: int, quarter: int) -> tuple[str, bytes, str]:
     return result.title, result.to_xlsx(), result.to_markdown()
 
 
+@st.cache_data(ttl=60, show_spinner="正在生成公文格式的通报…")
+def bulletin_docx(year: int, quarter: int, doc_number: str) -> bytes:
+    """The quarterly bulletin as a 公文 (docx), exactly as `yuqing bulletin --format docx`."""
+    from yuqing.documents.bulletin_doc import bulletin_docx as render_docx
+
+    with common.database().session() as session:
+        result = scoring_store.make_bulletin(session, year, quarter, now=common.now())
+    return render_docx(result, office=common.config().office_name, doc_number=doc_number.strip() or None)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def public_html(year: int) -> bytes:
+    """The public ranking page (`yuqing score --public --format html`)."""
+    from timeline.clock import to_beijing
+    from yuqing.documents.ranking import public_html as render_html
+
+    rows = year_scores(year).rows
+    return render_html(rows, year, office=common.config().office_name, day=to_beijing(common.now()).date())
+
+
 @st.cache_data(ttl=10, show_spinner=False)
 def referrals(year: int | None) -> list[referral_store.ReferralView]:
     return common.database().run(referral_store.list_referrals, now=common.now(), year=year)
@@ -78,7 +98,7 @@ def appeals(year: int) -> list[views.AppealView]:
     return common.database().run(views.list_appeals, year=year)
 
 
-common.EXTRA_READS[:] = [year_scores, bulletin, referrals, rectifications, appeals]
+common.EXTRA_READS[:] = [year_scores, bulletin, bulletin_docx, public_html, referrals, rectifications, appeals]
 
 
 def this_year() -> int:

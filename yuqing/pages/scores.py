@@ -74,6 +74,14 @@ def overview(result: scorecards.YearScores) -> None:
                         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                         key="scores_xlsx", on_click="ignore", icon=":material/download:")
     right.caption("与 `yuqing score --format csv/xlsx` 导出的内容相同。")
+    if complete == "total":
+        try:
+            page = scorecards.public_html(result.year)
+        except YuqingError as exc:
+            st.caption(exc.message)
+        else:
+            st.download_button("下载公开的考核结果（网页）", data=page, file_name=f"考核结果-{result.year}.html",
+                               mime="text/html", key="scores_public_html", on_click="ignore", icon=":material/public:")
 
 
 def indicator_charts(result: scorecards.YearScores) -> None:
@@ -209,10 +217,14 @@ def bulletin_block(year: int) -> None:
     except YuqingError as exc:
         st.error(exc.message)
         return
-    c1, c2 = st.columns(2)
-    c1.download_button("下载通报（Markdown）", data=markdown.encode("utf-8"), file_name=f"{title}.md",
+    number = st.text_input("发文字号", key=f"bulletin_number_{year}", placeholder="如 三政公开办〔2026〕3号")
+    c1, c2, c3 = st.columns(3)
+    c1.download_button("下载通报（公文 docx）", data=scorecards.bulletin_docx(year, int(quarter), number or ""),
+                       file_name=f"{title}.docx", key="bulletin_docx", on_click="ignore", icon=":material/download:",
+                       mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    c2.download_button("下载通报（Markdown）", data=markdown.encode("utf-8"), file_name=f"{title}.md",
                        mime="text/markdown", key="bulletin_md", on_click="ignore", icon=":material/download:")
-    c2.download_button("下载通报（xlsx）", data=xlsx, file_name=f"{title}.xlsx", key="bulletin_xlsx",
+    c3.download_button("下载通报（xlsx）", data=xlsx, file_name=f"{title}.xlsx", key="bulletin_xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        on_click="ignore", icon=":material/download:")
     with st.container(border=True, key="bulletin_text"):
