@@ -42,13 +42,13 @@ def test_staff_manage_only_their_own_units_feeds(database: Database):
         from yuqing.db.feeds import add_feed, set_enabled
 
         office_feed = add_feed(Writer(s, Actor("office"), now=T0, preset="sanmenxia-2017"), "https://a.example.cn/rss").id
-        own = add_feed(Writer(s, STAFF, now=T0, preset="sanmenxia-2017"), "https://b.example.cn/rss")
+        own = add_feed(Writer(s, STAFF, now=T0, preset="sanmenxia-2017"), "https://1.2.3.4/rss")  # staff: public hosts only
         assert own.unit.code == "lingbao"
     with pytest.raises(YuqingError) as info, database.session() as s:
         set_enabled(Writer(s, STAFF, now=T0, preset="sanmenxia-2017"), office_feed, False)
     assert info.value.code == "E_FORBIDDEN_FEED"
     with pytest.raises(YuqingError) as info, database.session() as s:
-        add_feed(Writer(s, STAFF, now=T0, preset="sanmenxia-2017"), "https://c.example.cn/rss", unit="湖滨区")
+        add_feed(Writer(s, STAFF, now=T0, preset="sanmenxia-2017"), "https://1.2.3.5/rss", unit="湖滨区")
     assert info.value.code == "E_FORBIDDEN_FEED"
 
 

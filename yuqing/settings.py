@@ -30,6 +30,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("YUQING_UNITS_FILE", lambda: "", "单位名单文件（默认：随程序提供的 yuqing/db/units.toml）"),
     Setting("YUQING_AUTH_HEADER", lambda: "", "设置后看板信任反向代理传入的该请求头作为登录账号（单点登录）"),
     Setting("YUQING_SESSION_MINUTES", lambda: "60", "看板登录空闲超时（分钟）"),
+    Setting("YUQING_FEED_PRIVATE_HOSTS", lambda: "", "单位工作人员可添加的内网信息源主机（逗号分隔的主机名或 IP；管理员不受限）"),
+    Setting("YUQING_AUDIT_KEY_FILE", lambda: "", "审计密钥文件（默认：数据目录下的 audit.key；请与数据库分开备份）"),
     Setting("YUQING_ALERT_ROUTES", lambda: "", "告警路由文件（TOML，见 yuqing/alerts/routes.example.toml）"),
     Setting("YUQING_TRUSTED_PROXIES", lambda: "", "反向代理的地址或网段（逗号分隔）：只信任来自这些地址的登录请求头和 X-Forwarded-*"),
     Setting("YUQING_PUBLIC_URL", lambda: "http://127.0.0.1:8501", "看板对外地址（用于生成大屏地址）"),
@@ -49,10 +51,20 @@ class Config:
     public_url: str = "http://127.0.0.1:8501"
     trusted_proxies: tuple[str, ...] = ()
     office_name: str = "三门峡市政务公开领导小组办公室"
+    feed_private_hosts: tuple[str, ...] = ()
+    audit_key_file: Path | None = None
 
     @property
     def evidence_dir(self) -> Path:
         return self.data_dir / "evidence"
+
+    @property
+    def audit_key_path(self) -> Path:
+        return self.audit_key_file or self.data_dir / "audit.key"
+
+    @property
+    def checkpoint_file(self) -> Path:
+        return self.data_dir / "audit-checkpoints.jsonl"
 
 
 def _check_database_url(url: str) -> str:
@@ -114,6 +126,10 @@ def load_config(env: Mapping[str, str] | None = None, *, database_url: str | Non
         public_url=_check_public_url(values["YUQING_PUBLIC_URL"]),
         trusted_proxies=_check_proxies(values["YUQING_TRUSTED_PROXIES"]),
         office_name=values["YUQING_OFFICE_NAME"].strip() or "三门峡市政务公开领导小组办公室",
+        feed_private_hosts=tuple(
+            h.strip().lower().strip("[]") for h in values["YUQING_FEED_PRIVATE_HOSTS"].split(",") if h.strip()
+        ),
+        audit_key_file=Path(values["YUQING_AUDIT_KEY_FILE"]).expanduser() if values["YUQING_AUDIT_KEY_FILE"] else None,
     )
 
 

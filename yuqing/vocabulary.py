@@ -200,6 +200,7 @@ MESSAGES: dict[str, str] = {
     "E_ALERT_TIMEOUT": "告警渠道“{channel}”在 {seconds} 秒内没有响应",
     "E_FORBIDDEN": "您的账号（{role}）无权{what}",
     "E_FORBIDDEN_UNIT": "您只能{what}本单位（{unit}）的舆情",
+    "E_FEED_URL_NOT_ALLOWED": "单位工作人员只能添加互联网上的 http(s) 订阅地址；本机、内网地址和本地文件请由管理员添加",
     "E_FORBIDDEN_FEED": "您只能管理本单位（{unit}）的信息源",
     "E_ACCOUNT_UNKNOWN": "没有名为“{name}”的账号",
     "E_ACCOUNT_DISABLED": "账号“{name}”已停用",
@@ -392,8 +393,15 @@ def render(code: str, **params: Any) -> str:
         template = TABLE[code]
     except KeyError:
         raise MissingWord(f"no vocabulary entry {code!r}") from None
+    from yuqing.messages import explain, visible
+
+    # User input and library details inside a sentence: controls and bidi made visible, Chinese.
+    safe = {
+        key: visible(explain(value) if key == "detail" else value) if isinstance(value, str) else value
+        for key, value in params.items()
+    }
     try:
-        return template.format(**params)
+        return template.format(**safe)
     except (KeyError, IndexError) as exc:
         raise MissingWord(f"{code}: parameter {exc} not given") from None
 

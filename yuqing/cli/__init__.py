@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from yuqing.cli import accounts, alerts, audit, holidays, incidents, intake, scores, system, tokens, triage
-from yuqing.cli.base import Context, Parser, UsageError
+from yuqing.cli.base import Context, Parser, UsageError, account_name
 from yuqing.errors import YuqingError
 
 NOUNS = (system, incidents, audit, intake, triage, alerts, accounts, tokens, scores, holidays)
@@ -20,7 +20,7 @@ NOUNS = (system, incidents, audit, intake, triage, alerts, accounts, tokens, sco
 def build_parser() -> Parser:
     parser = Parser(prog="yuqing", description="政务舆情回应时效追踪")
     parser.add_argument("--db", metavar="URL", help="数据库地址（覆盖 YUQING_DATABASE_URL）")
-    parser.add_argument("--as", dest="actor", metavar="NAME", help="以该用户身份操作（记入审计）")
+    parser.add_argument("--as", dest="actor", metavar="NAME", type=account_name, help="以该用户身份操作（记入审计）")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     for noun in NOUNS:
         noun.register(sub)
@@ -59,6 +59,9 @@ def run(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: Te
 
 def main() -> None:
     """Console entry point: a last guard so a user never sees a traceback."""
+    from yuqing.messages import log_to_data_dir
+
+    log_to_data_dir()
     try:
         code = run()
     except KeyboardInterrupt:
@@ -68,7 +71,10 @@ def main() -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         code = 0
     except Exception as exc:  # noqa: BLE001 - the edge: report, never dump a traceback on users
-        print(f"内部错误：{type(exc).__name__}: {exc}。请将此信息反馈给系统管理员 [E_INTERNAL]", file=sys.stderr)
+        import logging
+
+        logging.getLogger("yuqing").exception("internal error")
+        print(f"内部错误（{type(exc).__name__}），详情已记入日志。请将此信息反馈给系统管理员 [E_INTERNAL]", file=sys.stderr)
         code = 1
     sys.exit(code)
 

@@ -53,7 +53,7 @@ class Context:
             self._database = Database(self.config.database_url)
             if require_schema:
                 self._database.require_current_schema()
-                if self.actor_name:
+                if self.actor_name is not None:
                     # `--as` is checked for every command, reads included.
                     self._database.run(self.actor)
         return self._database
@@ -65,7 +65,7 @@ class Context:
         from yuqing.db.service import Actor
 
         if self._actor is None:
-            self._actor = actor_for(session, self.actor_name) if self.actor_name else Actor(_os_user(), "admin")
+            self._actor = actor_for(session, self.actor_name) if self.actor_name is not None else Actor(_os_user(), "admin")
         return self._actor
 
     def now(self) -> datetime:
@@ -122,6 +122,16 @@ def _os_user() -> str:
 
 
 MAX_ID = 2**63 - 1
+
+
+def account_name(text: str) -> str:
+    """argparse type for `--as`: an empty or blank name is refused (exit 2), never read as "no
+    account" — that would run as the operating-system user with admin rights."""
+    if not text.strip():
+        from yuqing.messages import quote
+
+        raise argparse.ArgumentTypeError(f"账号名不能为空：{quote(text)}")
+    return text
 
 
 def record_id(text: str) -> int:

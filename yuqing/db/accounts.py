@@ -63,6 +63,14 @@ def actor_for(session: Session, name: str) -> Actor:
     return Actor(user.name, user.role, user.unit.code if user.unit else None)
 
 
+def require_admin_account(actor: Actor, what: str) -> None:
+    """Refuse anyone but an administrator (for commands that do not go through the write service)."""
+    if actor.role != "admin":
+        from yuqing.db.service import ROLE_LABELS
+
+        raise YuqingError("E_FORBIDDEN", role=ROLE_LABELS.get(actor.role, actor.role), what=what)
+
+
 def add_user(writer: Writer, name: str, *, role: str, unit: str | None, password: str) -> UserView:
     writer.require_admin("管理账号")
     name = (name or "").strip()

@@ -1,9 +1,13 @@
 """The feeds registry: add, list with health, enable, disable, remove (audited through the writer)."""
 from __future__ import annotations
 
+import ipaddress
+import socket
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select, update
@@ -50,6 +54,40 @@ def check_url(url: str) -> str:
     raise YuqingError("E_FETCH_BAD_URL", url=url)
 
 
+def _public_host(host: str) -> bool:
+    """Every address the host resolves to is a public (global) one. Unresolvable → False."""
+    try:
+        literal = ipaddress.ip_address(host)
+    except ValueError:
+        literal = None
+    if literal is not None:
+        return literal.is_global
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return False
+    addresses = {ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos}
+    return bool(addresses) and all(a.is_global for a in addresses)
+
+
+def check_staff_url(url: str, private_hosts: Collection[str]) -> str:
+    """What a unit's staff may register: an http(s) URL on the public internet, or on a host the
+    office listed in YUQING_FEED_PRIVATE_HOSTS. One refusal for every other case, decided before
+    anything is opened, so it tells nothing about which local files or ports exist."""
+    text = (url or "").strip()
+    try:
+        parts = urlsplit(text)
+        host = (parts.hostname or "").lower()
+        parts.port  # noqa: B018 - a malformed port raises here
+    except ValueError:
+        raise YuqingError("E_FEED_URL_NOT_ALLOWED") from None
+    if parts.scheme not in ("http", "https") or not host:
+        raise YuqingError("E_FEED_URL_NOT_ALLOWED")
+    if host in private_hosts or _public_host(host):
+        return text
+    raise YuqingError("E_FEED_URL_NOT_ALLOWED")
+
+
 def add_feed(
     writer: Writer,
     url: str,
@@ -59,8 +97,15 @@ def add_feed(
     timezone: str = "Asia/Shanghai",
     interval_s: int = 600,
     kind: str = "feed",
+    private_hosts: Collection[str] | None = None,
 ) -> Feed:
     writer.require_writer("添加信息源")
+    if kind != "import" and writer.actor.role != "admin":
+        if private_hosts is None:
+            from yuqing.settings import load_config
+
+            private_hosts = load_config().feed_private_hosts
+        url = check_staff_url(url, private_hosts)
     url = url if kind == "import" else check_url(url)
     if len(url) > 2000:
         raise YuqingError("E_FEED_URL_TOO_LONG", length=len(url), limit=2000)

@@ -197,6 +197,10 @@ def merge(writer: Writer, item_id: int, incident_id: int) -> int:
     incident = writer.incident(incident_id, doing="并入信息", allow_closed=True)
     writer.require_unit({incident.unit.code}, "并入信息到")
     group = _group(session, item)
+    # Every item the merge moves must be the staff member's own unit's: another unit's event must
+    # not leave the queue without that unit or the office deciding.
+    for row in group:
+        writer.require_unit({row.unit_code} if row.unit_code else set(), "并入信息：")
     published = [r.published_at for r in group if r.published_at is not None]
     earliest = min(published) if published else None
     if earliest is not None and (incident.first_post_at is None or earliest < incident.first_post_at):

@@ -77,7 +77,7 @@ def login_page() -> None:
 
 def sidebar(actor: Actor) -> None:
     with st.sidebar:
-        st.markdown(f"**{actor.name}**  \n{ROLE_NAMES.get(actor.role, actor.role)}")
+        st.markdown(f"**{common.plain(actor.name)}**  \n{ROLE_NAMES.get(actor.role, actor.role)}")
         if not load_config().auth_header and st.button("退出登录", key="logout"):
             st.session_state.pop(KEY, None)
             st.rerun()

@@ -69,9 +69,9 @@ if common.guard():
             with st.container(border=True, key=f"board_row_{view.id}"):
                 cols = st.columns(widths)  # type: ignore[assignment]  # st.columns gives a list here, a tuple above
                 flag = ":red-badge[重点] " if row.verdict.flagged else ""
-                cols[0].page_link(common.PAGE_INCIDENT, label=f"#{view.id} {view.title}", query_params={"id": str(view.id)})
+                cols[0].page_link(common.PAGE_INCIDENT, label=f"#{view.id} {common.plain(view.title)}", query_params={"id": str(view.id)})
                 cols[0].caption(
-                    f"{flag}{view.unit.name} · {countdown.level_label(view)} · 开始 {countdown.clock_start(view)}"
+                    f"{flag}{common.plain(view.unit.name)} · {countdown.level_label(view)} · 开始 {countdown.clock_start(view)}"
                 )
                 for column, c in zip(cols[1:], row.cells):
                     column.markdown(countdown.cell_html(c), unsafe_allow_html=True)

@@ -23,6 +23,7 @@ from yuqing.db.queries import AuditView, IncidentView, UnitView, get_incident, l
 from yuqing.db.service import Actor, Writer
 from yuqing.db.session import Database
 from yuqing.errors import YuqingError
+from yuqing.messages import plain as plain  # re-exported: pages call common.plain
 from yuqing.settings import Config, load_config
 from yuqing.vocabulary import render
 

@@ -10,6 +10,7 @@ import streamlit as st
 from timeline.clock import display_beijing
 from timeline.model import STATE_NAMES, WINDOW_NAMES
 from yuqing.db.queries import AuditView
+from yuqing.messages import plain
 
 ENTITY_NAMES = {"incident": "舆情", "action": "处置", "item": "信息", "feed": "信息源", "user": "账号", "unit": "单位",
                 "referral": "函件"}
@@ -89,7 +90,7 @@ def regrades(detail: dict[str, Any]) -> None:
             f"{WINDOW_NAMES[w['key']]}：{STATE_NAMES[w['state']]}" for w in r["windows_before"] if w["applicable"]
         )
         st.markdown(
-            f"**{r['at'][:16].replace('T', ' ')} 调整分级**（{r['actor']}）：{before}"
+            f"**{r['at'][:16].replace('T', ' ')} 调整分级**（{plain(r['actor'])}）：{before}"
             f"{'·突发' if r['before'].get('sudden') else ''} → {after}{'·突发' if r['after'].get('sudden') else ''}  \n"
-            f"原因：{r['reason']}  \n调整前的判定：{states or '—'}"
+            f"原因：{plain(r['reason'])}  \n调整前的判定：{states or '—'}"
         )

@@ -114,31 +114,31 @@ def picker() -> int | None:
 
 def header(view: IncidentView, verdict: Verdict) -> None:
     flag = " :red-badge[重点舆情]" if verdict.flagged else ""
-    st.subheader(f"#{view.id} {view.title}")
+    st.subheader(f"#{view.id} {common.plain(view.title)}")
     st.markdown(f"{STATUS_BADGES[view.status]}{flag} 时限规则：`{view.preset}`")
     suggested = set(view.suggested_fields)
     mark = lambda field: "（分类建议）" if field in suggested else ""  # noqa: E731 - a one-line marker used in the labels below
     cols = st.columns(4)
-    cols[0].markdown(f"**牵头单位**  \n{view.unit.name}")
-    cols[0].markdown(f"**协办单位**  \n{'、'.join(u.name for u in view.co_units) or '—'}")
+    cols[0].markdown(f"**牵头单位**  \n{common.plain(view.unit.name)}")
+    cols[0].markdown(f"**协办单位**  \n{'、'.join(common.plain(u.name) for u in view.co_units) or '—'}")
     cols[1].markdown(f"**事件级别**  \n{view.level or '未定级'}{mark('level')}")
     cols[1].markdown(f"**突发事件**  \n{panels.yes_no(view.sudden)}{mark('sudden')}")
     cols[1].markdown(f"**事件类别**  \n{view.category or '未定'}{mark('category')}")
     cols[2].markdown(f"**开始计时**  \n{display_beijing(view.started_at)}")
     cols[2].markdown(f"**网上首发**  \n{display_beijing(view.first_post_at)}")
     cols[2].markdown(f"**发现/接报**  \n{display_beijing(view.detected_at)}")
-    cols[3].markdown(f"**登记**  \n{display_beijing(view.logged_at)}（{view.created_by}）")
+    cols[3].markdown(f"**登记**  \n{display_beijing(view.logged_at)}（{common.plain(view.created_by)}）")
     if view.closed_at:
         cols[3].markdown(f"**办结**  \n{display_beijing(view.closed_at)}")
     if view.voided_at:
-        cols[3].markdown(f"**作废**  \n{display_beijing(view.voided_at)}：{view.void_reason}")
+        cols[3].markdown(f"**作废**  \n{display_beijing(view.voided_at)}：{common.plain(view.void_reason)}")
     if view.source_url:
-        cols[3].markdown(f"**来源**  \n[{view.source_url}]({view.source_url})")
+        cols[3].markdown(f"**来源**  \n{common.plain(view.source_url)}")
     if view.parent_id:
         st.page_link(common.PAGE_INCIDENT, label=f"上级舆情 #{view.parent_id}", icon=":material/account_tree:",
                      query_params={"id": str(view.parent_id)})
     if view.summary:
-        st.markdown(f"> {view.summary}")
+        st.markdown(f"> {common.plain(view.summary)}")
 
 
 def actions_tab(view: IncidentView) -> None:

@@ -9,6 +9,7 @@ import streamlit as st
 from timeline.engine import Verdict
 from timeline.model import WINDOW_KEYS
 from yuqing.db.classifying import keyword_text, topic_names
+from yuqing.messages import plain
 from yuqing.pages import countdown
 
 FIGURE_NAMES = {
@@ -42,7 +43,7 @@ def suggestion_panel(data: dict[str, Any], *, offer_unit: Callable[[str], None] 
         unit = data.get("unit")
         if unit:
             line = st.columns([3, 1], vertical_alignment="center")
-            line[0].markdown(f"建议责任单位：**{unit['name']}**")
+            line[0].markdown(f"建议责任单位：**{plain(unit['name'])}**")
             if offer_unit is not None and (known_units is None or unit["code"] in known_units):
                 line[1].button("采用", key=f"{key}_use_unit", on_click=offer_unit, args=(unit["code"],))
         st.markdown("**依据**")

@@ -60,9 +60,9 @@ if common.guard():
     for r in sorted(items, key=lambda r: ({"overdue": 0, "open": 1, "late": 2, "met": 3}[r.state], r.due_at)):
         with st.container(border=True, key=f"referral_{r.id}"):
             c1, c2, c3 = st.columns([4, 3, 2], vertical_alignment="center")
-            c1.page_link(common.PAGE_INCIDENT, label=f"函件 #{r.id} · 舆情 #{r.incident_id} {r.incident_title}",
+            c1.page_link(common.PAGE_INCIDENT, label=f"函件 #{r.id} · 舆情 #{r.incident_id} {common.plain(r.incident_title)}",
                          query_params={"id": str(r.incident_id)})
-            c1.caption(f"承办单位：{r.unit_name}")
+            c1.caption(f"承办单位：{common.plain(r.unit_name)}")
             c2.markdown(
                 f"发出 {display_beijing(r.sent_at)}，{r.due_workdays} 个工作日  \n"
                 f"**限 {display_beijing(r.due_at)} 前回复**"

@@ -127,7 +127,7 @@ def unit_detail(result: scorecards.YearScores, who: Actor) -> None:
             flag = " :red-badge[重点]" if d["flagged"] else ""
             tag = " :gray-badge[已申诉撤销]" if d["overturned"] else ""
             st.markdown(f"{struck}**−{scorecards.points(d['points'])} 分** · {d['indicator']} · "
-                        f"{rule_name(d['rule'])}{struck}{flag}{tag}  \n{d['evidence']}")
+                        f"{rule_name(d['rule'])}{struck}{flag}{tag}  \n{common.plain(d['evidence'])}")
             c1, c2 = st.columns([3, 2])
             c1.caption(f"扣分项 `{d['key']}`")
             if d["incident_id"]:
@@ -169,7 +169,7 @@ def appeals_block(year: int, who: Actor) -> None:
         return
     for a in (a for a in items if a.decision is None):
         with st.container(border=True, key=f"appeal_{a.id}"):
-            st.markdown(f"**申诉 #{a.id}** {a.unit_name}：`{a.deduction_key}`  \n理由：{a.reason}")
+            st.markdown(f"**申诉 #{a.id}** {common.plain(a.unit_name)}：`{a.deduction_key}`  \n理由：{common.plain(a.reason)}")
             st.text_input("决定理由", key=f"decide_reason_{a.id}")
             with st.container(horizontal=True):
                 st.button("撤销扣分", key=f"overturn_{a.id}", on_click=do_decide, args=(a.id, True))
@@ -200,7 +200,7 @@ def rectifications_block(year: int, who: Actor) -> None:
         st.text_input("问题", key="rect_problem")
         st.form_submit_button("登记", on_click=do_rectify_add, args=(year,), key="rect_add_submit")
     for r in (r for r in items if r.done_at is None):
-        with st.expander(f"登记完成：#{r.id} {r.unit_name} {r.problem[:30]}"):
+        with st.expander(f"登记完成：#{r.id} {common.plain(r.unit_name)} {common.plain(r.problem[:30])}"):
             st.text_input("整改情况", key=f"rect_note_{r.id}")
             st.datetime_input("完成时间（北京时间，留空为现在）", value=None, key=f"rect_at_{r.id}", step=60,
                               format="YYYY-MM-DD")

@@ -117,14 +117,14 @@ def group_card(group: TriageGroup, who: Actor, units: dict[str, str], targets: d
         st.markdown(f"{badge} {'、'.join(tags) or '未分类'} · 建议责任单位：**{units.get(suggested or '', '未识别')}**"
                     f" · {len(group.items)} 条信息")
         for item in group.items:
-            title = f"[{item.title}]({item.link})" if item.link.startswith(("http://", "https://")) else item.title
+            title = common.plain(item.title)
             clamped = "（发布时间晚于抓取时间，已按抓取时间计）" if item.published_clamped else ""
             reason = common.text(f"TRIAGE_REASON_{item.reason}") if item.reason else ""
-            st.markdown(f"- #{item.id} {display_beijing(item.published_at)}{clamped} **{item.source}**：{title}"
+            st.markdown(f"- #{item.id} {display_beijing(item.published_at)}{clamped} **{common.plain(item.source)}**：{title}"
                         f" :gray[（{reason}）]")
         for similar in head.similar:
             cols = st.columns([4, 1])
-            cols[0].warning(common.text("DASH_TRIAGE_SIMILAR", id=similar.id, title=similar.title,
+            cols[0].warning(common.text("DASH_TRIAGE_SIMILAR", id=similar.id, title=common.plain(similar.title),
                                         score=f"{similar.score:.2f}"), icon=":material/content_copy:")
             if common.may_write(who) and common.may_act_on(who, {suggested} if suggested else set()):
                 cols[1].button(common.text("DASH_TRIAGE_MERGE_INTO", id=similar.id), key=f"tr_dup_{head.id}_{similar.id}",
