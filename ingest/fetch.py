@@ -9,8 +9,10 @@ import hashlib
 import http.client
 import math
 import os
+import socket
 import ssl
 import statistics
+import threading
 import time as _time
 import urllib.parse
 import urllib.request
@@ -343,6 +345,35 @@ def _tls_context() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
+class _Watchdog:
+    """Shuts a connection's socket down once `deadline` (monotonic) passes, unless stopped first."""
+
+    def __init__(self, connection: http.client.HTTPConnection, deadline: float) -> None:
+        self.connection = connection
+        self.deadline = deadline
+        self.fired = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="fetch-deadline", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(max(0.0, self.deadline - _time.monotonic())):
+            sock = self.connection.sock
+            if sock is None:  # still connecting (bounded by its own timeout): look again shortly
+                if self._stop.wait(0.05):
+                    return
+                continue
+            self.fired = True
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
 def http_transport(
     url: str, headers: Mapping[str, str], *, timeout: float, deadline: float
 ) -> RawResponse:
@@ -370,22 +401,38 @@ def http_transport(
         connection = http.client.HTTPSConnection(host, port, timeout=budget(), context=_tls_context())
     else:
         connection = http.client.HTTPConnection(host, port, timeout=budget())
+    # http.client applies its timeout per socket read, so a server trickling one header byte a
+    # second never trips it. The watchdog shuts the socket down when the one deadline passes,
+    # whatever the exchange is doing then (connect, TLS, headers, body).
+    watchdog = _Watchdog(connection, deadline)
     try:
         connection.request("GET", target, headers={**headers, "Connection": "close"})
         sock = connection.sock
         assert sock is not None
         sock.settimeout(budget())
         response = connection.getresponse()
-    except BaseException:
+    except BaseException as exc:
+        watchdog.stop()
         connection.close()
+        if watchdog.fired:
+            raise TimeoutError("deadline passed") from exc
         raise
 
     def read(size: int) -> bytes:
         sock.settimeout(budget())
         # read1: at most one recv per call, so the deadline is checked between network reads.
-        return response.read1(size)
+        try:
+            data = response.read1(size)
+        except (OSError, http.client.HTTPException) as exc:
+            if watchdog.fired:
+                raise TimeoutError("deadline passed") from exc
+            raise
+        if watchdog.fired:  # the shut-down socket reads as the end: the body is cut, not complete
+            raise TimeoutError("deadline passed")
+        return data
 
     def close() -> None:
+        watchdog.stop()
         response.close()
         connection.close()
 

@@ -135,7 +135,7 @@ def _item(entry: Mapping[str, Any], *, fetched_at: datetime, feed_tz: str) -> Fe
         parsed = parse_date(raw, now=fetched_at, tz=feed_tz)
         if parsed is not None:
             published_at, clamped = clamp_future(parsed, fetched_at)
-    content_hash = _content_hash(content_full, normalized, str(entry.get("id") or ""))
+    content_hash = _content_hash(content_full, normalized, str(entry.get("id") or ""), title)
     guid = str(entry.get("id") or "").strip() or link or content_hash
     return FeedItem(
         guid=guid,
@@ -173,15 +173,33 @@ def _best_content(entry: Mapping[str, Any]) -> str:
     return max(texts, key=len, default="")
 
 
-def _content_hash(text: str, normalized_link: str, entry_id: str) -> str:
-    """sha256 of the body text (NFKC, case-folded, whitespace collapsed); no title.
+# A body this long identifies its item by itself: boilerplate ("点击查看原文", "详见附件", "本文来源：
+# 某某日报客户端") is shorter, while the lead of a real report (who, where, how many) is longer.
+IDENTIFYING_BODY = 30
 
-    An item with no body text at all is identified by its link (or id) instead, so that
-    title-only feeds do not collapse into one item.
+
+def _content_hash(text: str, normalized_link: str, entry_id: str, title: str = "") -> str:
+    """sha256 of the body text (NFKC, case-folded, whitespace collapsed), and of the title too when
+    the body is short.
+
+    The content key must never merge items that differ. A body of IDENTIFYING_BODY characters or
+    more identifies the item (an edited title over the same long body is the same news, so the title
+    stays out); a shorter body — many government and media feeds carry none or the boilerplate
+    "点击查看原文" — identifies nothing, so the title is part of the key. An item with neither body
+    nor title is identified by its link (or id), so that such feeds do not collapse into one item.
     """
-    body = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
-    key = f"text:{body}" if body else (f"link:{normalized_link}" if normalized_link else f"id:{entry_id}")
+    body = _fold(text)
+    if len(body) >= IDENTIFYING_BODY:
+        key = f"text:{body}"
+    elif body or title.strip():
+        key = f"short:{_fold(title)}\n{body}"
+    else:
+        key = f"link:{normalized_link}" if normalized_link else f"id:{entry_id}"
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def _fold(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
 # --- plain text ---------------------------------------------------------------------------------

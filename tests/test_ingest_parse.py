@@ -303,13 +303,26 @@ def test_atom_html_title_and_content_become_plain_text() -> None:
     assert item.published_at == datetime(2026, 11, 24, 1, 15, tzinfo=UTC)
 
 
+LEAD = "城区一小区今晨发生火灾，消防部门已到场扑救，暂无人员伤亡报告，起火原因正在调查"
+
+
 def test_edited_title_keeps_the_content_hash_and_edited_body_changes_it() -> None:
     link = "<link>http://a.cn/1</link>"
-    first = only_item(rss(f"<title>某地发生火灾</title>{link}<description>正文 一</description>"))
-    retitled = only_item(rss(f"<title>某地发生火灾（更新）</title>{link}<description>正文  一</description>"))
-    edited = only_item(rss(f"<title>某地发生火灾</title>{link}<description>正文 二</description>"))
+    first = only_item(rss(f"<title>某地发生火灾</title>{link}<description>{LEAD} 一</description>"))
+    retitled = only_item(rss(f"<title>某地发生火灾（更新）</title>{link}<description>{LEAD}  一</description>"))
+    edited = only_item(rss(f"<title>某地发生火灾</title>{link}<description>{LEAD} 二</description>"))
     assert first.content_hash == retitled.content_hash
     assert first.content_hash != edited.content_hash
+
+
+def test_a_boilerplate_body_does_not_make_different_items_one() -> None:
+    # Government and media feeds often carry no body, or the same short one for every entry.
+    feed = parse_feed(rss(*(f"<title>{t}</title><link>http://a.cn/{n}</link><description>点击查看原文</description>"
+                            for n, t in enumerate(("某化工厂发生爆炸", "某村发生山体滑坡", "某学校发生食物中毒")))),
+                      fetched_at=FETCHED)
+    assert len({item.content_hash for item in feed.items}) == 3
+    same = only_item(rss("<title>某化工厂发生爆炸</title><link>http://b.cn/9</link><description>点击查看原文</description>"))
+    assert same.content_hash == feed.items[0].content_hash  # same title, same body: the same item
 
 
 def test_items_without_text_are_told_apart_by_link() -> None:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from ingest.fetch import FetchResult, fetch
 from ingest.parse import parse_feed
 from yuqing.db.classifying import classifier_for, classify_text
-from yuqing.db.items import StoreStats, record_failure, record_success, store_items
+from yuqing.db.items import StoreStats, record_failure, record_skipped, record_success, store_items
 from yuqing.db.models import Feed
 from yuqing.db.service import unit_refs
 from yuqing.db.session import Database
@@ -34,11 +34,13 @@ class PollReport:
     feeds: int = 0
     stats: StoreStats = field(default_factory=StoreStats)
     errors: list[tuple[str, str]] = field(default_factory=list)  # (source, message)
+    died: int = 0  # worker processes that exited abnormally (ingest --workers N)
 
     def merge(self, other: PollReport) -> None:
         self.feeds += other.feeds
         self.stats.add(other.stats)
         self.errors.extend(other.errors)
+        self.died += other.died
 
 
 def _utcnow() -> datetime:
@@ -89,6 +91,7 @@ class Poller:
             if feed.name == feed.url and parsed.title:
                 feed.name = parsed.title[:200]
             report.stats = store_items(session, feed, parsed.items, now=now, classify=self.classify(session))
+            record_skipped(feed, report.stats, now=now)
         record_success(session, feed, result, now=now)
         return report
 
@@ -96,7 +99,37 @@ class Poller:
         return self.fetcher(feed.url, etag=feed.etag, last_modified=feed.last_modified)
 
     def poll_next(self, *, feed_ids: list[int] | None = None) -> PollReport | None:
-        """Claim and poll one feed; None when nothing (more) is due."""
+        """Claim and poll one feed; None when nothing (more) is due.
+
+        An unexpected exception while polling one feed rolls that poll back and is stored on the
+        feed as a failure (so it is shown, counted, and the feed backs off); the run goes on.
+        """
+        claimed: list[int] = []
+        try:
+            return self._poll_next(feed_ids, claimed)
+        except YuqingError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one feed's bug must not stop the others
+            if not claimed:
+                raise
+            return self._record_crash(claimed[0], exc)
+
+    def _record_crash(self, feed_id: int, exc: Exception) -> PollReport:
+        from timeline.words import say
+
+        message = say("E_POLL_CRASHED", kind=type(exc).__name__)
+        with self.database.session() as session:
+            feed = session.get(Feed, feed_id)
+            if feed is not None:
+                record_failure(feed, code="E_POLL_CRASHED", message=message, retry_after=None, now=self.clock())
+                url = feed.url
+            else:
+                url = str(feed_id)
+        report = PollReport(feeds=1)
+        report.errors.append((url, message))
+        return report
+
+    def _poll_next(self, feed_ids: list[int] | None, claimed: list[int]) -> PollReport | None:
         now = self.clock()
         if self.postgres:
             with self.database.session() as session:
@@ -104,6 +137,7 @@ class Poller:
                 feed = session.scalar(stmt.limit(1).with_for_update(skip_locked=True, of=Feed))
                 if feed is None:
                     return None
+                claimed.append(feed.id)
                 result = self._fetch(feed)
                 return self._apply(session, feed, result, self.clock())
         with self.database.session() as session:
@@ -112,6 +146,7 @@ class Poller:
             if feed is None:
                 return None
             feed_id, url, etag, modified = feed.id, feed.url, feed.etag, feed.last_modified
+            claimed.append(feed_id)
         result = self.fetcher(url, etag=etag, last_modified=modified)
         with self.database.session() as session:
             feed = session.get(Feed, feed_id)
@@ -138,12 +173,21 @@ class Poller:
 
 
 def _worker(url: str, preset: str, queue: multiprocessing.Queue[tuple[int, int, int, list]]) -> None:
-    database = Database(url)
+    """One worker process. It never prints a traceback: what failed is on the feed rows, and a
+    worker that could not go on exits non-zero, which the parent counts."""
+    import sys
+
     try:
-        report = Poller(database, preset=preset).poll_due()
-        queue.put((report.feeds, report.stats.new, report.stats.duplicate, report.errors))
-    finally:
-        database.dispose()
+        database = Database(url)
+        try:
+            report = Poller(database, preset=preset).poll_due()
+            queue.put((report.feeds, report.stats.new, report.stats.duplicate, report.errors))
+        finally:
+            database.dispose()
+    except BaseException as exc:  # noqa: BLE001 - reported by exit status, not by a traceback
+        message = exc.message if isinstance(exc, YuqingError) else type(exc).__name__
+        queue.put((0, 0, 0, [("", message)]))
+        sys.exit(3)
 
 
 def run_workers(url: str, preset: str, workers: int) -> PollReport:
@@ -171,6 +215,7 @@ def run_workers(url: str, preset: str, workers: int) -> PollReport:
         total.errors.extend(errors)
     for process in processes:
         process.join()
+    total.died = sum(1 for p in processes if p.exitcode != 0)
     return total
 
 

@@ -55,7 +55,7 @@ class Context:
                 self._database.require_current_schema()
                 if self.actor_name is not None:
                     # `--as` is checked for every command, reads included.
-                    self._database.run(self.actor)
+                    self._database.read(self.actor)
         return self._database
 
     def actor(self, session: Any) -> Any:
@@ -96,7 +96,7 @@ class Context:
 
     def read(self, query: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         """Run one read query of yuqing.db (`query(session, ...)`) and return its result."""
-        return self.database().run(query, *args, **kwargs)
+        return self.database().read(query, *args, **kwargs)
 
     def print(self, text: str = "") -> None:
         print(text, file=self.out)

@@ -22,6 +22,7 @@ def _feed_json(view: Any) -> dict[str, Any]:
         "last_error": view.last_error, "error_count": view.error_count,
         "failing_since": iso_beijing(view.failing_since), "last_item_at": iso_beijing(view.last_item_at),
         "items_24h": view.items_24h, "next_poll_at": iso_beijing(view.next_poll_at), "stale": view.stale,
+        "skipped_count": view.skipped_count, "last_skip_reason": view.last_skip_reason,
     }
 
 
@@ -45,11 +46,14 @@ def cmd_feeds_list(ctx: Context, args: argparse.Namespace) -> int:
     if not views:
         ctx.print("还没有信息源，用 yuqing feeds add URL 添加")
     for v in views:
-        state = "已停用" if not v.enabled else ("故障" if v.error_count else ("停更" if v.stale else "正常"))
+        state = "已停用" if not v.enabled else ("故障" if v.error_count else ("停更" if v.stale else (
+            "部分条目异常" if v.skipped_count else "正常")))
         ctx.print(f"#{v.id} [{state}] {v.name}  {v.url}")
         ctx.print(f"    上次成功 {display_beijing(v.last_success_at)}，24 小时新增 {v.items_24h} 条，下次抓取 {display_beijing(v.next_poll_at)}")
         if v.error_count:
             ctx.print(f"    连续失败 {v.error_count} 次：{v.last_error}")
+        if v.skipped_count:
+            ctx.print(f"    已跳过 {v.skipped_count} 条无法保存的条目，最近一次：{v.last_skip_reason}")
     return 0
 
 
@@ -90,6 +94,13 @@ def _report(ctx: Context, report: Any, *, as_json: bool) -> None:
     ctx.print(f"已抓取 {report.feeds} 个信息源：新增 {report.stats.new} 条，重复 {report.stats.duplicate} 条，出错 {len(report.errors)} 个")
     for source, error in report.errors:
         ctx.print(f"    {source}：{error}")
+    if report.stats.skipped:
+        ctx.print(f"    {report.stats.skipped} 条无法保存的条目已跳过：{report.stats.last_skip_reason}")
+
+
+def _check_died(report: Any) -> None:
+    if getattr(report, "died", 0):
+        raise YuqingError("E_WORKER_DIED", count=report.died)
 
 
 def _poller(ctx: Context) -> Any:
@@ -114,6 +125,7 @@ def cmd_ingest_once(ctx: Context, args: argparse.Namespace) -> int:
     else:
         report = _poller(ctx).poll_due(progress=_progress(ctx))
     _report(ctx, report, as_json=args.json)
+    _check_died(report)
     return 0
 
 

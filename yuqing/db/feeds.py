@@ -42,6 +42,8 @@ class FeedView:
     items_24h: int
     next_poll_at: datetime | None
     stale: bool
+    skipped_count: int = 0
+    last_skip_reason: str | None = None
 
 
 def check_url(url: str) -> str:
@@ -212,6 +214,8 @@ def list_feeds(session: Session, *, now: datetime) -> list[FeedView]:
                 items_24h=int(recent.get(feed.id, 0)),
                 next_poll_at=feed.next_poll_at if feed.enabled else None,
                 stale=feed_is_stale(feed, now),
+                skipped_count=feed.skipped_count or 0,
+                last_skip_reason=feed.last_skip_reason,
             )
         )
     # Failing and stale feeds first: they are what the office must look at.

@@ -1,23 +1,30 @@
 """Storing what a poll or an import brought: dedup, classification, triage grouping, feed health.
 
 Dedup keys, in order: (feed, GUID); the normalised link across all feeds (one item seen by both);
-a hash of the content without the title (an edited title is not a new item). Unique indexes back
+the content hash, which covers the title too unless the body is long enough to identify the item
+(ingest.parse._content_hash: boilerplate bodies never merge different items). Unique indexes back
 each key, so concurrent workers cannot store an item twice.
+
+Per-item isolation: an item the database refuses as it is (a value too long for its column, a
+character it cannot store) is set aside with a stored, counted reason on its feed; the rest of the
+batch is stored. NUL characters are removed for every write at the engine (yuqing.db.session).
 """
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from ingest.fetch import FetchResult, next_poll_delay, typical_gap
 from ingest.parse import FeedItem
 from ingest.triage import ItemFacts, event_kind, group_key_for, triage_decision
+from timeline.words import say
 from yuqing.db.models import Feed, Item, ItemSighting
 
 Classify = Callable[[str, str], dict[str, Any]]
@@ -25,19 +32,38 @@ Classify = Callable[[str, str], dict[str, Any]]
 TEXT_FOR_CLASSIFIER = 800
 
 
+# A GUID up to this many characters is its own key (well inside PostgreSQL's B-tree row limit even
+# in CJK); a longer one is keyed by its sha256, so any GUID fits the (feed, guid) unique index.
+GUID_KEY_LIMIT = 500
+
+
 @dataclass
 class StoreStats:
     new: int = 0
     duplicate: int = 0
+    skipped: int = 0
+    last_skip_reason: str | None = None
 
     def add(self, other: StoreStats) -> None:
         self.new += other.new
         self.duplicate += other.duplicate
+        self.skipped += other.skipped
+        self.last_skip_reason = other.last_skip_reason or self.last_skip_reason
+
+
+def guid_key(guid: str) -> str:
+    if len(guid) <= GUID_KEY_LIMIT:
+        return guid
+    return "sha256:" + hashlib.sha256(guid.encode("utf-8")).hexdigest()
+
+
+def link_key(normalized_link: str) -> str | None:
+    return hashlib.sha256(normalized_link.encode("utf-8")).hexdigest() if normalized_link else None
 
 
 def _find_existing(session: Session, item: FeedItem) -> Item | None:
     if item.normalized_link:
-        found = session.scalar(select(Item).where(Item.normalized_link == item.normalized_link))
+        found = session.scalar(select(Item).where(Item.link_key == link_key(item.normalized_link)))
         if found is not None:
             return found
     return session.scalar(select(Item).where(Item.content_hash == item.content_hash))
@@ -45,7 +71,7 @@ def _find_existing(session: Session, item: FeedItem) -> Item | None:
 
 def _sight(session: Session, feed: Feed, guid: str, item: Item, now: datetime) -> None:
     with session.begin_nested():
-        session.add(ItemSighting(feed_id=feed.id, guid=guid[:2000], item_id=item.id, seen_at=now))
+        session.add(ItemSighting(feed_id=feed.id, guid=guid_key(guid), item_id=item.id, seen_at=now))
 
 
 def _facts(row: Item) -> ItemFacts:
@@ -100,6 +126,8 @@ def store_items(
         if "deadlock" not in str(exc).lower():
             raise
         return _store_one_by_one(session, feed, batch, now=now, how=how)
+    except DBAPIError:  # one item the database refuses (too long, bad character): find it alone
+        return _store_one_by_one(session, feed, batch, now=now, how=how)
 
 
 def store_chosen_items(session: Session, feed: Feed, items: Iterable[FeedItem], *, now: datetime, classify: Classify,
@@ -119,7 +147,7 @@ class _How:
 
 def _store_batch(session: Session, feed: Feed, batch: list[FeedItem], *, now: datetime, how: _How) -> StoreStats:
     stats = StoreStats()
-    guids = [(i.guid or i.content_hash)[:2000] for i in batch]
+    guids = [guid_key(i.guid or i.content_hash) for i in batch]
     seen: set[str] = set()
     for chunk in _chunks(sorted(set(guids))):
         seen.update(session.scalars(select(ItemSighting.guid).where(ItemSighting.feed_id == feed.id, ItemSighting.guid.in_(chunk))))
@@ -127,8 +155,9 @@ def _store_batch(session: Session, feed: Feed, batch: list[FeedItem], *, now: da
     hashes = sorted({i.content_hash for i in batch})
     by_link: dict[str, int] = {}
     by_hash: dict[str, int] = {}
-    for chunk in _chunks(links):
-        by_link.update(session.execute(select(Item.normalized_link, Item.id).where(Item.normalized_link.in_(chunk))).tuples().all())
+    keys = {link_key(link): link for link in links}
+    for chunk in _chunks(sorted(k for k in keys if k)):
+        by_link.update((keys[k], i) for k, i in session.execute(select(Item.link_key, Item.id).where(Item.link_key.in_(chunk))).tuples())
     for chunk in _chunks(hashes):
         by_hash.update(session.execute(select(Item.content_hash, Item.id).where(Item.content_hash.in_(chunk))).tuples().all())
 
@@ -186,6 +215,7 @@ def _row(feed: Feed, item: FeedItem, *, now: datetime, how: _How) -> dict[str, A
         "title": item.title or "（无标题）",
         "link": item.link,
         "normalized_link": item.normalized_link,
+        "link_key": link_key(item.normalized_link),
         "summary": item.summary,
         "content_text": item.content_text,
         "author": item.author[:200],
@@ -235,24 +265,44 @@ def _assign_groups(session: Session, rows: list[dict[str, Any]]) -> None:
 def _store_one_by_one(session: Session, feed: Feed, items: Iterable[FeedItem], *, now: datetime, how: _How) -> StoreStats:
     stats = StoreStats()
     for item in sorted(items, key=lambda i: i.content_hash):
-        guid = item.guid or item.content_hash
-        seen = session.scalar(select(ItemSighting).where(ItemSighting.feed_id == feed.id, ItemSighting.guid == guid[:2000]))
-        if seen is not None:
-            stats.duplicate += 1
-            continue
-        existing = _find_existing(session, item)
-        if existing is None:
-            existing = _insert(session, feed, item, now=now, how=how)
-            if existing is not None:
-                _sight(session, feed, guid, existing, now)
-                stats.new += 1
-                continue
-            existing = _find_existing(session, item)
-        if existing is None:  # pragma: no cover - a race lost three times in a row
-            raise RuntimeError(f"item {item.content_hash} vanished while being stored")
-        _sight(session, feed, guid, existing, now)
-        stats.duplicate += 1
+        try:
+            with session.begin_nested():
+                _store_one(session, feed, item, stats, now=now, how=how)
+        except OperationalError:
+            raise  # the connection or a lock, not this item: the poll fails as a whole
+        except DBAPIError as exc:  # DataError and kin: this item's values, as they are
+            stats.skipped += 1
+            stats.last_skip_reason = say("E_ITEM_SET_ASIDE", title=(item.title or item.link)[:60],
+                                         detail=_refusal(exc))
     return stats
+
+
+def _refusal(exc: DBAPIError) -> str:
+    """The database's reason in one line, without the SQL or the row values."""
+    orig = exc.orig
+    name = type(orig).__name__ if orig is not None else type(exc).__name__
+    return say("E_ITEM_REFUSED_" + ("TOO_LONG" if "truncat" in name.lower() or "too long" in str(orig).lower()
+                                    else "OTHER"), kind=name)
+
+
+def _store_one(session: Session, feed: Feed, item: FeedItem, stats: StoreStats, *, now: datetime, how: _How) -> None:
+    guid = item.guid or item.content_hash
+    seen = session.scalar(select(ItemSighting).where(ItemSighting.feed_id == feed.id, ItemSighting.guid == guid_key(guid)))
+    if seen is not None:
+        stats.duplicate += 1
+        return
+    existing = _find_existing(session, item)
+    if existing is None:
+        existing = _insert(session, feed, item, now=now, how=how)
+        if existing is not None:
+            _sight(session, feed, guid, existing, now)
+            stats.new += 1
+            return
+        existing = _find_existing(session, item)
+    if existing is None:  # pragma: no cover - a race lost three times in a row
+        raise RuntimeError(f"item {item.content_hash} vanished while being stored")
+    _sight(session, feed, guid, existing, now)
+    stats.duplicate += 1
 
 
 def _insert(session: Session, feed: Feed, item: FeedItem, *, now: datetime, how: _How) -> Item | None:
@@ -271,6 +321,14 @@ def _insert(session: Session, feed: Feed, item: FeedItem, *, now: datetime, how:
             if "deadlock" not in str(exc).lower():
                 raise
     return None
+
+
+def record_skipped(feed: Feed, stats: StoreStats, *, now: datetime) -> None:
+    """Items set aside in this poll: counted on the feed with the last reason (部分条目异常)."""
+    if stats.skipped:
+        feed.skipped_count = (feed.skipped_count or 0) + stats.skipped
+        feed.last_skip_reason = stats.last_skip_reason
+        feed.last_skip_at = now
 
 
 def record_success(session: Session, feed: Feed, result: FetchResult, *, now: datetime) -> None:

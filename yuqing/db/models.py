@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from yuqing.db.types import UTCDateTime
@@ -207,6 +207,10 @@ class Feed(Base):
     next_poll_at: Mapped[datetime | None]
     last_item_at: Mapped[datetime | None]
     typical_gap_s: Mapped[int | None] = mapped_column(Integer)
+    # Items of a successful poll that could not be stored as they were (set aside, the rest stored).
+    skipped_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_skip_reason: Mapped[str | None] = mapped_column(Text)
+    last_skip_at: Mapped[datetime | None]
 
     unit: Mapped[Unit | None] = relationship(lazy="joined")
 
@@ -216,13 +220,9 @@ class Item(Base):
 
     __tablename__ = "items"
     __table_args__ = (
-        Index(
-            "ux_items_link",
-            "normalized_link",
-            unique=True,
-            sqlite_where=text("normalized_link <> ''"),
-            postgresql_where=text("normalized_link <> ''"),
-        ),
+        # The link can be any length (PostgreSQL's B-tree refuses rows over ~2.7 kB): the unique key
+        # is its sha256; items without a link have NULL here, which a unique index lets repeat.
+        Index("ux_items_link_key", "link_key", unique=True),
         Index("ix_items_triage", "triage_status", "published_at"),
     )
 
@@ -231,7 +231,8 @@ class Item(Base):
     source: Mapped[str] = mapped_column(String(200))
     title: Mapped[str] = mapped_column(Text)
     link: Mapped[str] = mapped_column(Text, default="")
-    normalized_link: Mapped[str] = mapped_column(String(2000), default="")
+    normalized_link: Mapped[str] = mapped_column(Text, default="")
+    link_key: Mapped[str | None] = mapped_column(String(64))
     summary: Mapped[str] = mapped_column(Text, default="")
     content_text: Mapped[str] = mapped_column(Text, default="")
     author: Mapped[str] = mapped_column(String(200), default="")

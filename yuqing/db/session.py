@@ -33,34 +33,73 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
                 raise YuqingError(
                     "E_DB_UNREACHABLE", url=describe_url(url), detail=f"无法创建目录 {folder}：{exc.strerror or exc}"
                 ) from exc
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": BUSY_SECONDS}, **kwargs)
         _tune_sqlite(engine)
+        _strip_nul(engine)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("connect_args", {"connect_timeout": 5})
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    _strip_nul(engine)
+    return engine
+
+
+# How long a SQLite statement waits for another process's write lock before "数据库正忙".
+BUSY_SECONDS = 30
 
 
 def _tune_sqlite(engine: Engine) -> None:
-    # pysqlite's own transaction handling defers BEGIN; take the write lock at the start of every
-    # transaction instead (BEGIN IMMEDIATE) so the audit chain's "read head, append" cannot interleave.
+    # pysqlite's own transaction handling is switched off; every transaction begins explicitly.
+    # Writes take the write lock at the start (BEGIN IMMEDIATE) so the audit chain's "read head,
+    # append" cannot interleave; reads begin deferred, so under WAL they read their snapshot while
+    # an import writes (BEGIN IMMEDIATE for reads made them wait behind it).
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_SECONDS * 1000}")
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get("yuqing_read_only", False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_clean(v) for v in value)
+    return value
+
+
+def _strip_nul(engine: Engine) -> None:
+    """NUL characters are removed from every bound value of every statement, on both databases.
+
+    PostgreSQL refuses NUL in text (one NUL in a CSV cell failed a whole import); SQLite stores it
+    but cuts strings at it in some functions. No text here means anything by a NUL, so the edge of
+    the store is the one place every write path (feeds, imports, CLI, dashboard) passes.
+    """
+    @event.listens_for(engine, "before_cursor_execute", retval=True)
+    def _before(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> Any:
+        return statement, _clean(parameters)
 
 
 def describe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
+
+
+def database_error(url: str, exc: OperationalError) -> YuqingError:
+    """The sentence for an operational error: busy (another writer holds the lock) or unreachable."""
+    if _is_busy(exc):
+        return YuqingError("E_DB_BUSY", seconds=BUSY_SECONDS)
+    return unreachable(url, exc)
 
 
 def unreachable(url: str, exc: BaseException) -> YuqingError:
@@ -77,12 +116,20 @@ class Database:
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session inside one transaction: committed on success, rolled back on any error."""
+    def session(self, *, write: bool = True) -> Iterator[Session]:
+        """A session inside one transaction: committed on success, rolled back on any error.
+
+        `write=False` for a session that only reads: on SQLite it does not take the write lock, so
+        it answers while another process writes.
+        """
         try:
             with self.sessions() as session, session.begin():
+                if not write and self.engine.dialect.name == "sqlite":
+                    session.connection(execution_options={"yuqing_read_only": True})
                 yield session
         except OperationalError as exc:
+            if _is_busy(exc):
+                raise YuqingError("E_DB_BUSY", seconds=BUSY_SECONDS) from exc
             if _is_connection_error(exc):
                 raise unreachable(self.url, exc) from exc
             raise
@@ -92,9 +139,14 @@ class Database:
         with self.session() as session:
             return work(session, *args, **kwargs)
 
+    def read(self, work: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Run a query that only reads: on SQLite it answers while another process writes."""
+        with self.session(write=False) as session:
+            return work(session, *args, **kwargs)
+
     def check_reachable(self) -> None:
         try:
-            with self.engine.connect():
+            with self.engine.connect().execution_options(yuqing_read_only=True):
                 pass
         except DBAPIError as exc:
             raise unreachable(self.url, exc) from exc
@@ -104,7 +156,7 @@ class Database:
         from yuqing.db.migrate import current_revision, head_revision
 
         self.check_reachable()
-        with self.engine.connect() as connection:
+        with self.engine.connect().execution_options(yuqing_read_only=True) as connection:
             if not inspect(connection).has_table("alembic_version"):
                 raise YuqingError("E_DB_NOT_INITIALISED")
             current = current_revision(connection)
@@ -115,6 +167,11 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _is_busy(exc: OperationalError) -> bool:
+    text = str(exc.orig).lower() if exc.orig is not None else ""
+    return "database is locked" in text or "database is busy" in text
 
 
 def _is_connection_error(exc: OperationalError) -> bool:

@@ -108,42 +108,42 @@ def may_act_on(who: Actor, unit_codes: set[str] | frozenset[str]) -> bool:
 # --- cached reads --------------------------------------------------------------------------------
 @st.cache_data(ttl=5, show_spinner=False)
 def open_incidents(unit_code: str | None) -> list[IncidentView]:
-    return database().run(list_incidents, open_only=True, unit_code=unit_code)
+    return database().read(list_incidents, open_only=True, unit_code=unit_code)
 
 
 @st.cache_data(ttl=5, show_spinner=False)
 def incident(incident_id: int) -> IncidentView | None:
-    return database().run(get_incident, incident_id)
+    return database().read(get_incident, incident_id)
 
 
 @st.cache_data(ttl=5, show_spinner=False)
 def history(incident_id: int) -> list[AuditView]:
-    return database().run(views.incident_history, incident_id)
+    return database().read(views.incident_history, incident_id)
 
 
 @st.cache_data(ttl=10, show_spinner=False)
 def incident_choices(open_only: bool = False) -> list[views.IncidentChoice]:
-    return database().run(views.incident_choices, open_only=open_only)
+    return database().read(views.incident_choices, open_only=open_only)
 
 
 @st.cache_data(ttl=300, show_spinner=False)
 def units() -> list[UnitView]:
-    return database().run(list_units)
+    return database().read(list_units)
 
 
 @st.cache_data(ttl=10, show_spinner=False)
 def feeds() -> list[FeedView]:
-    return database().run(list_feeds, now=now())
+    return database().read(list_feeds, now=now())
 
 
 @st.cache_data(ttl=5, show_spinner=False)
 def triage_groups(state: str = "pending") -> list[views.TriageGroup]:
-    return database().run(views.pending_groups, state=state, now=now())
+    return database().read(views.pending_groups, state=state, now=now())
 
 
 @st.cache_data(ttl=30, show_spinner=False)
 def users() -> list[UserView]:
-    return database().run(list_users)
+    return database().read(list_users)
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=500)
@@ -152,7 +152,7 @@ def suggestion(title: str, summary: str) -> dict[str, Any]:
     from yuqing.db.classifying import classifier_for, classify_text
     from yuqing.db.service import unit_refs
 
-    refs = database().run(unit_refs)
+    refs = database().read(unit_refs)
     return classify_text(classifier_for(refs), load_config().preset, title, summary)
 
 

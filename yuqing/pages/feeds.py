@@ -19,6 +19,8 @@ def state_name(feed: FeedView) -> str:
         return "故障"
     if feed.stale:
         return "停更"
+    if feed.skipped_count:
+        return "部分条目异常"
     return "正常"
 
 
@@ -77,6 +79,8 @@ if common.guard():
                     "24小时新增": f.items_24h,
                     "连续失败": f.error_count,
                     "最近错误": f.last_error or "",
+                    "跳过条目": f.skipped_count,
+                    "最近跳过原因": f.last_skip_reason or "",
                     "下次抓取": display_beijing(f.next_poll_at),
                 }
                 for f in feeds

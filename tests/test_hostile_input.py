@@ -1,0 +1,220 @@
+"""Hostile and large input after the bytes arrive, and the waits before them (issue 11).
+
+Each test names the finding it covers; every storage test runs on SQLite and PostgreSQL.
+"""
+from __future__ import annotations
+
+import socket
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, text
+
+from ingest.fetch import fetch
+from tests.cliutil import error_code, yq
+from tests.feedserver import FeedServer, rss
+from yuqing.db.models import Feed, Incident, Item
+from yuqing.db.session import Database
+from yuqing.worker import Poller
+
+LONG_LINK = "https://news.example.cn/a/" + "x" * 2500
+EXPLOSION = ("g-1", "某化工厂发生爆炸，已致3人受伤", "https://news.example.cn/b/1", "点击查看原文")
+LANDSLIDE = ("g-2", "某村发生山体滑坡，2人失联", "https://news.example.cn/b/2", "点击查看原文")
+POISONING = ("g-3", "某学校发生食物中毒，30余名学生就医", "https://news.example.cn/b/3", "点击查看原文")
+FLOOD = ("flood-1", "灵宝市突降暴雨引发山洪，3人失联", "https://news.example.cn/a/2",
+         "灵宝市多个乡镇突降暴雨引发山洪，目前3人失联，当地正在搜救。")
+
+
+@pytest.fixture
+def server() -> Iterator[FeedServer]:
+    with FeedServer() as s:
+        yield s
+
+
+@pytest.fixture
+def url(db_url: str) -> str:
+    assert yq(db_url, "init").code == 0
+    return db_url
+
+
+def _scalar(url: str, statement):  # type: ignore[no-untyped-def]
+    database = Database(url)
+    try:
+        with database.session() as s:
+            return s.scalar(statement)
+    finally:
+        database.dispose()
+
+
+# --- 1. one long link stopped ingestion for good (PostgreSQL) ----------------------------------
+
+def test_a_link_over_2000_characters_is_stored_whole_and_later_feeds_are_polled(url: str, server: FeedServer):
+    poison = server.serve("/poison.xml", rss([("long-1", "超长链接的条目", LONG_LINK, "正文一"), FLOOD]))
+    after = server.serve("/after.xml", rss([EXPLOSION]))
+    assert yq(url, "feeds", "add", poison).code == 0
+    assert yq(url, "feeds", "add", after).code == 0
+    result = yq(url, "ingest", "once", "--json")
+    assert result.code == 0, result.err
+    assert "Traceback" not in result.err
+    report = result.json()
+    assert report["feeds"] == 2 and report["items_new"] == 3 and report["errors"] == []
+    assert _scalar(url, select(Item.link).where(Item.title == "超长链接的条目")) == LONG_LINK
+    # Polled again, the long link is recognised (its key is a hash), not stored twice.
+    database = Database(url)
+    with database.session() as s:
+        s.execute(text("UPDATE feeds SET next_poll_at = NULL, etag = NULL"))
+    database.dispose()
+    second = yq(url, "ingest", "once", "--json").json()
+    assert second["items_new"] == 0
+    assert _scalar(url, select(func.count()).select_from(Item)) == 3
+
+
+def test_an_exception_while_polling_one_feed_is_stored_on_it_and_the_run_goes_on(url: str, server: FeedServer):
+    broken = server.serve("/broken.xml", rss([FLOOD]))
+    fine = server.serve("/fine.xml", rss([EXPLOSION]))
+    yq(url, "feeds", "add", broken)
+    yq(url, "feeds", "add", fine)
+
+    def fetcher(feed_url: str, **kwargs):  # type: ignore[no-untyped-def]
+        if feed_url == broken:
+            raise ValueError("a bug in one feed's handling")
+        return fetch(feed_url, **kwargs)
+
+    database = Database(url)
+    try:
+        report = Poller(database, preset="sanmenxia-2017", fetcher=fetcher).poll_due()
+        assert report.feeds == 2 and report.stats.new == 1
+        with database.session() as s:
+            failed = s.scalar(select(Feed).where(Feed.url == broken))
+            assert failed is not None
+            assert failed.last_error_code == "E_POLL_CRASHED" and failed.error_count == 1
+    finally:
+        database.dispose()
+    listed = {f["url"]: f for f in yq(url, "feeds", "list", "--json").json()}
+    assert listed[broken]["error_count"] == 1 and listed[fine]["error_count"] == 0
+
+
+# --- 2. different items were silently merged -------------------------------------------------
+
+def test_three_items_with_a_boilerplate_body_stay_three_items(url: str, server: FeedServer):
+    feed = server.serve("/gov.xml", rss([EXPLOSION, LANDSLIDE, POISONING]))
+    yq(url, "feeds", "add", feed)
+    report = yq(url, "ingest", "once", "--json").json()
+    assert (report["items_new"], report["items_duplicate"]) == (3, 0)
+    assert _scalar(url, select(func.count()).select_from(Item)) == 3
+
+
+# --- 3. a server trickling its headers held the poller for minutes ---------------------------
+
+class TrickleServer:
+    """Answers every request with a status line, then one header byte every 0.2 s, for minutes."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        self.listener.settimeout(0.2)
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:  # closed
+                return
+            threading.Thread(target=self._trickle, args=(conn,), daemon=True).start()
+
+    def _trickle(self, conn: socket.socket) -> None:
+        with conn:
+            try:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\n")
+                for _ in range(1500):  # 300 s of header bytes
+                    if self.stop.wait(0.2):
+                        return
+                    conn.sendall(b"X")
+            except OSError:
+                return
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        return f"http://127.0.0.1:{self.listener.getsockname()[1]}/feed.xml"
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+        self.listener.close()
+
+
+def test_a_header_trickle_ends_at_the_total_deadline_as_a_timeout():
+    with TrickleServer() as trickle:
+        started = time.monotonic()
+        result = fetch(trickle, timeout=1.0, total_timeout=2.0)
+        elapsed = time.monotonic() - started
+    assert result.status == "error" and result.error_code == "E_FETCH_TIMEOUT"
+    # Bound, not speed: without one deadline over the whole exchange this ran for the full 300 s.
+    assert elapsed < 2.0 + 5
+
+
+# --- 4. NUL bytes crashed PostgreSQL writes ---------------------------------------------------
+
+def test_a_nul_in_a_csv_cell_is_removed_and_every_row_imported(url: str, tmp_path: Path):
+    path = tmp_path / "nul.csv"
+    path.write_text(
+        "标题,内容,链接,发布时间,来源\n"
+        "卢氏县网民反映\x00拖欠农民工工资,卢氏县某工地拖欠\x00农民工工资半年,https://bbs.example.cn/t/1,2026-11-24 08:30,留言板\n"
+        "义马市化工厂异味,义马市化工园区异味扰民,https://bbs.example.cn/t/3,2026-11-24 10:15,微博\n",
+        encoding="utf-8",
+    )
+    result = yq(url, "import", str(path), "--json")
+    assert result.code == 0, result.err
+    assert result.json()["items_new"] == 2
+    assert _scalar(url, select(func.count()).select_from(Item).where(Item.title == "卢氏县网民反映拖欠农民工工资")) == 1
+    database = Database(url)
+    with database.session() as s:
+        stored = [(i.title, i.content_text) for i in s.scalars(select(Item))]
+    database.dispose()
+    assert stored and not any("\x00" in value for pair in stored for value in pair)
+
+
+def test_a_nul_in_an_incident_title_is_removed(url: str):
+    result = yq(url, "incident", "add", "--title", "网传\x00停水", "--unit", "灵宝市", "--no-classify")
+    assert result.code == 0, result.err
+    assert _scalar(url, select(Incident.title)) == "网传停水"
+
+
+# --- 6. on SQLite a long write blocked every read ---------------------------------------------
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_read_answers_while_another_process_holds_the_write_lock(url: str):
+    assert yq(url, "incident", "add", "--title", "网传停水", "--unit", "灵宝市", "--no-classify").code == 0
+    path = url.removeprefix("sqlite:///")
+    writer = sqlite3.connect(path, isolation_level=None)  # another process's long import
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("UPDATE incidents SET summary = 'importing'")
+        listed = yq(url, "incident", "list", "--json")
+        assert listed.code == 0, listed.err
+        assert [i["title"] for i in listed.json()] == ["网传停水"]
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_write_behind_a_held_lock_says_the_database_is_busy(url: str, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr("yuqing.db.session.BUSY_SECONDS", 1)
+    path = url.removeprefix("sqlite:///")
+    writer = sqlite3.connect(path, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        result = yq(url, "incident", "add", "--title", "网传停水", "--unit", "灵宝市", "--no-classify")
+        assert error_code(result) == "E_DB_BUSY"
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
