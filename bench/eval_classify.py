@@ -175,6 +175,8 @@ def eval_own(clf: Classifier, path: Path | None = None) -> dict[str, object]:
         level.add(r["level"], res.level, label)
         unit.add(r["unit"], res.unit.code if res.unit else None, label)
         for code in clf.topic_names:
+            if code == "unverified":  # set with a hearsay event; labelled only in the real-舆情 sets
+                continue
             topics.setdefault(code, Binary()).add(code in r["topics"], code in res.topics, label)
     return {"sudden": sudden, "category": category, "level": level, "unit": unit, "topics": topics}
 
@@ -237,7 +239,34 @@ def main(argv: list[str]) -> int:
 
     for name in ("own", *HELD_OUT):
         print_labelled(name, results[name], verbose)
+    for name in REAL:
+        r = eval_real(clf, LABELS / name)
+        s, c, u = r["sudden"], r["category"], r["unverified"]
+        print(f"\n{name}（真实舆情样式：群体性事件、网传、设施困人、疫情、投诉、活动）: {s.total} 条")
+        print(f"  sudden   accuracy {pct(s.accuracy)}  precision {pct(s.precision)}  recall {pct(s.recall)}"
+              f"  (tp {s.tp} fp {s.fp} fn {s.fn} tn {s.tn})")
+        print_misses(s.misses, verbose)
+        print(f"  category accuracy {pct(c.accuracy)}  ({c.right}/{c.right + c.wrong})")
+        print_misses(c.misses, verbose)
+        print(f"  待核实   precision {pct(u.precision)}  recall {pct(u.recall)}  (tp {u.tp} fp {u.fp} fn {u.fn})")
+        print_misses(u.misses, verbose)
     return 0
+
+
+# Headlines and short posts written for issue 12 before its rules: 70 % tuned on, 30 % held out (seen
+# once before and once after tuning). Before: tune sudden 76.6 %, holdout 67.4 %; after: 100 %, 100 %.
+REAL = ("classify_real_tune.jsonl", "classify_real_holdout.jsonl")
+
+
+def eval_real(clf: Classifier, path: Path) -> dict[str, object]:
+    sudden, category, unverified = Binary(), Agreement(), Binary()
+    for r in read_jsonl(path):
+        res = clf.classify(r["text"], title_of(r))
+        label = f"{r['id']} {short(r['text'])}"
+        sudden.add(r["sudden"], res.sudden, label)
+        category.add(r["category"], res.category, label)
+        unverified.add(bool(r.get("unverified")), "unverified" in res.topics, label)
+    return {"sudden": sudden, "category": category, "unverified": unverified}
 
 
 def print_labelled(name: str, own: dict, verbose: bool) -> None:

@@ -5,6 +5,7 @@ unit registry (classify.units). `sudden` means the text reports an emergency tha
 happening; `topics` are opinion topics that need a response but never flag an incident by themselves:
 
     rumour      谣言误读  (网传, 辟谣, 误读, 不实)
+    unverified  待核实    (a sudden event the lead reports as hearsay: 网传, 网曝, 疑似 — flagged all the same)
     livelihood  民生诉求  (投诉, 反映, 拖欠, 供暖, 停水)
     misconduct  曝光质疑  (曝光, 质疑, 涉嫌, 违纪)
     rights      维权      (维权, 讨薪, 上访)
@@ -14,10 +15,11 @@ the context words that cancelled or weakened a trigger, marked with a leading "!
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
+from classify.combos import ComboRules, load_combos, match, unverified
 from classify.detect import Detector, Spans
 from classify.figures import FigureReader, to_ints
 from classify.levels import grade
@@ -47,8 +49,9 @@ class ClassifyResult:
 class Classifier:
     """Build once (`Classifier.default`) and reuse: classify() only reads shared state."""
 
-    def __init__(self, rules: Rules, units: tuple[UnitRef, ...]) -> None:
+    def __init__(self, rules: Rules, units: tuple[UnitRef, ...], combos: ComboRules | None = None) -> None:
         self.rules = rules
+        self._combos = combos if combos is not None else load_combos(RULES_FILE)
         self.units = units
         self._detector = Detector(rules)
         self._figures = FigureReader(rules.figures)
@@ -65,7 +68,21 @@ class Classifier:
         return _cached(tuple(units), rules_path or RULES_FILE)
 
     def classify(self, text: str, title: str | None = None) -> ClassifyResult:
+        """The verdict of the words, then of the word pairs (mass gatherings, people trapped by a
+        facility, outbreaks); a sudden event the lead reports as hearsay is marked 待核实 (unverified)."""
         full = (f"{title}\n{text}" if title else text).translate(FOLD)
+        result = self._classify_words(full)
+        hit = match(self._combos, full)
+        if hit is not None and not result.sudden:
+            result = replace(result, sudden=True, category=hit.combo.category,
+                             level=self._stated_level(full, []), keywords=(*result.keywords, *hit.words))
+        elif hit is not None and result.category in hit.combo.replaces:
+            result = replace(result, category=hit.combo.category, keywords=(*result.keywords, *hit.words))
+        if result.sudden and unverified(self._combos, full):
+            result = replace(result, topics=(*result.topics, "unverified"))
+        return result
+
+    def _classify_words(self, full: str) -> ClassifyResult:
         segmenter = Segmenter(full, self._tokenizer)
         found = self._detector.detect(full, segmenter)
         unit = self._units.responsible(full, segmenter)
@@ -134,4 +151,4 @@ class Classifier:
 
 @lru_cache(maxsize=8)
 def _cached(units: tuple[UnitRef, ...], rules_path: Path) -> Classifier:
-    return Classifier(load_rules(rules_path), units)
+    return Classifier(load_rules(rules_path), units, load_combos(rules_path))

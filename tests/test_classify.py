@@ -160,7 +160,8 @@ def test_topics_never_flag_by_themselves(clf: Classifier) -> None:
 
 
 def test_topic_names_are_documented_by_the_classifier(clf: Classifier) -> None:
-    assert clf.topic_names == {"rumour": "谣言误读", "livelihood": "民生诉求", "misconduct": "曝光质疑", "rights": "维权"}
+    assert clf.topic_names == {"rumour": "谣言误读", "unverified": "待核实", "livelihood": "民生诉求", "misconduct": "曝光质疑",
+                               "rights": "维权"}
 
 
 # --- responsible unit ---------------------------------------------------------------------------

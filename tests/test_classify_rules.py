@@ -56,7 +56,7 @@ def test_unreadable_toml_is_refused(tmp_path: Path) -> None:
 
 
 def test_an_edited_rules_file_changes_the_verdict_without_code_changes(tmp_path: Path) -> None:
-    path = edited(tmp_path, 'version = "2026.11-1"', 'version = "test-edit"')
+    path = edited(tmp_path, 'version = "2026.12-1"', 'version = "test-edit"')
     text = path.read_text(encoding="utf-8").replace('"交通事故", "道路交通事故", "车祸",', '"交通事故", "道路交通事故",', 1)
     path.write_text(text, encoding="utf-8")
     clf = Classifier.default(REGISTRY, rules_path=path)
