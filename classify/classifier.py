@@ -19,7 +19,8 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
-from classify.combos import ComboRules, load_combos, match, unverified
+from classify.combos import ComboRules, load_combos, unverified
+from classify.combos import match as combo_match
 from classify.detect import Detector, Spans
 from classify.figures import FigureReader, to_ints
 from classify.levels import grade
@@ -72,7 +73,7 @@ class Classifier:
         facility, outbreaks); a sudden event the lead reports as hearsay is marked 待核实 (unverified)."""
         full = (f"{title}\n{text}" if title else text).translate(FOLD)
         result = self._classify_words(full)
-        hit = match(self._combos, full)
+        hit = combo_match(self._combos, full)
         if hit is not None and not result.sudden:
             result = replace(result, sudden=True, category=hit.combo.category,
                              level=self._stated_level(full, []), keywords=(*result.keywords, *hit.words))
