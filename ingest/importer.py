@@ -86,6 +86,22 @@ def _key(text: Any) -> str:
     return "".join(str(text or "").split()).lower()
 
 
+def read_sheets(path: Path) -> list[tuple[str, list[list[Any]]]]:
+    """(sheet name, rows) of every sheet of an xlsx workbook; a CSV is one sheet named after the file."""
+    if path.suffix.lower() != ".xlsx":
+        return [(path.stem, read_table(path))]
+    try:
+        from openpyxl import load_workbook
+
+        workbook = load_workbook(path, read_only=True, data_only=True)
+        try:
+            return [(sheet.title, [list(row) for row in sheet.iter_rows(values_only=True)]) for sheet in workbook.worksheets]
+        finally:
+            workbook.close()
+    except Exception as exc:  # openpyxl raises many kinds for a broken file
+        raise YuqingError("E_FILE_READ", path=str(path), detail=f"{type(exc).__name__}: {exc}") from exc
+
+
 def read_table(path: Path) -> list[list[Any]]:
     """All rows of the first sheet (xlsx) or of the CSV (UTF-8 with or without BOM, or GB18030)."""
     suffix = path.suffix.lower()

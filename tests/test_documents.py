@@ -193,3 +193,56 @@ def test_public_refuses_what_it_cannot_do(year, extra, tmp_path):
 def test_public_ranking_refused_while_manual_scores_are_missing(database, db_url, tmp_path):
     result = yq(db_url, "score", "--year", str(YEAR), "--now", NOW, "--public", "--format", "html")
     assert result.code == 1 and error_code(result) == "E_PUBLIC_INCOMPLETE"
+
+
+def test_score_sheet_round_trips_to_the_same_scores(year, tmp_path):
+    """export → the 考核组 fills it (by Chinese names) → import → the same totals as the CSV import gave."""
+    url, _ = year
+    before = {r["unit"]["code"]: (r["total"], r["grade"]) for r in public_rows(url)}
+    sheet = tmp_path / "评分表.xlsx"
+    ok(yq(url, "manual-score", "template", "--year", str(YEAR), "--out", str(sheet)))
+    book = load_workbook(sheet)
+    assert book.sheetnames == ["市政府部门", "县（市、区）"]
+    current = {}
+    for r in ok(yq(url, "score", "--year", str(YEAR), "--now", NOW, "--format", "json")).json():
+        for i in r["indicators"]:
+            if i["source"] == "manual":
+                current[(r["unit"]["name"], i["name"])] = i["points"]
+    for ws in book.worksheets:
+        rows = list(ws.iter_rows())
+        assert [c.value for c in rows[0]] == ["单位", "指标", "满分", "得分", "说明"]
+        assert ws.print_title_rows == "$1:$1" and ws.page_setup.orientation == "landscape"
+        for cells in rows[1:]:
+            assert cells[3].value is None and isinstance(cells[2].value, (int, float))
+            cells[3].value = current[(cells[0].value, cells[1].value)]
+            cells[4].value = "考核组复核"
+    book.save(sheet)
+    # Wipe the scores to zero first, so the import is what restores them.
+    zero = tmp_path / "zero.csv"
+    zero.write_text("unit,indicator,points,note\n" + "".join(
+        f"{u},{i},0,清零\n" for (u, i) in current), encoding="utf-8")
+    ok(yq(url, "manual-score", "import", str(zero), "--year", str(YEAR)))
+    assert {r["unit"]["code"]: (r["total"], r["grade"]) for r in public_rows(url)} != before
+    result = ok(yq(url, "manual-score", "import", str(sheet), "--year", str(YEAR)))
+    assert str(len(current)) in result.out
+    assert {r["unit"]["code"]: (r["total"], r["grade"]) for r in public_rows(url)} == before
+
+
+def test_score_sheet_import_refuses_row_by_row_and_writes_nothing(year, tmp_path):
+    url, _ = year
+    before = public_rows(url)
+    sheet = tmp_path / "评分表.xlsx"
+    ok(yq(url, "manual-score", "template", "--year", str(YEAR), "--out", str(sheet)))
+    book = load_workbook(sheet)
+    ws = book["市政府部门"]
+    ws.cell(2, 4, 0.5)  # fits
+    ws.cell(3, 4, 999)  # above the maximum
+    ws.cell(4, 2, "不存在的指标")
+    ws.cell(4, 4, 1)
+    ws.cell(5, 1, "不存在的单位")
+    ws.cell(5, 4, 1)
+    book.save(sheet)
+    result = yq(url, "manual-score", "import", str(sheet), "--year", str(YEAR))
+    assert result.code == 1 and error_code(result) == "E_MANUAL_IMPORT_ROWS"
+    assert all(f"第 {n} 行" in result.err for n in (3, 4, 5)) and "第 2 行" not in result.err
+    assert public_rows(url) == before

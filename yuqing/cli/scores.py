@@ -116,15 +116,26 @@ def cmd_manual_set(ctx: Any, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_manual_template(ctx: Any, args: argparse.Namespace) -> int:
+    from scoring import load_scheme
+    from yuqing.db.service import unit_refs
+    from yuqing.documents.scoresheet import score_sheet
+
+    if not args.out.lower().endswith(".xlsx"):
+        raise _usage("yuqing manual-score template: --out 必须是 .xlsx 文件")
+    _write(ctx, score_sheet(load_scheme(args.year), ctx.read(unit_refs)), args.out)
+    return 0
+
+
 def cmd_manual_import(ctx: Any, args: argparse.Namespace) -> int:
-    from ingest.importer import read_table
-    from yuqing.db.scoring_writes import import_manual_scores
+    from ingest.importer import read_sheets
+    from yuqing.db.scoring_writes import import_score_sheets
 
     path = Path(args.file).expanduser()
     if not path.is_file():
         raise YuqingError("E_FILE_READ", path=args.file, detail="文件不存在")
-    rows = read_table(path)
-    count = ctx.write(import_manual_scores, rows, year=args.year, path=args.file)
+    sheets = read_sheets(path)
+    count = ctx.write(import_score_sheets, sheets, year=args.year, path=args.file)
     ctx.print(f"已导入 {args.year} 年人工评分 {count} 条")
     return 0
 
@@ -422,8 +433,13 @@ def register(sub: Any) -> None:
     p.add_argument("--year", type=year, required=True, metavar="Y")
     p.add_argument("--note", required=True, metavar="TEXT", help="评分说明")
     p.set_defaults(func=cmd_manual_set)
-    p = ms.add_parser("import", help="从 CSV（unit,indicator,points,note）导入人工评分：有错误行则整个文件不导入")
-    p.add_argument("file", metavar="FILE.csv")
+    p = ms.add_parser("template", help="导出考核组评分表（xlsx）：每个单位 × 人工指标一行，按部门、县区分表")
+    p.add_argument("--year", type=year, required=True, metavar="Y")
+    p.add_argument("--out", required=True, metavar="FILE.xlsx")
+    p.set_defaults(func=cmd_manual_template)
+    p = ms.add_parser("import", help="从 CSV（unit,indicator,points,note）或评分表 xlsx（单位、指标、得分、说明，名称或代码均可）"
+                                     "导入人工评分：有错误行则整个文件不导入，逐行列出")
+    p.add_argument("file", metavar="FILE")
     p.add_argument("--year", type=year, required=True, metavar="Y")
     p.set_defaults(func=cmd_manual_import)
 

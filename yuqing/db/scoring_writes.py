@@ -83,7 +83,9 @@ def _kind_name(kind: str) -> str:
 
 def _manual_indicator(scheme: Scheme, unit: Unit, code: str) -> Any:
     tree = scheme.tree(unit.kind)
-    indicator = tree.get((code or "").strip())
+    key = (code or "").strip()
+    # By code (org.principal) or by the Chinese name the score sheet shows (主要负责人亲自抓).
+    indicator = tree.get(key) or next((i for i in tree.indicators if i.name == key), None)
     if indicator is None:
         choices = "、".join(i.code for i in tree.indicators if not i.computed)
         raise YuqingError("E_INDICATOR_UNKNOWN", value=code, unit=unit.name, kind=_kind_name(unit.kind),
@@ -135,6 +137,21 @@ MANUAL_COLUMNS = {"unit": ("unit", "单位"), "indicator": ("indicator", "指标
                   "note": ("note", "说明", "备注")}
 
 
+def import_score_sheets(writer: Writer, sheets: list[tuple[str, list[list[Any]]]], *, year: int, path: str) -> int:
+    """The 考核组's workbook, a sheet per tree, in one transaction: a bad row in any sheet refuses the
+    whole workbook (the message names the sheet and its rows); sheets with no points yet are passed over."""
+    count = 0
+    for name, rows in sheets:
+        try:
+            count += import_manual_scores(writer, rows, year=year, path=f"{path}（{name}）")
+        except YuqingError as exc:
+            if exc.code != "E_IMPORT_EMPTY":
+                raise
+    if not count:
+        raise YuqingError("E_IMPORT_EMPTY", path=path)
+    return count
+
+
 def import_manual_scores(writer: Writer, rows: list[list[Any]], *, year: int, path: str) -> int:
     """All or nothing: every row is checked first; if any is bad, the whole file is refused naming every
     bad row (spreadsheet row numbers, the header is row 1) and nothing is written. One audit record."""
@@ -161,8 +178,11 @@ def import_manual_scores(writer: Writer, rows: list[list[Any]], *, year: int, pa
     problems: list[str] = []
     seen: dict[tuple[str, str], int] = {}
     units = {u.code: u for u in writer.session.scalars(select(Unit))}
+    template = "满分" in header  # the 考核组's score sheet: a row left without points is not scored yet
     for number, row in enumerate(rows[1:], start=2):
         if not any(str(c or "").strip() for c in row):
+            continue
+        if template and not cell(row, "points"):
             continue
         try:
             target = units[writer.resolver().resolve(cell(row, "unit")).code]
