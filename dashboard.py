@@ -51,7 +51,28 @@ st.html(
     "</style>"
 )
 
+WALL_STYLE = (
+    "<style>[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl'],"
+    "[data-testid='stHeader'],[data-testid='stToolbar']{display:none}"
+    "[data-testid='stMainBlockContainer']{padding-top:1rem;max-width:100%}</style>"
+)
+
 screen = st.query_params.get("screen") == "1"
+display = st.query_params.get("display")
+if display:
+    # A wall display's URL: the board alone, read-only, no login and no idle timeout.
+    if not common.guard():
+        st.stop()
+    if auth.screen_grant(display) is None:
+        st.session_state.pop(auth.SCREEN_KEY, None)
+        st.error(common.text("E_SCREEN_REVOKED"))
+        st.stop()
+    st.session_state[auth.SCREEN_KEY] = display
+    st.html(WALL_STYLE)
+    st.navigation([page(common.PAGE_BOARD, "倒计时看板", "board", ":material/timer:", default=True)],
+                  position="hidden").run()
+    st.stop()
+st.session_state.pop(auth.SCREEN_KEY, None)
 actor = auth.current_actor()
 if actor is None:
     st.navigation(SECTIONS, position="hidden")  # remembers the requested page; shown after login
@@ -61,11 +82,7 @@ else:
     st.session_state["actor"] = actor
     if screen:
         # Wall display: no sidebar, no toolbar, the board alone.
-        st.html(
-            "<style>[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl'],"
-            "[data-testid='stHeader'],[data-testid='stToolbar']{display:none}"
-            "[data-testid='stMainBlockContainer']{padding-top:1rem;max-width:100%}</style>"
-        )
+        st.html(WALL_STYLE)
     else:
         # Long incident titles in page links wrap instead of being cut off.
         st.html("<style>[data-testid='stPageLink-NavLink'] *{white-space:normal!important;overflow:visible!important;"

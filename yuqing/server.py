@@ -21,7 +21,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -182,7 +182,14 @@ def build_app(config: Config | None = None, *, workers: Workers | None = None,
             return JSONResponse({"status": "error", "code": exc.code, "reason": exc.message}, status_code=503)
         return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
 
-    routes = [*api.routes(), Route("/healthz", healthz, methods=["GET"]), Route("/metrics", metrics_page, methods=["GET"])]
+    def board(request: Request) -> Response:
+        # The board is Streamlit's default page, served at `/`: `/board?screen=1` is the bookmark people
+        # type, so it lands there with its query (screen mode, unit, a wall display's token) intact.
+        query = request.url.query
+        return RedirectResponse("/" + (f"?{query}" if query else ""), status_code=307)
+
+    routes = [*api.routes(), Route("/healthz", healthz, methods=["GET"]), Route("/metrics", metrics_page, methods=["GET"]),
+              Route("/board", board, methods=["GET"])]
 
     @asynccontextmanager
     async def lifespan(_: Any) -> AsyncIterator[dict[str, Any]]:

@@ -43,7 +43,21 @@ def touch() -> None:
         st.session_state[KEY]["seen"] = common.now()
 
 
+SCREEN_KEY = "yq_screen"
+
+
+def screen_grant(token: str) -> object | None:
+    """The wall display a `display=` token opens (checked against the database on every call, so a
+    revoke takes effect at the next refresh), or None."""
+    from yuqing.db.tokens import screen_for_token
+
+    with common.database().session() as session:
+        return screen_for_token(session, token, now=common.now())
+
+
 def still_logged_in() -> bool:
+    if SCREEN_KEY in st.session_state:
+        return screen_grant(st.session_state[SCREEN_KEY]) is not None
     state = st.session_state.get(KEY)
     if load_config().auth_header:
         return True

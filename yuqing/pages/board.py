@@ -13,15 +13,33 @@ from yuqing.pages import auth, common, countdown
 REFRESH = timedelta(seconds=10)
 SCREEN_ROWS = 8
 SCREEN_SECONDS = 20
+# The wall sizes its type by the screen's height and keeps every row to two lines (long titles are cut
+# with an ellipsis), so that SCREEN_ROWS rows plus the header fit inside any landscape screen
+# (checked in a browser at 1920×1080 and 1366×768): a row that wrapped used to push rows 6–8 off.
+WALL_FIT = """<style>
+.yq-screen{font-size:2.3vh!important}
+.yq-screen h1{font-size:4vh!important;margin:0 0 .2em 0!important;padding:0!important}
+.yq-screen .yq-sum{font-size:2.6vh!important;margin-bottom:.3em!important}
+.yq-screen table{table-layout:fixed}
+.yq-screen th,.yq-screen td{white-space:nowrap;overflow:hidden;text-overflow:ellipsis;padding:.25em .4em!important}
+.yq-screen td>*{overflow:hidden;text-overflow:ellipsis}
+.yq-screen td .yq-due{font-size:.75em}
+</style>"""
 
-screen = st.query_params.get("screen") == "1"
+wall = auth.SCREEN_KEY in st.session_state  # opened by a wall display's URL: read-only, screen mode only
+screen = wall or st.query_params.get("screen") == "1"
 
 if common.guard():
     unit_names = {u.code: u.name for u in common.units()}
-    if screen:
-        unit_code = st.query_params.get("unit") if st.query_params.get("unit") in unit_names else None
+    if wall:
+        grant = auth.screen_grant(st.session_state[auth.SCREEN_KEY])
+        unit_code = getattr(grant, "unit_code", None)
         levels: list[str] = []
         tones: list[str] = []
+    elif screen:
+        unit_code = st.query_params.get("unit") if st.query_params.get("unit") in unit_names else None
+        levels = []
+        tones = []
     else:
         st.title(common.text("DASH_BOARD_TITLE"))
         left, mid, right, last = st.columns([3, 3, 3, 1.4], vertical_alignment="bottom")
@@ -47,7 +65,8 @@ if common.guard():
         if screen:
             shown, page, pages = countdown.screen_page(rows, now, per_page=SCREEN_ROWS, seconds_per_page=SCREEN_SECONDS)
             st.markdown(
-                countdown.screen_html(shown, now=now, page=page, pages=pages, total=len(rows), counts=counts),
+                countdown.screen_html(shown, now=now, page=page, pages=pages, total=len(rows), counts=counts)
+                + WALL_FIT,
                 unsafe_allow_html=True,
             )
             return
@@ -78,5 +97,5 @@ if common.guard():
         st.caption(common.text("DASH_BOARD_FOOT", seconds=int(REFRESH.total_seconds())))
 
     board()
-    if screen:
+    if screen and not wall:
         st.page_link(common.PAGE_BOARD, label="退出大屏", icon=":material/close_fullscreen:")
