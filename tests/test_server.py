@@ -164,3 +164,76 @@ def test_trusted_proxies_setting_refuses_garbage():
     with pytest.raises(YuqingError) as refused:
         load_config({"YUQING_TRUSTED_PROXIES": "proxy.local"})
     assert refused.value.code == "E_SETTING"
+
+
+def test_proxy_header_from_an_untrusted_peer_is_refused(database: Database, tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("YUQING_AUTH_HEADER", "X-Remote-User")
+    monkeypatch.setenv("YUQING_TRUSTED_PROXIES", "10.9.9.9")
+    process, base = start_serve(database.url, tmp_path, "--no-workers")
+    try:
+        status, body = get(f"{base}/", {"X-Remote-User": "admin"})
+        assert status == 403
+        from yuqing.vocabulary import MESSAGES
+
+        assert body == MESSAGES["E_AUTH_HEADER_UNTRUSTED"].format(header="x-remote-user")
+        assert get(f"{base}/api/v1/incidents", {"X-Remote-User": "admin"})[0] == 403
+        assert get(f"{base}/")[0] == 200  # without the header: the page (which then asks for the header)
+    finally:
+        stop(process)
+
+
+@pytest.mark.parametrize("peer,trusted,allowed", [
+    ("10.9.9.9", ("10.9.9.9/32",), True),
+    ("10.1.2.3", ("10.0.0.0/8",), True),
+    ("192.168.1.5", ("10.0.0.0/8",), False),
+    ("127.0.0.1", (), True),  # no setting: a proxy on the same machine
+    ("192.168.1.5", (), False),
+])
+def test_trust_gate_honours_the_header_only_from_trusted_peers(peer: str, trusted: tuple[str, ...], allowed: bool):
+    import asyncio
+
+    from yuqing.server import TrustGate
+
+    reached: list[bool] = []
+
+    async def app(scope, receive, send):
+        reached.append(True)
+
+    sent: list[dict] = []
+
+    async def send(message):
+        sent.append(message)
+
+    async def receive():
+        return {"type": "http.request", "body": b""}
+
+    gate = TrustGate(app, header="X-Remote-User", trusted=trusted)
+    scope = {"type": "http", "client": (peer, 5000), "headers": [(b"x-remote-user", b"admin")], "method": "GET",
+             "path": "/", "query_string": b""}
+    asyncio.run(gate(scope, receive, send))
+    assert bool(reached) == allowed
+    if not allowed:
+        assert sent[0]["status"] == 403
+    websocket = {**scope, "type": "websocket"}
+    reached.clear()
+    sent.clear()
+    asyncio.run(gate(websocket, receive, send))
+    assert bool(reached) == allowed
+    if not allowed:
+        assert sent == [{"type": "websocket.close", "code": 1008}]
+
+
+def test_unknown_api_path_is_a_json_404(database: Database, tmp_path: Path):
+    process, base = start_serve(database.url, tmp_path, "--no-workers")
+    try:
+        status, body = get(f"{base}/api/v1/nothing")
+        assert status == 404 and json.loads(body)["error"]["code"] == "E_API_NOT_FOUND"
+        request = urllib.request.Request(f"{base}/api/v1/incidents", method="DELETE")
+        try:
+            urllib.request.urlopen(request, timeout=10)
+        except urllib.error.HTTPError as exc:
+            assert exc.code == 405 and json.loads(exc.read())["error"]["code"] == "E_API_METHOD"
+        else:
+            raise AssertionError("DELETE was accepted")
+    finally:
+        stop(process)

@@ -98,6 +98,56 @@ class CountRequests:
             self.metrics.requests.labels(label, str(status["code"])).inc()
 
 
+LOOPBACK = ("127.0.0.1/32", "::1/128")
+
+
+class TrustGate:
+    """ASGI middleware, outermost: the single-sign-on header counts only from a trusted proxy.
+
+    A request carrying `YUQING_AUTH_HEADER` from any other peer is refused with a sentence (a
+    websocket is closed), so a client that reaches the port directly cannot claim to be admin.
+    Without YUQING_TRUSTED_PROXIES only loopback is trusted (a proxy on the same machine).
+    """
+
+    def __init__(self, app: ASGIApp, *, header: str, trusted: tuple[str, ...]) -> None:
+        import ipaddress
+
+        self.app = app
+        self.header = header.lower().encode("latin-1")
+        self.networks = [ipaddress.ip_network(n) for n in (trusted or LOOPBACK)]
+
+    def _trusted(self, scope: Scope) -> bool:
+        import ipaddress
+
+        client = scope.get("client")
+        try:
+            address = ipaddress.ip_address(client[0]) if client else None
+        except ValueError:
+            return False
+        return address is not None and any(address in n for n in self.networks)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (self.header and scope["type"] in ("http", "websocket")
+                and any(k == self.header for k, _ in scope.get("headers", ())) and not self._trusted(scope)):
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1008})
+                return
+            sentence = YuqingError("E_AUTH_HEADER_UNTRUSTED", header=self.header.decode()).message
+            await Response(sentence, status_code=403, media_type="text/plain; charset=utf-8")(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def wrap(app: ASGIApp, config: Config) -> ASGIApp:
+    """The trust gate sees the real peer; then uvicorn's proxy-headers handling, trusting the same
+    proxies, sets the client address and scheme from X-Forwarded-For / -Proto."""
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    trusted = config.trusted_proxies or LOOPBACK
+    return TrustGate(ProxyHeadersMiddleware(app, trusted_hosts=list(trusted)), header=config.auth_header,
+                     trusted=config.trusted_proxies)
+
+
 def health(database: Any) -> tuple[int, dict[str, str]]:
     """200 when the database answers and is migrated to head; 503 with the reason otherwise."""
     try:
@@ -188,7 +238,19 @@ def build_app(config: Config | None = None, *, workers: Workers | None = None,
         query = request.url.query
         return RedirectResponse("/" + (f"?{query}" if query else ""), status_code=307)
 
-    routes = [*api.routes(), Route("/healthz", healthz, methods=["GET"]), Route("/metrics", metrics_page, methods=["GET"]),
+    api_routes = api.routes()
+
+    def api_missing(request: Request) -> Response:
+        # Streamlit answers any other path with its page: under /api/ a client gets a JSON error instead.
+        wrong_method = any(r.matches(request.scope)[0] == Match.PARTIAL for r in api_routes)
+        error = (YuqingError("E_API_METHOD", method=request.method) if wrong_method
+                 else YuqingError("E_API_NOT_FOUND", path=request.url.path))
+        return JSONResponse({"error": {"code": error.code, "message": error.message}},
+                            status_code=405 if wrong_method else 404)
+
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+    routes = [*api_routes, Route("/api/{rest:path}", api_missing, methods=methods),
+              Route("/healthz", healthz, methods=["GET"]), Route("/metrics", metrics_page, methods=["GET"]),
               Route("/board", board, methods=["GET"])]
 
     @asynccontextmanager
@@ -213,8 +275,8 @@ def serve(config: Config, *, host: str, port: int, with_workers: bool) -> int:
     env = dict(os.environ)
     env["YUQING_DATABASE_URL"] = config.database_url
     workers = Workers(worker_commands(config), env) if with_workers else None
-    app = build_app(config, workers=workers)
-    trusted = ",".join(config.trusted_proxies)
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, proxy_headers=bool(trusted),
-                forwarded_allow_ips=trusted or "", timeout_graceful_shutdown=10)
+    app = wrap(build_app(config, workers=workers), config)
+    # proxy_headers off here: `wrap` applies uvicorn's own ProxyHeadersMiddleware behind the trust gate.
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, proxy_headers=False,
+                timeout_graceful_shutdown=10)
     return 0

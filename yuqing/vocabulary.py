@@ -225,7 +225,7 @@ MESSAGES: dict[str, str] = {
     "E_API_TOO_LARGE": "请求内容过大（超过 {limit} 字节）",
     "E_API_FIELD": "字段 {field} 无效：{problem}",
     "E_API_TOO_MANY": "一次最多提交 {limit} 条信息",
-    "E_HEALTH_DB": "数据库不可用：{detail}",
+    "E_AUTH_HEADER_UNTRUSTED": "拒绝访问：登录请求头 {header} 只接受来自受信任反向代理的请求（见设置 YUQING_TRUSTED_PROXIES）",
     "E_ACCOUNT_NAME": "账号名“{name}”无效：不能为空、不能含空格、最多 60 个字符",
     "E_ROLE": "无法识别的角色“{value}”，可选：admin、staff、viewer",
     "E_STAFF_NEEDS_UNIT": "单位工作人员账号必须用 --unit 指定所属单位",

@@ -1,6 +1,8 @@
 """Alembic, driven from code: `yuqing init` and the tests migrate through here."""
 from __future__ import annotations
 
+import functools
+
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -16,7 +18,9 @@ def alembic_config() -> Config:
     return config
 
 
+@functools.lru_cache(maxsize=1)
 def head_revision() -> str:
+    """The newest migration shipped with the code (read once: the scripts do not change while running)."""
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
