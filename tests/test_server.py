@@ -237,3 +237,35 @@ def test_unknown_api_path_is_a_json_404(database: Database, tmp_path: Path):
             raise AssertionError("DELETE was accepted")
     finally:
         stop(process)
+
+
+def test_a_wrong_name_costs_the_same_argon2_work_as_a_wrong_password(database: Database, monkeypatch):
+    # The login must not tell which names exist by answering an unknown one faster: both paths run
+    # one argon2 verification (counted, not timed).
+    from argon2 import PasswordHasher
+
+    from yuqing.db import accounts
+    from yuqing.db.service import Actor, Writer
+
+    with database.session() as session:
+        accounts.add_user(Writer(session, Actor("t"), now=accounts_now(), preset="sanmenxia-2017"), "alice",
+                          role="viewer", unit=None, password="correct horse")
+    calls: list[str] = []
+    real = PasswordHasher.verify
+
+    def counting(self, hash_, password):
+        calls.append(hash_)
+        return real(self, hash_, password)
+
+    monkeypatch.setattr(PasswordHasher, "verify", counting)
+    for name in ("alice", "nobody"):
+        with pytest.raises(Exception) as refused:
+            accounts.login(database, name, "wrong password", now=accounts_now())
+        assert getattr(refused.value, "code", None) == "E_LOGIN_FAILED"
+    assert len(calls) == 2
+
+
+def accounts_now():
+    from tests.conftest import T0
+
+    return T0

@@ -22,6 +22,9 @@ MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
 
 _hasher = PasswordHasher()
+# Verified against when the name is unknown, so that a wrong name costs the same argon2 work as a wrong
+# password and the answer's timing does not tell which account names exist.
+_DUMMY_HASH = _hasher.hash("no such account")
 
 
 @dataclass(frozen=True)
@@ -143,6 +146,10 @@ def check_login(session: Session, name: str, password: str, *, now: datetime) ->
     """
     user = session.scalar(select(User).where(User.name == (name or "").strip()))
     if user is None:
+        try:
+            _hasher.verify(_DUMMY_HASH, password or "")
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            pass
         return YuqingError("E_LOGIN_FAILED")
     if not user.active:
         return YuqingError("E_ACCOUNT_DISABLED", name=user.name)
