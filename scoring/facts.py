@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from timeline.engine import Verdict
+from timeline.engine import Verdict, WindowVerdict
 
 
 @dataclass(frozen=True)
@@ -15,6 +15,15 @@ class ActionFact:
     at: datetime
     channels: tuple[str, ...] = ()
     by_principal: bool = False
+
+
+@dataclass(frozen=True)
+class TransferFact:
+    """转办: the lead moved from `from_code` to `to_code` at `at`."""
+
+    at: datetime
+    from_code: str
+    to_code: str
 
 
 @dataclass(frozen=True)
@@ -33,10 +42,33 @@ class ScoredIncident:
     level: str | None = None
     sudden: bool | None = None
     category: str | None = None
+    transfers: tuple[TransferFact, ...] = ()  # in the order they happened
 
     @property
     def flagged(self) -> bool:
         return self.verdict.flagged
+
+    def lead_at(self, moment: datetime) -> str:
+        """The lead unit at `moment`: a transfer at the moment itself does not yet count, so a window
+        due at that instant stays with the unit whose full time ran out."""
+        lead = self.transfers[0].from_code if self.transfers else self.unit_code
+        for transfer in self.transfers:
+            if transfer.at < moment:
+                lead = transfer.to_code
+        return lead
+
+    def window_unit(self, window: WindowVerdict) -> str:
+        """The unit a window counts for: the lead at its due instant, or at its satisfying action if earlier."""
+        if window.due_at is None:
+            return self.unit_code
+        moment = window.due_at
+        if window.satisfied_at is not None and window.satisfied_at < moment:
+            moment = window.satisfied_at
+        return self.lead_at(moment)
+
+    def lead_codes(self) -> set[str]:
+        """Every unit that bears a window of this incident, and the current lead."""
+        return {self.unit_code} | {self.window_unit(w) for w in self.verdict.windows if w.applicable}
 
 
 @dataclass(frozen=True)

@@ -162,25 +162,36 @@ class Collector:
 
     def _incident(self, incident: ScoredIncident) -> None:
         targets = [(self._unit(code, f"舆情 #{incident.id} "), share) for code, share in attribution(incident, self.scheme)]
+        co_targets = targets[1:]
         is_settled = settled(incident)
         actions = [a for a in incident.actions if a.at <= self.now]
-        for unit, share in targets:
-            ledger = self.ledgers[unit.code]
-            ledger.incidents += 1
-            sources = self.sources[unit.kind]
-            params = self.params[unit.kind]
-            for w in incident.verdict.windows:
-                if not w.applicable:
-                    continue
+        counted: set[str] = set()
+        # Each window counts for the unit that led at its due instant (or its satisfying action, if
+        # earlier): a transfer does not move blame that had already fallen due. Co-units as before.
+        for w in incident.verdict.windows:
+            if not w.applicable:
+                continue
+            lead = self._unit(incident.window_unit(w), f"舆情 #{incident.id} ")
+            for unit, share in [(lead, 1.0)] + [(u, s) for u, s in co_targets if u.code != lead.code]:
+                ledger = self.ledgers[unit.code]
+                if unit.code not in counted:
+                    counted.add(unit.code)
+                    ledger.incidents += 1
                 counts = ledger.windows[w.key]
                 counts[0] += 1
                 index = _STATE_INDEX.get(w.state)
                 if index is not None:
                     counts[index] += 1
-                if w.state in ("late", "overdue") and "timeliness" in sources:
-                    self._timeliness(unit, share, incident, w, params["timeliness"])
+                if w.state in ("late", "overdue") and "timeliness" in self.sources[unit.kind]:
+                    self._timeliness(unit, share, incident, w, self.params[unit.kind]["timeliness"])
+        for unit, share in targets:
+            if unit.code not in counted:
+                counted.add(unit.code)
+                self.ledgers[unit.code].incidents += 1
             if not is_settled:
                 continue
+            sources = self.sources[unit.kind]
+            params = self.params[unit.kind]
             if "authority" in sources and incident.flagged and not any(a.by_principal for a in actions):
                 self._add(unit, "authority", f"{incident.id}:-:no_principal", incident.id, None, "no_principal",
                           params["authority"]["per_incident"] * share,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from classify.units import UnitRef
@@ -21,6 +21,9 @@ from yuqing.errors import YuqingError
 from yuqing.exports import KIND_NAMES, new_workbook, number, workbook_bytes, write_table
 from yuqing.vocabulary import LABELS
 
+RULE_NAMES = {"no_principal": "主要负责人未回应", "few_channels": "回应渠道不足", "no_follow_up": "无后续发布",
+              "secondary_incident": "（引发次生舆情）", "past_due_at_reclassification": "改判前已超时",
+              "referral_late": "逾期回复", "referral_overdue": "超期未复", "late": "逾期完成", "overdue": "已超时"}
 REFERRAL_STATES = LABELS["REFERRAL"]
 
 
@@ -88,10 +91,32 @@ class Bulletin:
     scheme_status: str
     audit_head: str | None
     units: tuple[BulletinUnit, ...]
+    draft: bool = False
+    special_names: tuple[tuple[str, str], ...] = ()  # scheme item code → its Chinese name
 
     @property
     def title(self) -> str:
-        return f"政务舆情处置情况通报（{self.year}年第{self.quarter}季度）"
+        mark = "（征求意见稿）" if self.draft else ""
+        return f"政务舆情处置情况通报（{self.year}年第{self.quarter}季度）{mark}"
+
+    def special_name(self, code: str) -> str:
+        return dict(self.special_names).get(code, code)
+
+    def deduction_name(self, key: str) -> str:
+        """A deduction key (`12:response:late`, `12:-:no_principal`, `12:referral-3:referral_late`,
+        `12:secondary-14:secondary_incident`, `daily-5`) in words: 舆情 #12 回应逾期完成."""
+        if key.startswith("daily-"):
+            return f"日常考核记录 {key[len('daily-'):]}"
+        parts = key.split(":")
+        if len(parts) != 3 or not parts[0].isdigit():
+            return key
+        incident, middle, rule = parts
+        what = WINDOW_NAMES.get(middle, "")
+        if middle.startswith("referral-"):
+            what = f"舆情函件 #{middle[len('referral-'):]}"
+        elif middle.startswith("secondary-"):
+            what = f"次生舆情 #{middle[len('secondary-'):]}"
+        return f"舆情 #{incident} {what}{RULE_NAMES.get(rule, STATE_NAMES.get(rule, ''))}".strip()
 
     def to_markdown(self) -> str:
         lines = [f"# {self.title}", ""]
@@ -139,14 +164,14 @@ class Bulletin:
             if u.specials or u.zeroings:
                 lines += ["", "### 特别项", "", "| 日期 | 项目 | 分值 | 依据 |", "|---|---|---:|---|"]
                 for s in u.specials:
-                    lines.append(f"| {s.on.isoformat() if s.on else '未注明'} | {s.item} | {'' if s.points is None else number(s.points)} | {_md(s.evidence)} |")
+                    lines.append(f"| {s.on.isoformat() if s.on else '未注明'} | {_md(self.special_name(s.item))} | {'' if s.points is None else number(s.points)} | {_md(s.evidence)} |")
                 for z in u.zeroings:
                     lines.append(f"| {z.on.isoformat() if z.on else '未注明'} | 直接归零（弄虚作假） | — | {_md(z.evidence)} |")
             if u.appeals:
                 lines += ["", "### 申诉决定", "", "| 决定时间 | 扣分项 | 结果 | 理由 |", "|---|---|---|---|"]
                 for a in u.appeals:
                     lines.append(
-                        f"| {display_beijing(a.decided_at)} | `{a.deduction_key}` | {'撤销扣分' if a.overturned else '维持扣分'} | {_md(a.reason)} |"
+                        f"| {display_beijing(a.decided_at)} | {_md(self.deduction_name(a.deduction_key))} | {'撤销扣分' if a.overturned else '维持扣分'} | {_md(a.reason)} |"
                     )
         return "\n".join(lines) + "\n"
 
@@ -197,7 +222,8 @@ class Bulletin:
             book,
             "特别项",
             ["单位", "日期", "项目", "分值", "依据"],
-            [[u.unit.name, s.on.isoformat() if s.on else "", s.item, s.points, s.evidence] for u in self.units for s in u.specials]
+            [[u.unit.name, s.on.isoformat() if s.on else "", self.special_name(s.item), s.points, s.evidence]
+             for u in self.units for s in u.specials]
             + [[u.unit.name, z.on.isoformat() if z.on else "", "直接归零", None, z.evidence] for u in self.units for z in u.zeroings],
             widths={1: 24, 5: 60},
         )
@@ -205,7 +231,7 @@ class Bulletin:
             book,
             "申诉决定",
             ["单位", "决定时间", "扣分项", "结果", "理由"],
-            [[u.unit.name, a.decided_at, a.deduction_key, "撤销扣分" if a.overturned else "维持扣分", a.reason]
+            [[u.unit.name, a.decided_at, self.deduction_name(a.deduction_key), "撤销扣分" if a.overturned else "维持扣分", a.reason]
              for u in self.units for a in u.appeals],
             widths={1: 24, 2: 20, 3: 30, 5: 60},
         )
@@ -230,11 +256,14 @@ def bulletin(
     appeals: Sequence[AppealDecision] = (),
     now: datetime,
     audit_head: str | None = None,
+    draft: bool = False,
 ) -> Bulletin:
     """What was recorded for each unit in `quarter` of `year`, as of `now`. A window is recorded in the
     quarter its deadline fell in (Beijing time); windows are attributed to units as the scheme counts
-    them; undated special items and zeroings of the year appear in the fourth quarter."""
+    them; undated special items and zeroings of the year appear in the fourth quarter. Nothing dated
+    after `now` appears: a reply after it is not yet known, a record after it not yet made."""
     require_aware(now, "now")
+    today = now.astimezone(BEIJING).date()
     bounds = quarter_bounds(year, quarter)
     by_code = {u.code: u for u in units}
     windows: dict[str, list[WindowEntry]] = {u.code: [] for u in units}
@@ -245,7 +274,7 @@ def bulletin(
         if incident.voided:
             continue
         codes = [code for code, _ in attribution(incident, scheme) if code in by_code]
-        if within(incident.started_at, bounds):
+        if within(incident.started_at, bounds) and incident.started_at <= now:
             for code in codes:
                 new[code] += 1
         for w in incident.verdict.windows:
@@ -253,18 +282,23 @@ def bulletin(
                 continue
             entry = WindowEntry(incident.id, incident.title, w.key, w.state, w.due_at, w.satisfied_at,
                                 w.overdue_seconds or 0, incident.flagged, w.past_due_at_reclassification)
-            for code in codes:
-                windows[code].append(entry)
+            # The window counts for the unit that led when it fell due (a later transfer keeps it there).
+            lead = incident.window_unit(w)
+            for code in dict.fromkeys([lead, *codes[1:]]):
+                if code in windows:
+                    windows[code].append(entry)
 
     referral_entries: dict[str, list[ReferralEntry]] = {u.code: [] for u in units}
     for r in referrals:
-        if r.unit_code not in by_code or r.incident_id in voided or not within(r.sent_at, bounds):
+        if r.unit_code not in by_code or r.incident_id in voided or not within(r.sent_at, bounds) or r.sent_at > now:
             continue
+        if r.replied_at is not None and r.replied_at > now:
+            r = replace(r, replied_at=None)
         referral_entries[r.unit_code].append(ReferralEntry(r, referral_state(r, now), titles.get(r.incident_id, "")))
 
     def in_quarter(day: date | None) -> bool:
         # Dated records go to their quarter; undated records of the year (special items, zeroings) to Q4.
-        return quarter == 4 if day is None else bounds[0].date() <= day < bounds[1].date()
+        return quarter == 4 if day is None else bounds[0].date() <= day < bounds[1].date() and day <= today
 
     by_unit_daily: dict[str, list[DailyRecord]] = defaultdict(list)
     for d in daily:
@@ -280,7 +314,7 @@ def bulletin(
             by_unit_zeroings[z.unit_code].append(z)
     by_unit_appeals: dict[str, list[AppealDecision]] = defaultdict(list)
     for a in appeals:
-        if within(a.decided_at, bounds):
+        if within(a.decided_at, bounds) and a.decided_at <= now:
             by_unit_appeals[a.unit_code].append(a)
 
     result: list[BulletinUnit] = []
@@ -307,4 +341,6 @@ def bulletin(
         scheme_status=scheme.status,
         audit_head=audit_head,
         units=tuple(result),
+        draft=draft,
+        special_names=tuple((d.code, d.name) for d in scheme.specials),
     )

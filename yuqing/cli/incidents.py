@@ -97,7 +97,8 @@ def cmd_incident_reclassify(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_incident_transfer(ctx: Context, args: argparse.Namespace) -> int:
-    name = ctx.write(lambda w: w.transfer(args.id, unit=args.unit, reason=args.reason).to_unit.name)
+    at = _time(args.at)
+    name = ctx.write(lambda w: w.transfer(args.id, unit=args.unit, reason=args.reason, at=at).to_unit.name)
     ctx.print(f"舆情 {args.id} 已转办至{name}，时限继续计算")
     return 0
 
@@ -230,6 +231,7 @@ def register(sub: Any) -> None:
     p.add_argument("id", type=record_id)
     p.add_argument("--unit", required=True)
     p.add_argument("--reason", required=True)
+    p.add_argument("--at", metavar="T", help="转办时间（默认：现在；补录时填实际转办时间）")
     p.set_defaults(func=cmd_incident_transfer)
 
     p = inc.add_parser("void", help="作废（误报、不属于政务舆情、重复）")

@@ -241,7 +241,7 @@ def cmd_bulletin(ctx: Any, args: argparse.Namespace) -> int:
             raise YuqingError("E_PDF_NO_LIBREOFFICE")
     now = _now(ctx, args.now)
     code = ctx.read(resolve_unit, args.criticism).code if args.criticism else None
-    result = ctx.read(make_bulletin, args.year, args.quarter, now=now)
+    result = ctx.read(make_bulletin, args.year, args.quarter, now=now, draft=args.draft)
     if args.format in ("docx", "pdf"):
         from yuqing.documents.bulletin_doc import bulletin_docx, criticism_docx
 
@@ -509,6 +509,7 @@ def register(sub: Any) -> None:
     p.add_argument("--doc-number", metavar="TEXT", help="发文字号，如 三政公开办〔2026〕3号（docx、pdf）")
     p.add_argument("--criticism", metavar="UNIT", help="改为生成该单位本季度直接归零（弄虚作假）的通报批评（docx、pdf）")
     p.add_argument("--out", metavar="FILE", help="写入文件（xlsx、docx、pdf 必须给出）")
+    p.add_argument("--draft", action="store_true", help="季度未结束时生成征求意见稿")
     p.set_defaults(func=cmd_bulletin)
 
     p = sub.add_parser("score", help="年度考核得分、等次、排名；冻结快照与比较")

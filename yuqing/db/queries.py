@@ -60,6 +60,8 @@ class TransferView:
     reason: str
     from_unit: str
     to_unit: str
+    from_name: str = ""
+    to_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -159,7 +161,8 @@ def _incident_view(row: Incident) -> IncidentView:
         ),
         regrades=tuple(RegradeView(r.id, r.at, r.actor, r.reason, dict(r.before), dict(r.after)) for r in row.regrades),
         transfers=tuple(
-            TransferView(t.id, t.at, t.actor, t.reason, t.from_unit.code, t.to_unit.code) for t in row.transfers
+            TransferView(t.id, t.at, t.actor, t.reason, t.from_unit.code, t.to_unit.code, t.from_unit.name,
+                         t.to_unit.name) for t in row.transfers
         ),
     )
 
@@ -203,6 +206,21 @@ def count_incidents(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(Incident)) or 0)
 
 
+def window_unit(view: IncidentView, window: Any) -> dict[str, str]:
+    """The unit a window counts for (scoring.facts.ScoredIncident.window_unit): the lead at its due
+    instant, or at its satisfying action if that came first."""
+    lead = {"code": view.unit.code, "name": view.unit.name}
+    if not view.transfers or window.due_at is None:
+        return lead
+    moment = min(window.due_at, window.satisfied_at or window.due_at)
+    first = view.transfers[0]
+    lead = {"code": first.from_unit, "name": first.from_name}
+    for t in view.transfers:
+        if t.at < moment:
+            lead = {"code": t.to_unit, "name": t.to_name}
+    return lead
+
+
 def incident_json(view: IncidentView, now: datetime, *, with_actions: bool = True) -> dict[str, Any]:
     verdict = view.verdict(now)
     data: dict[str, Any] = {
@@ -228,6 +246,8 @@ def incident_json(view: IncidentView, now: datetime, *, with_actions: bool = Tru
         "rules_version": view.rules_version,
         **verdict_as_json(verdict),
     }
+    for shown, window in zip(data["windows"], verdict.windows, strict=True):
+        shown["counts_for"] = window_unit(view, window) if window.applicable else None
     if with_actions:
         data["actions"] = [
             {

@@ -32,13 +32,14 @@ from scoring import (
     score_year,
     scored_data_hash,
 )
+from scoring.facts import TransferFact
 from scoring.indicators import year_bounds
 from timeline.clock import iso_beijing
 from timeline.engine import ActionAt, Case, Grading, Regrade, evaluate
 from timeline.presets import available_presets, load_preset
 from yuqing.bulletin import Bulletin, bulletin, quarter_bounds
 from yuqing.db import audit
-from yuqing.db.models import Action, Incident, IncidentCoUnit, Reclassification, Unit
+from yuqing.db.models import Action, Incident, IncidentCoUnit, Reclassification, Transfer, Unit
 from yuqing.db.models_scoring import (
     Appeal,
     ScoreSnapshot,
@@ -135,7 +136,9 @@ def _load_incidents(session: Session, *, now: datetime, start: datetime | None, 
     actions: dict[int, list[Any]] = defaultdict(list)
     co_units: dict[int, list[str]] = defaultdict(list)
     regrades: dict[int, list[Regrade]] = defaultdict(list)
+    moves: dict[int, list[TransferFact]] = defaultdict(list)
     act, co, rc, unit = Action.__table__, IncidentCoUnit.__table__, Reclassification.__table__, Unit.__table__
+    tr, src, dst = Transfer.__table__, Unit.__table__.alias("from_unit"), Unit.__table__.alias("to_unit")
     for where in selections:
         for row in session.execute(
             select(inc.c.id, inc.c.title, unit.c.code, inc.c.started_at, inc.c.level, inc.c.sudden, inc.c.category,
@@ -158,6 +161,12 @@ def _load_incidents(session: Session, *, now: datetime, start: datetime | None, 
             .join(inc, inc.c.id == rc.c.incident_id).where(where).order_by(rc.c.at, rc.c.id)
         ):
             regrades[incident_id].append(Regrade(at, _grading(before), _grading(after)))
+        for incident_id, at, from_code, to_code in session.execute(
+            select(tr.c.incident_id, tr.c.at, src.c.code, dst.c.code)
+            .join(src, src.c.id == tr.c.from_unit_id).join(dst, dst.c.id == tr.c.to_unit_id)
+            .join(inc, inc.c.id == tr.c.incident_id).where(where).order_by(tr.c.at, tr.c.id)
+        ):
+            moves[incident_id].append(TransferFact(at, from_code, to_code))
 
     result: dict[int, ScoredIncident] = {}
     for incident_id, title, unit_code, started, level, sudden, category, status, preset, parent in rows.values():
@@ -178,6 +187,7 @@ def _load_incidents(session: Session, *, now: datetime, start: datetime | None, 
             level=level,
             sudden=sudden,
             category=category,
+            transfers=tuple(moves.get(incident_id, ())),
         )
     return result
 
@@ -274,10 +284,17 @@ def _longest_window() -> timedelta:
     return max(w.length for name in available_presets() for w in load_preset(name).windows)
 
 
-def make_bulletin(session: Session, year: int, quarter: int, *, now: datetime) -> Bulletin:
+def make_bulletin(session: Session, year: int, quarter: int, *, now: datetime, draft: bool = False) -> Bulletin:
     """第十条 quarterly bulletin: windows whose deadline fell in the quarter (so incidents started up to
-    the longest window before it), referrals sent, records dated and appeals decided in it."""
+    the longest window before it), referrals sent, records dated and appeals decided in it — as of
+    `now`. A quarter that has not ended is refused unless `draft` (marked 征求意见稿); one that has not
+    begun is always refused."""
     start, end = quarter_bounds(year, quarter)
+    if now < start:
+        raise YuqingError("E_BULLETIN_NOT_STARTED", year=year, quarter=quarter)
+    if now < end and not draft:
+        raise YuqingError("E_BULLETIN_QUARTER_OPEN", year=year, quarter=quarter,
+                          end=(end - timedelta(days=1)).date().isoformat())
     scheme = load_scheme(year)
     incidents = load_incidents(session, now=now, start=start - _longest_window(), end=end)
     r, a = ReferralRow.__table__, Appeal.__table__
@@ -288,12 +305,13 @@ def make_bulletin(session: Session, year: int, quarter: int, *, now: datetime) -
         referrals=referrals, daily=_daily(session, start.date(), (end - timedelta(days=1)).date()),
         specials=_specials(session, year), zeroings=_zeroings(session, year),
         appeals=_appeal_decisions(session, (a.c.decided_at >= start) & (a.c.decided_at < end)),
-        now=now, audit_head=audit.head_hash(session),
+        now=now, audit_head=audit.head_hash(session), draft=draft,
     )
 
 
 def attributed_to(incident: ScoredIncident, code: str) -> bool:
-    return incident.unit_code == code or code in incident.co_unit_codes
+    """The unit leads it now, bears one of its windows (it led when the window fell due), or co-handles it."""
+    return code in incident.lead_codes() or code in incident.co_unit_codes
 
 
 # --- snapshots -----------------------------------------------------------------------------------

@@ -393,16 +393,26 @@ class Writer:
         self.audit("incident", incident.id, "reclassify", before, after, reason)
         return regrade
 
-    def transfer(self, incident_id: int, *, unit: str, reason: str | None) -> Transfer:
+    def transfer(self, incident_id: int, *, unit: str, reason: str | None, at: datetime | None = None) -> Transfer:
+        """Hand the lead to `unit` from `at` (default now; backdated like an action: not before the
+        start, not in the future, not before the last transfer). Windows due before `at` stay with
+        the unit that led then (scoring.facts.ScoredIncident.window_unit)."""
         incident = self.incident(incident_id, doing="转办")
         self.require_admin("转办舆情")
         reason = self._reason(reason, "转办")
         target = self.unit(unit)
         if target.id == incident.unit_id:
             raise YuqingError("E_TRANSFER_SAME_UNIT", id=incident.id, unit=target.name)
+        moved_at = at or self.now
+        if moved_at < incident.started_at:
+            raise YuqingError("E_TRANSFER_BEFORE_START", start=display_seconds(incident.started_at))
+        self._not_future(moved_at, "转办时间")
+        last = max((t.at for t in incident.transfers), default=None)
+        if last is not None and moved_at < last:
+            raise YuqingError("E_TRANSFER_BEFORE_LAST", last=display_seconds(last))
         transfer = Transfer(
             incident=incident,
-            at=self.now,
+            at=moved_at,
             actor=self.actor.name,
             reason=reason,
             from_unit_id=incident.unit_id,
@@ -413,7 +423,7 @@ class Writer:
         incident.unit = target
         incident.co_units = [c for c in incident.co_units if c.unit_id != target.id]
         self.session.flush()
-        self.audit("incident", incident.id, "transfer", before, {"unit": target.code}, reason)
+        self.audit("incident", incident.id, "transfer", before, {"unit": target.code, "at": iso_beijing(moved_at)}, reason)
         return transfer
 
     def void(self, incident_id: int, *, reason: str | None) -> Incident:

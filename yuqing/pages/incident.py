@@ -8,8 +8,8 @@ import streamlit as st
 
 from timeline.clock import display_beijing
 from timeline.engine import Verdict
-from timeline.model import ACTION_KIND_NAMES, ACTION_KINDS, CATEGORIES, CHANNELS, LEVELS
-from yuqing.db.queries import IncidentView, incident_json
+from timeline.model import ACTION_KIND_NAMES, ACTION_KINDS, CATEGORIES, CHANNELS, LEVELS, WINDOW_NAMES
+from yuqing.db.queries import IncidentView, incident_json, window_unit
 from yuqing.db.service import Actor, NewAction
 from yuqing.db.views import evidence_path
 from yuqing.pages import charts, common, history, panels
@@ -254,6 +254,10 @@ if common.guard():
             panels.window_cells(view.verdict(common.now()))  # type: ignore[union-attr]  # view was checked above; mypy does not narrow into the fragment
 
         windows()
+        if view.transfers:
+            # After a transfer, each window counts for the unit that led when it fell due.
+            st.caption(common.text("DASH_WINDOW_UNITS", units="；".join(
+                f"{WINDOW_NAMES[w.key]}计入{window_unit(view, w)['name']}" for w in verdict.windows if w.applicable)))
         st.altair_chart(charts.timeline_chart(view, verdict, now), width="stretch",
                         height=charts.timeline_height(view, verdict) + 110, key=f"timeline_{view.id}")
 

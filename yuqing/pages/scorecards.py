@@ -59,7 +59,12 @@ def year_scores(year: int) -> YearScores:
 @st.cache_data(ttl=60, show_spinner="正在生成季度通报…")
 def bulletin(year: int, quarter: int) -> tuple[str, bytes, str]:
     """(title, xlsx bytes, Markdown) of the quarterly bulletin (第十条)."""
-    result = common.database().run(scoring_reads.make_bulletin, year, quarter, now=common.now())
+    from yuqing.bulletin import quarter_bounds
+
+    now = common.now()
+    # The page offers a quarter still running as a draft (征求意见稿), never as the final bulletin.
+    result = common.database().run(scoring_reads.make_bulletin, year, quarter, now=now,
+                                   draft=now < quarter_bounds(year, quarter)[1])
     return result.title, result.to_xlsx(), result.to_markdown()
 
 
