@@ -141,8 +141,8 @@ def _indicator(
     unit_code: str,
     overturned: set[tuple[str, str]],
 ) -> IndicatorScore:
-    """Computed: max − deductions (capped at the indicator's points), then daily adjustments, kept
-    within [0, max]. Manual: the entered points, then daily adjustments; missing per the scheme."""
+    """Computed, mode deduct: max − deductions (capped at the indicator's points), then daily
+    adjustments, kept within [0, max]. Mode earn: 0 + credits − deductions, kept within [0, max]. Manual: the entered points, then daily adjustments; missing per the scheme."""
     deductions = list(ledger.deductions.get(definition.source, ())) if definition.computed else []
     additions: list[Deduction] = []
     for record in adjustments:
@@ -158,6 +158,10 @@ def _indicator(
             base: float | None = 0.0 if scheme.missing_manual == "zero" else None
         else:
             base = entry.points
+    elif definition.mode == "earn":
+        # Starts at 0: credits earn it, computed deductions and − records take it back, within [0, max].
+        counted = sum(d.points for d in deductions if d.rule != "daily_record" and not d.overturned)
+        base = -counted
     elif definition.source == "daily_monitoring":
         base = definition.params["start"]
     else:

@@ -44,6 +44,7 @@ class IndicatorDef:
     group: str | None = None
     criteria: tuple[str, ...] = ()
     params: Mapping[str, Any] = field(default_factory=dict)
+    mode: str = "deduct"  # deduct: starts at its maximum, loses points | earn: starts at 0, credits up to it
 
     @property
     def computed(self) -> bool:
@@ -146,6 +147,9 @@ class Scheme:
 
 # Parameters of each computed source: name → (kind, required). Kinds: "amount" (number ≥ 0),
 # "count" (integer ≥ 1), "applies_to" ("all"|"flagged"), "kinds" (list of action kinds), "start".
+# deduct: the indicator starts at its maximum and loses points; earn: it starts at 0 and is credited
+# (日常考核 + records) up to its maximum.
+MODES: tuple[str, ...] = ("deduct", "earn")
 PARAMS: dict[str, dict[str, str]] = {
     "manual": {},
     "timeliness": {"late": "amount", "overdue": "amount", "late_flagged": "amount", "overdue_flagged": "amount"},
@@ -362,9 +366,12 @@ def _tree(check: _Checker, kind: str, data: Any, section_codes: set[str], total_
         criteria = entry.get("criteria", [])
         if not isinstance(criteria, list) or not all(isinstance(c, str) for c in criteria):
             raise check.fail(f"{where}criteria", "必须是文字列表")
-        unknown = set(entry) - {"code", "section", "group", "name", "points", "source", "criteria", "params"}
+        unknown = set(entry) - {"code", "section", "group", "name", "points", "source", "criteria", "params", "mode"}
         if unknown:
             raise check.fail(where.rstrip("."), f"未知的键 {', '.join(sorted(unknown))}")
+        mode = check.choice(entry, "mode", where, MODES) if "mode" in entry else "deduct"
+        if mode == "earn" and source == "manual":
+            raise check.fail(f"{where}mode", "人工录入的指标直接给分，不能设为 earn")
         indicators.append(
             IndicatorDef(
                 code=code,
@@ -374,7 +381,8 @@ def _tree(check: _Checker, kind: str, data: Any, section_codes: set[str], total_
                 source=source,
                 group=check.optional_text(entry, "group", where),
                 criteria=tuple(criteria),
-                params=_params(check, source, entry.get("params", {}), f"{where}params.", points),
+                params=_params(check, source, entry.get("params", {}), f"{where}params.", points, mode),
+                mode=mode,
             )
         )
     total = round(sum(i.points for i in indicators), 6)
@@ -383,10 +391,15 @@ def _tree(check: _Checker, kind: str, data: Any, section_codes: set[str], total_
     return Tree(kind, check.text(data, "title", f"{kind}."), tuple(indicators))
 
 
-def _params(check: _Checker, source: str, params: Any, where: str, points: float) -> dict[str, Any]:
+def _params(check: _Checker, source: str, params: Any, where: str, points: float, mode: str = "deduct") -> dict[str, Any]:
     if not isinstance(params, dict):
         raise check.fail(where.rstrip("."), "必须是表")
-    spec = PARAMS[source]
+    spec = dict(PARAMS[source])
+    if mode == "earn" and "start" in spec:
+        # An earn indicator starts at 0 by definition: a start point would contradict the mode.
+        if "start" in params:
+            raise check.fail(f"{where}start", "earn 指标从 0 分起算，不能再给出起点分 start")
+        del spec["start"]
     unknown = set(params) - set(spec)
     if unknown:
         raise check.fail(where.rstrip("."), f"{source} 指标没有参数 {', '.join(sorted(unknown))}")

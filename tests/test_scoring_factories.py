@@ -16,7 +16,21 @@ from timeline.presets import load_preset
 
 UTC = UTC
 PRESET = load_preset("sanmenxia-2017")
-SCHEME = load_scheme("sanmenxia-2017")
+PROPOSED = load_scheme("sanmenxia-2017")
+
+
+def all_deduct(scheme):
+    """The scheme with every indicator in mode deduct (full marks at the start): the totals, grade and
+    rank arithmetic these tests check reads more plainly from 100; earn mode has its own tests."""
+    from dataclasses import replace
+
+    trees = {kind: replace(tree, indicators=tuple(replace(i, mode="deduct", params={**i.params, "start": i.points})
+                                                  if i.mode == "earn" else i for i in tree.indicators))
+             for kind, tree in scheme.trees.items()}
+    return replace(scheme, trees=trees)
+
+
+SCHEME = all_deduct(PROPOSED)
 NOW = datetime(2026, 12, 31, 12, 0, tzinfo=BEIJING).astimezone(UTC)
 
 

@@ -124,6 +124,10 @@ BROKEN = [
     ("co-unit share out of range", ("co_unit_share = 0.5", "co_unit_share = 1.5"), "rules.co_unit_share", "0 到 1"),
     ("duplicate special code", ('code = "bonus.leader"', 'code = "bonus.media"'), "special.item[1].code", "重复"),
     ("not toml", ("[rules]", "[rules"), "（文件）", ""),
+    ("unknown mode", ('\nmode = "earn"\n', '\nmode = "gain"\n'), "mode", "之一"),
+    ("earn with a start point", ('\nmode = "earn"\n', '\nmode = "earn"\nparams = { start = 1 }\n'), "params.start", "0 分起算"),
+    ("earn on a manual indicator", ('name = "公众参与制度"\npoints = 1\nsource = "manual"',
+                                    'name = "公众参与制度"\npoints = 1\nsource = "manual"\nmode = "earn"'), "mode", "不能设为 earn"),
 ]
 
 
