@@ -209,7 +209,7 @@ def test_voided_incident_refuses_every_change(url: str, command: list[str]):
                                      ["transfer", "{id}", "--unit", "市教育局", "--reason", "x"]])
 def test_closed_incident_refuses_actions(url: str, command: list[str]):
     incident = add(url, "--first-post-at", ago(2))
-    yq(url, "incident", "close", str(incident))
+    yq(url, "incident", "close", str(incident), "--at", ago(1))  # the action (1 minute ago) is after the close
     argv = [str(incident) if a == "{id}" else (ago(0, 1) if a == "NOW" else a) for a in command]
     result = yq(url, "incident", *argv)
     assert result.code == 1 and error_code(result) == "E_INCIDENT_CLOSED"

@@ -34,6 +34,8 @@ MESSAGES: dict[str, str] = {
     "E_INCIDENT_MISSING": "找不到编号为 {id} 的舆情",
     "E_PARENT_MISSING": "找不到上级舆情（编号 {id}），次生舆情必须关联已存在的舆情",
     "E_INCIDENT_VOIDED": "舆情 {id} 已作废，不能再{what}",
+    "E_LATE_ENTRY_REASON": "舆情 {id} 已于 {closed} 办结：补录办结前的处置须用 --reason 说明为何补录",
+    "E_INCIDENT_NOT_CLOSED": "舆情 {id} 未办结，无需重新打开",
     "E_INCIDENT_CLOSED": "舆情 {id} 已办结，不能再{what}",
     "E_TIME_IN_FUTURE": "{what}（{value}）晚于当前时间，不能登记未来的时间",
     "E_DETECTED_BEFORE_POST": "发现时间早于首发时间？请检查：首发 {first_post}，发现 {detected}",

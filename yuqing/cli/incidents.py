@@ -109,6 +109,12 @@ def cmd_incident_void(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_incident_reopen(ctx: Context, args: argparse.Namespace) -> int:
+    ctx.write(lambda w: w.reopen(args.id, reason=args.reason))
+    ctx.print(f"舆情 {args.id} 已重新打开")
+    return 0
+
+
 def cmd_incident_close(ctx: Context, args: argparse.Namespace) -> int:
     at = _time(args.at)
     ctx.write(lambda w: w.close(args.id, at=at))
@@ -216,7 +222,7 @@ def register(sub: Any) -> None:
     p.add_argument("--evidence", metavar="URL")
     p.add_argument("--evidence-file", metavar="PATH")
     p.add_argument("--note")
-    p.add_argument("--reason", help="补录 48 小时以前的处置时必须说明")
+    p.add_argument("--reason", help="补录 48 小时以前的处置，或在已办结的舆情上补录办结前的处置时必须说明")
     p.set_defaults(func=cmd_incident_act)
 
     p = inc.add_parser("reclassify", help="调整级别、突发属性或类别")
@@ -226,6 +232,11 @@ def register(sub: Any) -> None:
     p.add_argument("--category", metavar="C")
     p.add_argument("--reason", required=True)
     p.set_defaults(func=cmd_incident_reclassify)
+
+    p = inc.add_parser("reopen", help="重新打开误办结的舆情（政务公开办）")
+    p.add_argument("id", type=record_id)
+    p.add_argument("--reason", required=True)
+    p.set_defaults(func=cmd_incident_reopen)
 
     p = inc.add_parser("transfer", help="转办给其他单位（时限继续计算）")
     p.add_argument("id", type=record_id)

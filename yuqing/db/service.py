@@ -274,8 +274,15 @@ class Writer:
         return incident
 
     def record_action(self, incident_id: int, new: NewAction) -> Action:
-        incident = self.incident(incident_id, doing="登记处置")
+        incident = self.incident(incident_id, doing="登记处置", allow_closed=True)
         self.require_unit({incident.unit.code, *(c.unit.code for c in incident.co_units)}, "登记处置")
+        # A closed incident takes a fact found late: an action dated at or before the close, with a
+        # reason, audited as a late entry. Anything after the close needs `incident reopen` first.
+        late_entry = incident.status == "closed"
+        if late_entry and (incident.closed_at is None or new.at > incident.closed_at):
+            raise YuqingError("E_INCIDENT_CLOSED", id=incident_id, what="登记办结之后的处置")
+        if late_entry and not (new.reason or "").strip():
+            raise YuqingError("E_LATE_ENTRY_REASON", id=incident_id, closed=display_seconds(incident.closed_at))
         kind = parse_action_kind(new.kind)
         channels: list[str] = []
         for text in new.channels:
@@ -315,7 +322,7 @@ class Writer:
         self.audit(
             "action",
             action.id,
-            "create",
+            "late_entry" if late_entry else "create",
             None,
             {
                 "incident_id": incident.id,
@@ -449,6 +456,20 @@ class Writer:
         incident.closed_at = closed_at
         self.session.flush()
         self.audit("incident", incident.id, "close", {"status": "open"}, {"status": "closed", "closed_at": iso_beijing(closed_at)})
+        return incident
+
+    def reopen(self, incident_id: int, *, reason: str | None) -> Incident:
+        """Undo a close made by mistake (the office only); the clocks never stopped, so no verdict changes."""
+        self.require_admin("重新打开舆情")
+        reason = self._reason(reason, "重新打开")
+        incident = self.incident(incident_id, doing="重新打开", allow_closed=True)
+        if incident.status != "closed":
+            raise YuqingError("E_INCIDENT_NOT_CLOSED", id=incident_id)
+        before = {"status": "closed", "closed_at": iso_beijing(incident.closed_at)}
+        incident.status = "open"
+        incident.closed_at = None
+        self.session.flush()
+        self.audit("incident", incident.id, "reopen", before, {"status": "open"}, reason)
         return incident
 
     @staticmethod
