@@ -279,10 +279,12 @@ class Writer:
         # A closed incident takes a fact found late: an action dated at or before the close, with a
         # reason, audited as a late entry. Anything after the close needs `incident reopen` first.
         late_entry = incident.status == "closed"
-        if late_entry and (incident.closed_at is None or new.at > incident.closed_at):
-            raise YuqingError("E_INCIDENT_CLOSED", id=incident_id, what="登记办结之后的处置")
-        if late_entry and not (new.reason or "").strip():
-            raise YuqingError("E_LATE_ENTRY_REASON", id=incident_id, closed=display_seconds(incident.closed_at))
+        if late_entry:
+            closed_at = incident.closed_at
+            if closed_at is None or new.at > closed_at:
+                raise YuqingError("E_INCIDENT_CLOSED", id=incident_id, what="登记办结之后的处置")
+            if not (new.reason or "").strip():
+                raise YuqingError("E_LATE_ENTRY_REASON", id=incident_id, closed=display_seconds(closed_at))
         kind = parse_action_kind(new.kind)
         channels: list[str] = []
         for text in new.channels:

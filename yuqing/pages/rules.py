@@ -54,8 +54,7 @@ def holidays_block() -> None:
     """Which years the working-day calendar knows; from November, a warning when next year is missing."""
     from yuqing.db.holidays import known_years
 
-    with common.database().session() as session:
-        known = known_years(session)
+    known = common.database().run(known_years)
     first, last = known.package
     st.markdown(common.text("DASH_HOLIDAY_YEARS", package=f"{first}–{last}",
                             file="、".join(map(str, known.file_years)) or "无",
