@@ -110,11 +110,11 @@ def build_year(database: Database, url: str, folder: Path) -> dict[str, int]:
           "--indicator", "opinion.monitoring.reports"))
     ok(yq(url, "daily", "add", "渑池县", "--date", "2025-07-15", "--points", "-1", "--reason", "未按要求报送材料"))
     # 舆情搜集研判报告 is earned (mode earn): every unit's reports were endorsed by a leader this year.
-    from yuqing.db.scoring_store import add_daily
+    from yuqing.db.scoring_writes import add_daily
 
     with database.session() as s:
         w = writer(s, now=bj(12, 31, 12))
-        for unit in load_units_file()[1]:
+        for unit in load_units_file(UNITS_FILE)[1]:
             if unit.active:
                 add_daily(w, unit.code, on=bj(12, 20, 10), points=3, reason="工作有效（领导批示认可）",
                           indicator="opinion.monitoring.reports")

@@ -48,6 +48,27 @@ class ReferralEntry:
 
 
 @dataclass(frozen=True)
+class RectificationEntry:
+    """整改 due or done in the quarter; `answers` names the deductions or special items it answers."""
+
+    id: int
+    unit_code: str
+    problem: str
+    due_at: datetime
+    done_at: datetime | None
+    answers: tuple[str, ...] = ()
+    created_at: datetime | None = None
+
+    def state(self, now: datetime) -> str:
+        if self.done_at is not None and self.done_at <= now:
+            return "met" if self.done_at <= self.due_at else "late"
+        return "open" if now <= self.due_at else "overdue"
+
+
+RECTIFY_STATES = {"met": "按期完成", "late": "逾期完成", "open": "整改中", "overdue": "逾期未完成"}
+
+
+@dataclass(frozen=True)
 class BulletinUnit:
     unit: UnitRef
     new_incidents: int
@@ -57,6 +78,7 @@ class BulletinUnit:
     specials: tuple[SpecialItem, ...]
     zeroings: tuple[Zeroing, ...]
     appeals: tuple[AppealDecision, ...]
+    rectifications: tuple[RectificationEntry, ...] = ()
 
     @property
     def late(self) -> tuple[WindowEntry, ...]:
@@ -68,7 +90,8 @@ class BulletinUnit:
 
     @property
     def empty(self) -> bool:
-        return not (self.windows or self.referrals or self.daily or self.specials or self.zeroings or self.appeals)
+        return not (self.windows or self.referrals or self.daily or self.specials or self.zeroings or self.appeals
+                    or self.rectifications)
 
 
 def quarter_bounds(year: int, quarter: int) -> tuple[datetime, datetime]:
@@ -173,7 +196,21 @@ class Bulletin:
                     lines.append(
                         f"| {display_beijing(a.decided_at)} | {_md(self.deduction_name(a.deduction_key))} | {'撤销扣分' if a.overturned else '维持扣分'} | {_md(a.reason)} |"
                     )
+            if u.rectifications:
+                lines += ["", "### 整改", "", "| 编号 | 问题 | 针对 | 整改期限 | 完成时间 | 状态 |", "|---|---|---|---|---|---|"]
+                for rect in u.rectifications:
+                    done = rect.done_at if rect.done_at is not None and rect.done_at <= self.generated_at else None
+                    answers = "；".join(self.answer_name(k) for k in rect.answers) or "—"
+                    lines.append(
+                        f"| #{rect.id} | {_md(rect.problem)} | {_md(answers)} | {display_beijing(rect.due_at)} "
+                        f"| {display_beijing(done)} | {RECTIFY_STATES[rect.state(self.generated_at)]} |"
+                    )
         return "\n".join(lines) + "\n"
+
+    def answer_name(self, key: str) -> str:
+        if key.startswith("special-"):
+            return f"特别项 #{key[len('special-'):]}"
+        return self.deduction_name(key)
 
     def to_xlsx(self) -> bytes:
         book = new_workbook()
@@ -235,6 +272,15 @@ class Bulletin:
              for u in self.units for a in u.appeals],
             widths={1: 24, 2: 20, 3: 30, 5: 60},
         )
+        write_table(
+            book,
+            "整改",
+            ["单位", "编号", "问题", "针对", "整改期限", "完成时间", "状态"],
+            [[u.unit.name, r.id, r.problem, "；".join(self.answer_name(k) for k in r.answers), r.due_at,
+              r.done_at if r.done_at is not None and r.done_at <= self.generated_at else None,
+              RECTIFY_STATES[r.state(self.generated_at)]] for u in self.units for r in u.rectifications],
+            widths={1: 24, 3: 40, 4: 30, 5: 20, 6: 20},
+        )
         return workbook_bytes(book)
 
 
@@ -254,6 +300,7 @@ def bulletin(
     specials: Sequence[SpecialItem] = (),
     zeroings: Sequence[Zeroing] = (),
     appeals: Sequence[AppealDecision] = (),
+    rectifications: Sequence[RectificationEntry] = (),
     now: datetime,
     audit_head: str | None = None,
     draft: bool = False,
@@ -317,6 +364,15 @@ def bulletin(
         if within(a.decided_at, bounds) and a.decided_at <= now:
             by_unit_appeals[a.unit_code].append(a)
 
+    by_unit_rectifications: dict[str, list[RectificationEntry]] = defaultdict(list)
+    for rect in rectifications:
+        # Due in the quarter, or done in it (as of `now`); one set after `now` is not yet known.
+        if rect.created_at is not None and rect.created_at > now:
+            continue
+        done_here = rect.done_at is not None and rect.done_at <= now and within(rect.done_at, bounds)
+        if within(rect.due_at, bounds) or done_here:
+            by_unit_rectifications[rect.unit_code].append(rect)
+
     result: list[BulletinUnit] = []
     for unit in units:
         code = unit.code
@@ -326,7 +382,8 @@ def bulletin(
         unit_zeroings = tuple(by_unit_zeroings.get(code, []))
         unit_appeals = tuple(sorted(by_unit_appeals.get(code, []), key=lambda a: a.decided_at))
         record = BulletinUnit(unit, new[code], tuple(unit_windows), tuple(sorted(referral_entries[code], key=lambda e: e.referral.sent_at)),
-                             unit_daily, unit_specials, unit_zeroings, unit_appeals)
+                             unit_daily, unit_specials, unit_zeroings, unit_appeals,
+                             tuple(sorted(by_unit_rectifications.get(code, []), key=lambda r: (r.due_at, r.id))))
         if not unit.active and record.empty and not record.new_incidents:
             continue
         result.append(record)

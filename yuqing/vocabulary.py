@@ -146,6 +146,7 @@ MESSAGES: dict[str, str] = {
     "E_APPEAL_OVERTURNED": "扣分项“{key}”已经申诉撤销（申诉 {id}），无需再申诉",
     "E_APPEAL_MISSING": "找不到编号为 {id} 的申诉",
     "E_APPEAL_DECIDED": "申诉 {id} 已于 {at} 作出决定（{decision}），不能再次决定",
+    "E_ANSWER_NOT_UNIT": "{key} 不是{unit}的扣分项或特别项，整改事项不能针对它",
     "E_RECTIFY_MISSING": "找不到编号为 {id} 的整改事项",
     "E_RECTIFY_DONE": "整改事项 {id} 已于 {at} 登记完成",
     "E_SNAPSHOT_NONE": "{year} 年还没有评分快照，请先运行 yuqing score --year {year} --freeze",

@@ -78,7 +78,8 @@ def cmd_referral_add(ctx: Any, args: argparse.Namespace) -> int:
 def cmd_referral_reply(ctx: Any, args: argparse.Namespace) -> int:
     from yuqing.db.referrals import reply_referral
 
-    row = ctx.write(reply_referral, args.id, at=_time(args.at))
+    evidence = Path(args.evidence_file) if args.evidence_file else None
+    row = ctx.write(reply_referral, args.id, at=_time(args.at), evidence_file=evidence, note=args.note)
     state = deadline_state(row.replied_at, row.due_at, row.replied_at)
     ctx.print(render("CLI_REFERRAL_REPLIED", id=args.id, state=render(f"REFERRAL_{state}")))
     return 0
@@ -171,7 +172,9 @@ def cmd_daily_add(ctx: Any, args: argparse.Namespace) -> int:
 def cmd_appeal_add(ctx: Any, args: argparse.Namespace) -> int:
     from yuqing.db.appeals import add_appeal
 
-    row_id = ctx.write(lambda w: add_appeal(w, args.deduction, reason=args.reason, unit=args.unit).id)
+    evidence = Path(args.evidence_file) if args.evidence_file else None
+    row_id = ctx.write(lambda w: add_appeal(w, args.deduction, reason=args.reason, unit=args.unit,
+                                            evidence_file=evidence).id)
     ctx.print(str(row_id))
     return 0
 
@@ -189,7 +192,7 @@ def cmd_rectify_add(ctx: Any, args: argparse.Namespace) -> int:
     from yuqing.db.appeals import add_rectification
 
     row_id = ctx.write(lambda w: add_rectification(w, args.unit, year=args.year, problem=args.problem,
-                                                   due=_day(args.due, end=True)).id)  # type: ignore[arg-type]  # the option is required, so the parsed day is never None
+                                                   due=_day(args.due, end=True), answers=args.answers or ()).id)  # type: ignore[arg-type]  # the option is required, so the parsed day is never None
     ctx.print(str(row_id))
     return 0
 
@@ -211,7 +214,8 @@ def cmd_rectify_list(ctx: Any, args: argparse.Namespace) -> int:
     if args.json:
         ctx.json([
             {"id": v.id, "unit": {"code": v.unit_code, "name": v.unit_name}, "year": v.year, "problem": v.problem,
-             "due_at": _iso(v.due_at), "done_at": _iso(v.done_at), "note": v.note, "state": v.state(now)}
+             "due_at": _iso(v.due_at), "done_at": _iso(v.done_at), "note": v.note, "state": v.state(now),
+             "answers": list(v.answers)}
             for v in views
         ])
         return 0
@@ -418,6 +422,8 @@ def register(sub: Any) -> None:
     p = ref.add_parser("reply", help="登记函件回复")
     p.add_argument("id", type=record_id, metavar="ID")
     p.add_argument("--at", required=True, metavar="T")
+    p.add_argument("--evidence-file", metavar="PATH", help="回复函件或办理材料")
+    p.add_argument("--note", metavar="TEXT")
     p.set_defaults(func=cmd_referral_reply)
     p = ref.add_parser("list", help="列出舆情函件及其办理状态")
     p.add_argument("--year", type=year, metavar="Y", help="只列该年发出的函件")
@@ -473,6 +479,7 @@ def register(sub: Any) -> None:
     p.add_argument("deduction", metavar="DEDUCTION", help="扣分项 key，如 12:release:late（见 score --format json）")
     p.add_argument("--reason", required=True, metavar="TEXT")
     p.add_argument("--unit", metavar="UNIT", help="扣分由多个单位承担时，指定申诉单位")
+    p.add_argument("--evidence-file", metavar="PATH", help="申诉证据材料")
     p.set_defaults(func=cmd_appeal_add)
     p = ap.add_parser("decide", help="决定申诉：维持扣分或撤销扣分")
     p.add_argument("id", type=record_id, metavar="ID")
@@ -488,6 +495,7 @@ def register(sub: Any) -> None:
     p.add_argument("--year", type=year, required=True, metavar="Y")
     p.add_argument("--problem", required=True, metavar="TEXT")
     p.add_argument("--due", required=True, metavar="T")
+    p.add_argument("--answers", nargs="+", metavar="KEY", help="所针对的扣分项 key 或特别项（special-编号）")
     p.set_defaults(func=cmd_rectify_add)
     p = rc.add_parser("done", help="登记整改完成")
     p.add_argument("id", type=record_id, metavar="ID")

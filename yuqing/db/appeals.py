@@ -2,8 +2,10 @@
 (整改) with their due dates."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,6 +18,7 @@ from scoring import (
     score_year,
 )
 from timeline.clock import iso_beijing
+from yuqing.db.models import Unit
 from yuqing.db.models_scoring import (
     Appeal,
     Rectification,
@@ -25,6 +28,9 @@ from yuqing.db.models_scoring import (
 )
 from yuqing.db.models_scoring import (
     Referral as ReferralRow,
+)
+from yuqing.db.models_scoring import (
+    SpecialItem as SpecialRow,
 )
 from yuqing.db.scoring_reads import _referrals, load_incidents
 from yuqing.db.scoring_writes import _beijing_date, _not_future, _text, _units_by_code
@@ -77,7 +83,8 @@ def _owners(session: Session, key: str, now: datetime) -> tuple[int, list[str]]:
     raise YuqingError("E_DEDUCTION_UNKNOWN", key=key)
 
 
-def add_appeal(writer: Writer, key: str, *, reason: str, unit: str | None = None) -> Appeal:
+def add_appeal(writer: Writer, key: str, *, reason: str, unit: str | None = None,
+               evidence_file: Path | None = None) -> Appeal:
     """A unit appeals one deduction by its key (from `score --format json`); the unit is the one that
     owns it (with shared co-unit deductions: the staff member's own unit, or `unit`)."""
     writer.require_writer("提出申诉")
@@ -106,12 +113,15 @@ def add_appeal(writer: Writer, key: str, *, reason: str, unit: str | None = None
     decided = sorted((a for a in earlier if a.decided_at is not None), key=lambda a: (a.decided_at, a.id))
     if decided and decided[-1].decision == "overturn":
         raise YuqingError("E_APPEAL_OVERTURNED", key=key, id=decided[-1].id)
+    sha = name = None
+    if evidence_file is not None:
+        sha, name = writer.store_evidence(evidence_file)
     row = Appeal(year=year, deduction_key=key, unit_id=target.id, reason=reason, filed_at=writer.now,
-                 filed_by=writer.actor.name)
+                 filed_by=writer.actor.name, evidence_sha256=sha, evidence_name=name)
     writer.session.add(row)
     writer.session.flush()
-    writer.audit("appeal", row.id, "create", None, {"year": year, "deduction_key": key, "unit": target.code},
-                 reason)
+    writer.audit("appeal", row.id, "create", None,
+                 {"year": year, "deduction_key": key, "unit": target.code, "evidence_sha256": sha}, reason)
     return row
 
 
@@ -132,23 +142,46 @@ def decide_appeal(writer: Writer, appeal_id: int, *, overturn: bool, reason: str
 
 
 # --- rectifications (整改) -----------------------------------------------------------------------
-def add_rectification(writer: Writer, unit: str, *, year: int, problem: str, due: datetime) -> Rectification:
+def add_rectification(writer: Writer, unit: str, *, year: int, problem: str, due: datetime,
+                      answers: Sequence[str] = ()) -> Rectification:
+    """整改 the office sets a unit; `answers` names the deductions (their keys) or special items
+    (`special-ID`) it answers, each checked to belong to that unit."""
     writer.require_admin("登记整改事项")
     load_scheme(year)
     target = writer.unit(unit)
     problem = _text(problem, "问题", "--problem")
+    keys = list(dict.fromkeys(k.strip() for k in answers if k.strip()))
+    for key in keys:
+        _check_answer(writer, key, target)
     row = Rectification(unit_id=target.id, year=year, problem=problem, due_at=due, created_at=writer.now,
-                        created_by=writer.actor.name)
+                        created_by=writer.actor.name, answers=keys or None)
     writer.session.add(row)
     writer.session.flush()
     writer.audit("rectification", row.id, "create", None,
-                 {"unit": target.code, "year": year, "problem": problem, "due_at": iso_beijing(due)})
+                 {"unit": target.code, "year": year, "problem": problem, "due_at": iso_beijing(due), "answers": keys})
     return row
 
 
+def _check_answer(writer: Writer, key: str, unit: Unit) -> None:
+    if key.startswith("special-") and key[len("special-"):].isdigit():
+        item = writer.session.get(SpecialRow, int(key[len("special-"):]))
+        if item is None or item.unit_id != unit.id:
+            raise YuqingError("E_ANSWER_NOT_UNIT", key=key, unit=unit.name)
+        return
+    if key.startswith("daily-") and key[len("daily-"):].isdigit():
+        record = writer.session.get(DailyRow, int(key[len("daily-"):]))
+        if record is None or record.unit_id != unit.id:
+            raise YuqingError("E_ANSWER_NOT_UNIT", key=key, unit=unit.name)
+        return
+    _, owners = _owners(writer.session, key, writer.now)
+    if unit.code not in owners:
+        raise YuqingError("E_ANSWER_NOT_UNIT", key=key, unit=unit.name)
+
+
 def finish_rectification(writer: Writer, rectification_id: int, *, at: datetime, note: str) -> Rectification:
-    writer.require_admin("登记整改完成")
+    """第十五条: the unit reports its rectification done (its own staff or the office)."""
     row = locked(writer.session, Rectification, rectification_id, "E_RECTIFY_MISSING")
+    writer.require_unit({row.unit.code}, "报告整改完成")
     if row.done_at is not None:
         raise YuqingError("E_RECTIFY_DONE", id=rectification_id, at=iso_beijing(row.done_at))
     _not_future(writer, at, "整改完成时间")
@@ -170,6 +203,7 @@ class RectificationView:
     due_at: datetime
     done_at: datetime | None
     note: str | None
+    answers: tuple[str, ...] = ()
 
     def state(self, now: datetime) -> str:
         """done (on time) | late (done after the due time) | open | overdue."""
@@ -182,5 +216,8 @@ def list_rectifications(session: Session, *, year: int | None = None) -> list[Re
     stmt = select(Rectification).order_by(Rectification.due_at, Rectification.id)
     if year is not None:
         stmt = stmt.where(Rectification.year == year)
-    return [RectificationView(r.id, r.unit.code, r.unit.name, r.year, r.problem, r.due_at, r.done_at, r.note)
+    return [RectificationView(r.id, r.unit.code, r.unit.name, r.year, r.problem, r.due_at, r.done_at, r.note,
+                              tuple(r.answers or ()))
             for r in session.scalars(stmt)]
+
+

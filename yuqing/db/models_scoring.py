@@ -29,6 +29,9 @@ class Referral(Base):
     created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(100))
     replied_by: Mapped[str | None] = mapped_column(String(100))
+    reply_note: Mapped[str | None] = mapped_column(Text)
+    reply_evidence_sha256: Mapped[str | None] = mapped_column(String(64))
+    reply_evidence_name: Mapped[str | None] = mapped_column(String(255))
 
     incident: Mapped[Incident] = relationship()
     unit: Mapped[Unit] = relationship(lazy="joined")
@@ -121,6 +124,8 @@ class Appeal(Base):
     decision_reason: Mapped[str | None] = mapped_column(Text)
     decided_at: Mapped[datetime | None] = mapped_column(index=True)
     decided_by: Mapped[str | None] = mapped_column(String(100))
+    evidence_sha256: Mapped[str | None] = mapped_column(String(64))
+    evidence_name: Mapped[str | None] = mapped_column(String(255))
 
     unit: Mapped[Unit] = relationship(lazy="joined")
 
@@ -140,6 +145,7 @@ class Rectification(Base):
     created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(100))
     done_by: Mapped[str | None] = mapped_column(String(100))
+    answers: Mapped[list[Any] | None] = mapped_column(JSON)  # deduction keys / special item ids it answers
 
     unit: Mapped[Unit] = relationship(lazy="joined")
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -45,17 +46,25 @@ def add_referral(writer: Writer, incident_id: int, *, unit: str, due_workdays: i
     return row
 
 
-def reply_referral(writer: Writer, referral_id: int, *, at: datetime) -> ReferralRow:
-    writer.require_admin("登记函件回复")
+def reply_referral(writer: Writer, referral_id: int, *, at: datetime, evidence_file: Path | None = None,
+                   note: str | None = None) -> ReferralRow:
+    """The unit's reply to a letter: recorded by the office or by the staff of the unit it was sent to."""
     row = locked(writer.session, ReferralRow, referral_id, "E_REFERRAL_MISSING")
+    writer.require_unit({row.unit.code}, "登记函件回复")
     if row.replied_at is not None:
         raise YuqingError("E_REFERRAL_REPLIED", id=referral_id, at=iso_beijing(row.replied_at))
     if at < row.sent_at:
         raise YuqingError("E_REPLY_BEFORE_SENT", sent=iso_beijing(row.sent_at))
     _not_future(writer, at, "回复时间")
+    sha = name = None
+    if evidence_file is not None:
+        sha, name = writer.store_evidence(evidence_file)
     row.replied_at, row.replied_by = at, writer.actor.name
+    row.reply_note = (note or "").strip() or None
+    row.reply_evidence_sha256, row.reply_evidence_name = sha, name
     writer.session.flush()
-    writer.audit("referral", row.id, "reply", {"replied_at": None}, {"replied_at": iso_beijing(at)})
+    writer.audit("referral", row.id, "reply", {"replied_at": None},
+                 {"replied_at": iso_beijing(at), "evidence_sha256": sha, "note": row.reply_note})
     return row
 
 

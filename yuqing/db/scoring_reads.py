@@ -37,11 +37,12 @@ from scoring.indicators import year_bounds
 from timeline.clock import iso_beijing
 from timeline.engine import ActionAt, Case, Grading, Regrade, evaluate
 from timeline.presets import available_presets, load_preset
-from yuqing.bulletin import Bulletin, bulletin, quarter_bounds
+from yuqing.bulletin import Bulletin, RectificationEntry, bulletin, quarter_bounds
 from yuqing.db import audit
 from yuqing.db.models import Action, Incident, IncidentCoUnit, Reclassification, Transfer, Unit
 from yuqing.db.models_scoring import (
     Appeal,
+    Rectification,
     ScoreSnapshot,
 )
 from yuqing.db.models_scoring import (
@@ -280,6 +281,16 @@ def load_year(session: Session, year: int, *, now: datetime) -> ScoringData:
     )
 
 
+def _rectifications(session: Session, start: datetime, end: datetime) -> list[RectificationEntry]:
+    """整改 due or done in [start, end)."""
+    rows = session.scalars(select(Rectification).where(
+        ((Rectification.due_at >= start) & (Rectification.due_at < end))
+        | ((Rectification.done_at >= start) & (Rectification.done_at < end))
+    ).order_by(Rectification.id))
+    return [RectificationEntry(r.id, r.unit.code, r.problem, r.due_at, r.done_at, tuple(r.answers or ()), r.created_at)
+            for r in rows]
+
+
 def _longest_window() -> timedelta:
     return max(w.length for name in available_presets() for w in load_preset(name).windows)
 
@@ -305,6 +316,7 @@ def make_bulletin(session: Session, year: int, quarter: int, *, now: datetime, d
         referrals=referrals, daily=_daily(session, start.date(), (end - timedelta(days=1)).date()),
         specials=_specials(session, year), zeroings=_zeroings(session, year),
         appeals=_appeal_decisions(session, (a.c.decided_at >= start) & (a.c.decided_at < end)),
+        rectifications=_rectifications(session, start, end),
         now=now, audit_head=audit.head_hash(session), draft=draft,
     )
 

@@ -345,6 +345,10 @@ class Writer:
             return self.unit(self.actor.unit_code or "").id
         return incident.unit_id
 
+    def store_evidence(self, path: Path) -> tuple[str, str]:
+        """Copy an evidence file into the evidence store (content-addressed); (sha256, file name)."""
+        return self._store_evidence(path)
+
     def _store_evidence(self, path: Path) -> tuple[str, str]:
         try:
             data = Path(path).read_bytes()
