@@ -67,7 +67,7 @@ def test_bulletin_lists_late_and_overdue_windows_referrals_records_specials_and_
     assert "（建议分值）" in text
 
     book = load_workbook(io.BytesIO(result.to_xlsx()))
-    assert book.sheetnames == ["说明", "概况", "逾期与超时", "舆情函件", "日常考核", "特别项", "申诉决定"]
+    assert book.sheetnames == ["说明", "概况", "逾期与超时", "舆情函件", "日常考核", "特别项", "申诉决定", "整改"]
     info = {row[0]: row[1] for row in book["说明"].iter_rows(min_row=2, values_only=True)}
     assert info["审计链头"] == AUDIT_HEAD
     overview = list(book["概况"].iter_rows(values_only=True))
