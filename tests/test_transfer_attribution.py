@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from openpyxl import load_workbook
 
 from scoring.facts import ScoredIncident, TransferFact
 from tests.cliutil import error_code, yq
@@ -41,7 +42,7 @@ def timeliness(row: dict) -> list[dict]:
     return [d for i in row["indicators"] if i["source"] == "timeliness" for d in i["deductions"]]
 
 
-def test_transfer_after_the_deadline_leaves_the_overdue_with_the_old_unit(db_url: str):
+def test_transfer_after_the_deadline_leaves_the_overdue_with_the_old_unit(db_url: str, tmp_path):
     assert yq(db_url, "init").code == 0
     added = yq(db_url, "incident", "add", "--title", "网民反映某小区违建", "--unit", "住建局", "--no-classify",
                "--first-post-at", "2026-11-01 10:00", "--detected-at", "2026-11-01 10:00", "--level", "一般",
@@ -56,6 +57,18 @@ def test_transfer_after_the_deadline_leaves_the_overdue_with_the_old_unit(db_url
     assert old["windows"]["response"]["overdue"] == 1 and new["windows"]["response"]["applicable"] == 0
     shown = yq(db_url, "incident", "show", incident, "--json", "--now", "2026-12-01T12:00:00+08:00").json()
     assert shown["unit"]["code"] == "cgj" and shown["windows"][0]["counts_for"]["code"] == "zjj"
+    out = tmp_path / "score.xlsx"
+    assert yq(db_url, "score", "--year", "2026", "--format", "xlsx", "--out", str(out),
+              "--now", "2026-12-01T12:00:00+08:00").code == 0
+    book = load_workbook(out, read_only=True)
+    detail = list(book["时效明细"].iter_rows(values_only=True))
+    book.close()
+    row = dict(zip(detail[0], next(r for r in detail[1:] if r[0] == int(incident))))
+    assert row["牵头单位"] == "三门峡市城市管理局" and row["计入单位"] == "三门峡市住房和城乡建设局"
+    bulletin = yq(db_url, "bulletin", "--year", "2026", "--quarter", "4", "--draft",
+                  "--now", "2026-12-01T12:00:00+08:00").out
+    section = bulletin.split("## 三门峡市住房和城乡建设局", 1)[1].split("\n## ", 1)[0]
+    assert "网民反映某小区违建" in section
 
 
 def test_transfer_at_is_checked_like_an_action_time(db_url: str):

@@ -190,7 +190,7 @@ def timeliness_rows(rows: list[dict[str, Any]], details: Sequence[ScoredIncident
     names = {r["unit"]["code"]: r["unit"]["name"] for r in rows}
     years = {r.get("year") for r in rows} - {None}
     header = ["舆情编号", "标题", "牵头单位", "协办单位", "开始时间", "级别", "突发", "重点舆情", "已作废",
-              "时限", "时限（小时）", "应完成时间", "完成时间", "状态", "超时（小时）", "改判前已超时"]
+              "时限", "时限（小时）", "应完成时间", "完成时间", "状态", "超时（小时）", "改判前已超时", "计入单位"]
     table: list[list[Any]] = []
     for incident in sorted(details, key=lambda i: (i.started_at, i.id)):
         if years and incident.started_at.astimezone(UTC8).year not in years:
@@ -208,7 +208,7 @@ def timeliness_rows(rows: list[dict[str, Any]], details: Sequence[ScoredIncident
         ]
         windows = [w for w in incident.verdict.windows if w.applicable]
         if not windows:
-            table.append(head + ["", None, None, None, STATE_NAMES["not_applicable"], None, False])
+            table.append(head + ["", None, None, None, STATE_NAMES["not_applicable"], None, False, None])
         for w in windows:
             table.append(head + [
                 WINDOW_NAMES.get(w.key, w.key),
@@ -218,6 +218,8 @@ def timeliness_rows(rows: list[dict[str, Any]], details: Sequence[ScoredIncident
                 STATE_NAMES.get(w.state, w.state),
                 round(w.overdue_seconds / 3600, 2) if w.overdue_seconds else None,
                 w.past_due_at_reclassification,
+                # After a transfer the window counts for the unit that led when it fell due.
+                names.get(incident.window_unit(w), incident.window_unit(w)),
             ])
     return header, table
 
