@@ -73,7 +73,11 @@ def bulletin_docx(year: int, quarter: int, doc_number: str) -> bytes:
     """The quarterly bulletin as a 公文 (docx), exactly as `yuqing bulletin --format docx`."""
     from yuqing.documents.bulletin_doc import bulletin_docx as render_docx
 
-    result = common.database().run(scoring_reads.make_bulletin, year, quarter, now=common.now())
+    from yuqing.bulletin import quarter_bounds
+
+    now = common.now()
+    result = common.database().run(scoring_reads.make_bulletin, year, quarter, now=now,
+                                   draft=now < quarter_bounds(year, quarter)[1])
     return render_docx(result, office=common.config().office_name, doc_number=doc_number.strip() or None)
 
 
