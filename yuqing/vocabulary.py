@@ -44,6 +44,8 @@ MESSAGES: dict[str, str] = {
     "E_TRANSFER_SAME_UNIT": "舆情 {id} 已由{unit}牵头，无需转办",
     "E_CO_UNIT_IS_LEAD": "协办单位不能与牵头单位相同：{unit}",
     "E_EVIDENCE_FILE": "无法读取证据文件 {path}：{detail}",
+    "E_EVIDENCE_NOT_REGULAR": "证据文件 {path} 不是普通文件（符号链接、设备或系统文件），请选择文件本身",
+    "E_EVIDENCE_TOO_LARGE": "证据文件 {path} 超过 {limit} MB 上限（YUQING_EVIDENCE_MAX_MB）",
     "E_CLOSE_BEFORE_START": "办结时间早于舆情开始时间（{start}）",
     "E_TIMELINE_INPUT": "时限输入有误：{problem}",
     "E_JSON": "无法解析 JSON：{detail}",
