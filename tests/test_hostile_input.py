@@ -261,3 +261,27 @@ def test_an_evidence_file_over_the_cap_is_refused(url: str, tmp_path: Path, monk
     small = tmp_path / "通报.pdf"
     small.write_bytes(b"%PDF-1.4 demo")
     assert _act(url, incident, str(small)).code == 0
+
+
+# --- 8. the last E_INTERNALs ------------------------------------------------------------------
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(
+    ("document", "code"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "E_JSON_TOO_DEEP"),
+        ('{"started_at": "2026-06-10 14:00", "level": ' + "9" * 5000 + "}", "E_JSON_NUMBER"),
+        ('{"x": "' + "a" * 1_000_001 + '"}', "E_JSON_TOO_LARGE"),
+    ],
+    ids=["deep", "huge-integer", "huge-document"],
+)
+def test_timeline_check_refuses_hostile_json(url: str, document: str, code: str, monkeypatch: pytest.MonkeyPatch):
+    result = yq(url, "timeline", "check", "-", stdin=document, monkeypatch=monkeypatch)
+    assert result.code == 1 and error_code(result) == code
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_an_argument_that_is_not_utf8_is_refused(url: str):
+    value = b"\xff\xfe\xb2\xe2".decode("utf-8", "surrogateescape")  # how Python hands over such bytes
+    result = yq(url, "incident", "add", "--title", value, "--unit", "灵宝市", "--no-classify")
+    assert result.code == 1 and error_code(result) == "E_ARG_ENCODING"
