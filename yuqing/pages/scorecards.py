@@ -13,7 +13,7 @@ from scoring.facts import ScoredIncident
 from timeline.clock import display_beijing, to_beijing
 from yuqing.db import appeals as appeal_store
 from yuqing.db import referrals as referral_store
-from yuqing.db import scoring_reads, views
+from yuqing.db import scoring_reads
 from yuqing.exports import export_csv, export_xlsx
 from yuqing.pages import common
 from yuqing.vocabulary import LABELS
@@ -93,8 +93,8 @@ def rectifications(year: int) -> list[appeal_store.RectificationView]:
 
 
 @st.cache_data(ttl=10, show_spinner=False)
-def appeals(year: int) -> list[views.AppealView]:
-    return common.database().run(views.list_appeals, year=year)
+def appeals(year: int) -> list[appeal_store.AppealView]:
+    return common.database().run(appeal_store.list_appeals, year=year)
 
 
 common.EXTRA_READS[:] = [year_scores, bulletin, bulletin_docx, public_html, referrals, rectifications, appeals]
