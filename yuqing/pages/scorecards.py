@@ -51,7 +51,7 @@ class YearScores:
 @st.cache_data(ttl=60, show_spinner="正在计算考核得分…")
 def year_scores(year: int) -> YearScores:
     now = common.now()
-    data = common.database().run(scoring_reads.load_year, year, now=now)
+    data = common.database().read(scoring_reads.load_year, year, now=now)
     return YearScores(year, data.scheme.name, data.scheme.title, data.scheme.status == "proposed", now,
                       as_json(data.score()), data.incidents)
 
@@ -59,7 +59,7 @@ def year_scores(year: int) -> YearScores:
 @st.cache_data(ttl=60, show_spinner="正在生成季度通报…")
 def bulletin(year: int, quarter: int) -> tuple[str, bytes, str]:
     """(title, xlsx bytes, Markdown) of the quarterly bulletin (第十条)."""
-    result = common.database().run(scoring_reads.make_bulletin, year, quarter, now=common.now())
+    result = common.database().read(scoring_reads.make_bulletin, year, quarter, now=common.now())
     return result.title, result.to_xlsx(), result.to_markdown()
 
 
@@ -68,7 +68,7 @@ def bulletin_docx(year: int, quarter: int, doc_number: str) -> bytes:
     """The quarterly bulletin as a 公文 (docx), exactly as `yuqing bulletin --format docx`."""
     from yuqing.documents.bulletin_doc import bulletin_docx as render_docx
 
-    result = common.database().run(scoring_reads.make_bulletin, year, quarter, now=common.now())
+    result = common.database().read(scoring_reads.make_bulletin, year, quarter, now=common.now())
     return render_docx(result, office=common.config().office_name, doc_number=doc_number.strip() or None)
 
 
@@ -84,17 +84,17 @@ def public_html(year: int) -> bytes:
 
 @st.cache_data(ttl=10, show_spinner=False)
 def referrals(year: int | None) -> list[referral_store.ReferralView]:
-    return common.database().run(referral_store.list_referrals, now=common.now(), year=year)
+    return common.database().read(referral_store.list_referrals, now=common.now(), year=year)
 
 
 @st.cache_data(ttl=10, show_spinner=False)
 def rectifications(year: int) -> list[appeal_store.RectificationView]:
-    return common.database().run(appeal_store.list_rectifications, year=year)
+    return common.database().read(appeal_store.list_rectifications, year=year)
 
 
 @st.cache_data(ttl=10, show_spinner=False)
 def appeals(year: int) -> list[appeal_store.AppealView]:
-    return common.database().run(appeal_store.list_appeals, year=year)
+    return common.database().read(appeal_store.list_appeals, year=year)
 
 
 common.EXTRA_READS[:] = [year_scores, bulletin, bulletin_docx, public_html, referrals, rectifications, appeals]
