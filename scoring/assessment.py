@@ -8,14 +8,16 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from classify.units import UnitRef
 from scoring.facts import AppealDecision, DailyRecord, ManualScore, Referral, ScoredIncident, SpecialItem, Zeroing
 from scoring.indicators import Collector, Ledger, overturned_keys
+from scoring.keys import DeductionKey
 from scoring.results import Deduction, IndicatorScore, SpecialScore, StateCounts, UnitScore, round2
 from scoring.scheme import IndicatorDef, Scheme
+from scoring.snapshots import scored_data_hash
 from timeline.clock import require_aware
 from timeline.model import WINDOW_KEYS
 from timeline.words import YuqingError
@@ -114,7 +116,7 @@ def _known(by_code: dict[str, UnitRef], code: str, what: str) -> UnitRef:
 def daily_key(record: DailyRecord) -> str:
     """Stable key of a daily record for appeals: its id, or (without one) its date and content."""
     if record.id is not None:
-        return f"daily-{record.id}"
+        return DeductionKey.daily(record.id).format()
     content = f"{record.points!r}|{record.indicator}|{record.reason}".encode()
     return f"daily-{record.on.isoformat()}-{hashlib.sha256(content).hexdigest()[:8]}"
 
@@ -311,3 +313,28 @@ def rank(scores: Iterable[UnitScore]) -> list[UnitScore]:
                               key=lambda s: (s.opinion_rank is None, s.opinion_rank or 0)))
     ordered.extend(s for s in scores if s.unit.kind not in ("department", "county"))
     return ordered
+
+
+@dataclass(frozen=True)
+class ScoringData:
+    """Everything one `score_year` run reads (the store fills it), with verdicts judged at `now`."""
+
+    scheme: Scheme
+    year: int
+    now: datetime
+    units: tuple[UnitRef, ...]
+    incidents: tuple[ScoredIncident, ...] = ()
+    referrals: tuple[Referral, ...] = ()
+    manual: tuple[ManualScore, ...] = ()
+    specials: tuple[SpecialItem, ...] = ()
+    zeroings: tuple[Zeroing, ...] = ()
+    daily: tuple[DailyRecord, ...] = ()
+    appeals: tuple[AppealDecision, ...] = ()
+
+    def score(self) -> list[UnitScore]:
+        return score_year(self.scheme, self.units, self.year, self.incidents, self.referrals, self.manual,
+                          self.specials, self.zeroings, self.daily, self.appeals, now=self.now)
+
+    def data_hash(self) -> str:
+        return scored_data_hash(self.scheme, self.year, self.units, self.incidents, self.referrals, self.manual,
+                                self.specials, self.zeroings, self.daily, self.appeals)

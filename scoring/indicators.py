@@ -13,6 +13,7 @@ from typing import Any
 
 from classify.units import UnitRef
 from scoring.facts import ActionFact, AppealDecision, Referral, ScoredIncident
+from scoring.keys import DeductionKey
 from scoring.results import Deduction, round2
 from scoring.scheme import Scheme
 from scoring.wallclock import duration, stamp
@@ -193,7 +194,7 @@ class Collector:
             sources = self.sources[unit.kind]
             params = self.params[unit.kind]
             if "authority" in sources and incident.flagged and not any(a.by_principal for a in actions):
-                self._add(unit, "authority", f"{incident.id}:-:no_principal", incident.id, None, "no_principal",
+                self._add(unit, "authority", DeductionKey.incident(incident.id, None, "no_principal").format(), incident.id, None, "no_principal",
                           params["authority"]["per_incident"] * share,
                           render("EV_NO_PRINCIPAL", title=incident.title), incident.flagged)
             if "coverage" in sources:
@@ -230,7 +231,7 @@ class Collector:
             points = 0.0
         else:
             points = p[f"{w.state}_flagged"] if amount_flagged else p[w.state]
-        self._add(unit, "timeliness", f"{incident.id}:{w.key}:{rule}", incident.id, w.key, rule,
+        self._add(unit, "timeliness", DeductionKey.incident(incident.id, w.key, rule).format(), incident.id, w.key, rule,
                   points * share, evidence, flagged)
 
     def _coverage(self, unit: UnitRef, share: float, incident: ScoredIncident, actions: Sequence[ActionFact], p: Mapping[str, Any]) -> None:
@@ -246,7 +247,7 @@ class Collector:
         if len(reached) >= p["min_channels"]:
             return
         names = "、".join(CHANNELS[c] for c in reached) or "无"
-        self._add(unit, "coverage", f"{incident.id}:-:few_channels", incident.id, None, "few_channels",
+        self._add(unit, "coverage", DeductionKey.incident(incident.id, None, "few_channels").format(), incident.id, None, "few_channels",
                   p["per_incident"] * share,
                   render("EV_FEW_CHANNELS", title=incident.title, count=len(reached), channels=names,
                          required=p["min_channels"]), incident.flagged)
@@ -263,7 +264,7 @@ class Collector:
             evidence = render("EV_NO_FOLLOW_UP", title=incident.title, first=stamp(first))
         else:
             evidence = render("EV_NO_RESPONSE_FOLLOW_UP", title=incident.title)
-        self._add(unit, "continuity", f"{incident.id}:-:no_follow_up", incident.id, None, "no_follow_up",
+        self._add(unit, "continuity", DeductionKey.incident(incident.id, None, "no_follow_up").format(), incident.id, None, "no_follow_up",
                   p["per_missing_follow_up"] * share, evidence, incident.flagged)
 
     def _secondary(self, child: ScoredIncident, by_id: Mapping[int, ScoredIncident]) -> None:
@@ -281,7 +282,7 @@ class Collector:
             if "continuity" not in self.sources[unit.kind]:
                 continue
             p = self.params[unit.kind]["continuity"]
-            self._add(unit, "continuity", f"{parent.id}:secondary-{child.id}:secondary_incident", parent.id, None,
+            self._add(unit, "continuity", DeductionKey.incident(parent.id, f"secondary-{child.id}", "secondary_incident").format(), parent.id, None,
                       "secondary_incident", p["per_secondary"] * share,
                       render("EV_SECONDARY", parent=parent.title, child=child.id, title=child.title,
                              at=stamp(child.started_at)), parent.flagged)
@@ -300,5 +301,5 @@ class Collector:
             rule, evidence = "referral_late", render("EV_REFERRAL_LATE", replied=stamp(referral.replied_at), **common)
         else:
             rule, evidence = "referral_overdue", render("EV_REFERRAL_OVERDUE", now=stamp(self.now), **common)
-        self._add(unit, "referrals", f"{referral.incident_id}:referral-{referral.id}:{rule}", referral.incident_id,
+        self._add(unit, "referrals", DeductionKey.incident(referral.incident_id, f"referral-{referral.id}", rule).format(), referral.incident_id,
                   None, rule, p[state], evidence)

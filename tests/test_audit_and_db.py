@@ -181,7 +181,7 @@ def test_stored_times_come_back_aware_utc(database: Database):
     with database.session() as s:
         incident = writer(s).add_incident(NewIncident(title="时区", unit="灵宝市", first_post_at=T0 - timedelta(hours=1)))
         incident_id = incident.id
-    from yuqing.db.queries import get_incident
+    from yuqing.db.incidents import get_incident
 
     with database.session() as s:
         view = get_incident(s, incident_id)

@@ -218,3 +218,70 @@ def test_a_write_behind_a_held_lock_says_the_database_is_busy(url: str, monkeypa
     finally:
         writer.execute("ROLLBACK")
         writer.close()
+
+
+# --- 7. evidence files were read whole and symlinks followed ----------------------------------
+
+def _incident(url: str) -> str:
+    from tests.cliutil import ago
+
+    result = yq(url, "incident", "add", "--title", "网传停水", "--unit", "灵宝市", "--no-classify", "--first-post-at", ago(2))
+    assert result.code == 0, result.err
+    return result.out.strip().split()[0]
+
+
+def _act(url: str, incident: str, evidence: str):  # type: ignore[no-untyped-def]
+    from tests.cliutil import ago
+
+    return yq(url, "incident", "act", incident, "--kind", "response", "--at", ago(0, 1), "--evidence-file", evidence)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_symlinked_or_device_evidence_file_is_refused(url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("YUQING_DATA_DIR", str(tmp_path / "data"))
+    incident = _incident(url)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("password")
+    link = tmp_path / "通报.pdf"
+    link.symlink_to(secret)
+    for path in (str(link), "/dev/zero", "/proc/self/environ"):
+        assert error_code(_act(url, incident, path)) == "E_EVIDENCE_NOT_REGULAR", path
+    stored = list((tmp_path / "data" / "evidence").rglob("*")) if (tmp_path / "data" / "evidence").exists() else []
+    assert [p for p in stored if p.is_file()] == []
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_an_evidence_file_over_the_cap_is_refused(url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("YUQING_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("YUQING_EVIDENCE_MAX_MB", "1")
+    incident = _incident(url)
+    big = tmp_path / "录像.bin"
+    big.write_bytes(b"\0" * (1024 * 1024 + 1))
+    assert error_code(_act(url, incident, str(big))) == "E_EVIDENCE_TOO_LARGE"
+    small = tmp_path / "通报.pdf"
+    small.write_bytes(b"%PDF-1.4 demo")
+    assert _act(url, incident, str(small)).code == 0
+
+
+# --- 8. the last E_INTERNALs ------------------------------------------------------------------
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(
+    ("document", "code"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "E_JSON_TOO_DEEP"),
+        ('{"started_at": "2026-06-10 14:00", "level": ' + "9" * 5000 + "}", "E_JSON_NUMBER"),
+        ('{"x": "' + "a" * 1_000_001 + '"}', "E_JSON_TOO_LARGE"),
+    ],
+    ids=["deep", "huge-integer", "huge-document"],
+)
+def test_timeline_check_refuses_hostile_json(url: str, document: str, code: str, monkeypatch: pytest.MonkeyPatch):
+    result = yq(url, "timeline", "check", "-", stdin=document, monkeypatch=monkeypatch)
+    assert result.code == 1 and error_code(result) == code
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_an_argument_that_is_not_utf8_is_refused(url: str):
+    value = b"\xff\xfe\xb2\xe2".decode("utf-8", "surrogateescape")  # how Python hands over such bytes
+    result = yq(url, "incident", "add", "--title", value, "--unit", "灵宝市", "--no-classify")
+    assert result.code == 1 and error_code(result) == "E_ARG_ENCODING"

@@ -115,7 +115,7 @@ def test_cli_board_and_alert_read_the_same_for_one_overdue_window(db_url):
     from cliutil import yq
 
     from yuqing.alerts.rules import IncidentClock, due_alerts
-    from yuqing.db.queries import get_incident
+    from yuqing.db.incidents import get_incident
     from yuqing.db.session import Database
     from yuqing.pages.countdown import cell
 
@@ -138,7 +138,7 @@ def test_cli_board_and_alert_read_the_same_for_one_overdue_window(db_url):
     try:
         view = database.run(get_incident, incident_id) if incident_id else None
         if view is None:
-            from yuqing.db.queries import list_incidents
+            from yuqing.db.incidents import list_incidents
 
             view = database.run(list_incidents, open_only=True)[0]
     finally:

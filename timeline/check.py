@@ -51,10 +51,25 @@ def parse_case(data: Any) -> Case:
     )
 
 
+# A case is a few dozen lines: bounds far above any real one, far below what hurts the process.
+MAX_DOCUMENT_CHARS = 1_000_000
+MAX_INTEGER_DIGITS = 30
+
+
+def _integer(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INTEGER_DIGITS:
+        raise YuqingError("E_JSON_NUMBER", digits=len(text.lstrip("-")), limit=MAX_INTEGER_DIGITS)
+    return int(text)
+
+
 def check_document(text: str, *, preset: str, now: datetime) -> dict[str, Any]:
     rules = load_preset(preset)
+    if len(text) > MAX_DOCUMENT_CHARS:
+        raise YuqingError("E_JSON_TOO_LARGE", length=len(text), limit=MAX_DOCUMENT_CHARS)
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_int=_integer)
     except json.JSONDecodeError as exc:
         raise YuqingError("E_JSON", detail=f"第 {exc.lineno} 行第 {exc.colno} 列：{exc.msg}") from exc
+    except RecursionError as exc:
+        raise YuqingError("E_JSON_TOO_DEEP") from exc
     return verdict_as_json(evaluate(parse_case(data), rules, now=now))

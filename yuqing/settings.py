@@ -35,6 +35,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("YUQING_ALERT_ROUTES", lambda: "", "告警路由文件（TOML，见 yuqing/alerts/routes.example.toml）"),
     Setting("YUQING_TRUSTED_PROXIES", lambda: "", "反向代理的地址或网段（逗号分隔）：只信任来自这些地址的登录请求头和 X-Forwarded-*"),
     Setting("YUQING_PUBLIC_URL", lambda: "http://127.0.0.1:8501", "看板对外地址（用于生成大屏地址）"),
+    Setting("YUQING_EVIDENCE_MAX_MB", lambda: "50", "单个证据文件的大小上限（MB，与看板上传上限相同）"),
     Setting("YUQING_OFFICE_NAME", lambda: "三门峡市政务公开领导小组办公室", "发文机关名称：通报、排名等公文的红头与落款"),
 )
 
@@ -53,6 +54,7 @@ class Config:
     office_name: str = "三门峡市政务公开领导小组办公室"
     feed_private_hosts: tuple[str, ...] = ()
     audit_key_file: Path | None = None
+    evidence_max_mb: int = 50
 
     @property
     def evidence_dir(self) -> Path:
@@ -115,7 +117,14 @@ def load_config(env: Mapping[str, str] | None = None, *, database_url: str | Non
         session_minutes = 0
     if not 1 <= session_minutes <= 24 * 60:
         raise YuqingError("E_SETTING", name="YUQING_SESSION_MINUTES", problem="必须是 1 到 1440 之间的整数")
+    try:
+        evidence_max_mb = int(values["YUQING_EVIDENCE_MAX_MB"])
+    except ValueError:
+        evidence_max_mb = 0
+    if not 1 <= evidence_max_mb <= 10_000:
+        raise YuqingError("E_SETTING", name="YUQING_EVIDENCE_MAX_MB", problem="必须是 1 到 10000 之间的整数")
     return Config(
+        evidence_max_mb=evidence_max_mb,
         data_dir=data_dir,
         database_url=url,
         preset=preset,

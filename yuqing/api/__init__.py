@@ -116,7 +116,7 @@ class Api:
 
     def incidents(self, session: Any, actor: Actor, request: Request, _: Any) -> Any:
         from classify.units import UnitResolver
-        from yuqing.db.queries import incident_json, list_incidents
+        from yuqing.db.incidents import incident_json, list_incidents
         from yuqing.db.service import unit_refs
 
         now = self._now(request)
@@ -127,7 +127,7 @@ class Api:
         return [incident_json(v, now, with_actions=False) for v in views]
 
     def incident(self, session: Any, actor: Actor, request: Request, _: Any) -> Any:
-        from yuqing.db.queries import get_incident, incident_json
+        from yuqing.db.incidents import get_incident, incident_json
 
         incident_id = _path_id(request)
         now = self._now(request)
@@ -166,7 +166,7 @@ class Api:
     # --- writes -------------------------------------------------------------------------------
 
     def add_incident(self, session: Any, actor: Actor, request: Request, body: Any) -> Any:
-        from yuqing.db.queries import get_incident, incident_json
+        from yuqing.db.incidents import get_incident, incident_json
         from yuqing.db.service import NewIncident
 
         fields = _object(body, {

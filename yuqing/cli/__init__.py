@@ -34,8 +34,15 @@ def run(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: Te
     out = out or sys.stdout
     err = err or sys.stderr
     parser = build_parser()
+    raw = list(argv) if argv is not None else sys.argv[1:]
+    for value in raw:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # bytes that were not UTF-8 arrive as lone surrogates
+            print(str(YuqingError("E_ARG_ENCODING")), file=err)
+            return 1
     try:
-        args = parser.parse_args(list(argv) if argv is not None else None)
+        args = parser.parse_args(raw)
     except UsageError as exc:
         print(parser.format_usage().rstrip(), file=err)
         print(str(exc), file=err)

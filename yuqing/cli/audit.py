@@ -22,7 +22,7 @@ def cmd_audit_verify(ctx: Context, args: argparse.Namespace) -> int:
 
 def cmd_audit_log(ctx: Context, args: argparse.Namespace) -> int:
     from timeline.clock import display_beijing, iso_beijing
-    from yuqing.db.queries import audit_log
+    from yuqing.db.audit import audit_log
 
     rows = ctx.read(audit_log, entity=args.entity, entity_id=args.id)
     if args.json:

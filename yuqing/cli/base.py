@@ -86,6 +86,7 @@ class Context:
             now=self.now(),
             preset=self.config.preset,
             evidence_dir=self.config.evidence_dir,
+            evidence_max_bytes=self.config.evidence_max_mb * 1024 * 1024,
             classify=suggest,
         )
 

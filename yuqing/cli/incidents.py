@@ -38,7 +38,7 @@ def cmd_classify(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_units_list(ctx: Context, args: argparse.Namespace) -> int:
-    from yuqing.db.queries import list_units
+    from yuqing.db.units import list_units
 
     units = ctx.read(list_units, include_inactive=args.all)
     if args.json:
@@ -123,7 +123,7 @@ def cmd_incident_close(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_incident_show(ctx: Context, args: argparse.Namespace) -> int:
-    from yuqing.db.queries import get_incident, incident_json
+    from yuqing.db.incidents import get_incident, incident_json
 
     now = _now(ctx, args.now)
     view = ctx.read(get_incident, args.id)
@@ -136,7 +136,7 @@ def cmd_incident_show(ctx: Context, args: argparse.Namespace) -> int:
 def cmd_incident_list(ctx: Context, args: argparse.Namespace) -> int:
     from timeline.clock import display_beijing
     from timeline.model import WINDOW_NAMES
-    from yuqing.db.queries import incident_json, list_incidents
+    from yuqing.db.incidents import incident_json, list_incidents
     from yuqing.db.scoring_writes import resolve_unit
 
     now = _now(ctx, args.now)

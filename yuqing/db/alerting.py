@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from yuqing.alerts import Alert, FeedHealth, IncidentClock, Routes, build_request, deliver, due_alerts, urllib_post
 from yuqing.db.feeds import feed_is_stale
+from yuqing.db.incidents import list_incidents
 from yuqing.db.models import AlertDelivery, Feed
-from yuqing.db.queries import list_incidents
 from yuqing.db.session import Database
 
 

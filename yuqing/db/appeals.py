@@ -17,6 +17,7 @@ from scoring import (
     load_scheme,
     score_year,
 )
+from scoring.keys import DeductionKey
 from timeline.clock import iso_beijing
 from yuqing.db.models import Unit
 from yuqing.db.models_scoring import (
@@ -48,26 +49,25 @@ def _owners(session: Session, key: str, now: datetime) -> tuple[int, list[str]]:
     incidents: dict[int, ScoredIncident] = {}
     referrals: list[Referral] = []
     years: set[int] = set()
-    head, _, rest = key.partition(":")
-    if key.startswith("daily-") and key[6:].isdigit():
-        row = session.get(DailyRow, int(key[6:]))
+    parsed = DeductionKey.parse(key)
+    if parsed is not None and parsed.daily_id is not None:
+        row = session.get(DailyRow, parsed.daily_id)
         if row is not None:
             daily = [DailyRecord(row.unit.code, row.on_date, row.points, row.reason, row.indicator, row.id)]
             years.add(row.on_date.year)
-    elif head.isdigit() and rest:
-        incident_id = int(head)
-        part = rest.split(":", 1)[0]
+    elif parsed is not None and parsed.incident_id is not None:
+        incident_id = parsed.incident_id
         ids = {incident_id}
-        if part.startswith("secondary-") and part[10:].isdigit():
-            ids.add(int(part[10:]))
+        if parsed.secondary_id is not None:
+            ids.add(parsed.secondary_id)
         incidents = load_incidents(session, now=now, ids=ids)
         parents = {i.parent_id for i in incidents.values() if i.parent_id is not None} - set(incidents)
         incidents.update(load_incidents(session, now=now, ids=parents))
-        if part.startswith("referral-") and part[9:].isdigit():
+        if parsed.referral_id is not None:
             r = ReferralRow.__table__
-            referrals = _referrals(session, (r.c.id == int(part[9:])) & (r.c.incident_id == incident_id))
+            referrals = _referrals(session, (r.c.id == parsed.referral_id) & (r.c.incident_id == incident_id))
             years |= {_beijing_date(x.sent_at).year for x in referrals}
-        elif part.startswith("secondary-"):
+        elif parsed.secondary_id is not None:
             years |= {_beijing_date(i.started_at).year for i in incidents.values() if i.parent_id == incident_id}
         elif incident_id in incidents:
             years.add(_beijing_date(incidents[incident_id].started_at).year)
@@ -221,3 +221,31 @@ def list_rectifications(session: Session, *, year: int | None = None) -> list[Re
             for r in session.scalars(stmt)]
 
 
+@dataclass(frozen=True)
+class AppealView:
+    """One appeal against a deduction: pending (decision None), upheld or overturned."""
+
+    id: int
+    year: int
+    deduction_key: str
+    unit_code: str
+    unit_name: str
+    reason: str
+    filed_at: datetime
+    filed_by: str
+    decision: str | None
+    decision_reason: str | None
+    decided_at: datetime | None
+    decided_by: str | None
+
+
+def list_appeals(session: Session, *, year: int) -> list[AppealView]:
+    """The year's appeals, pending first, then by filing time."""
+    from yuqing.db.models_scoring import Appeal
+
+    rows = session.scalars(select(Appeal).where(Appeal.year == year).order_by(Appeal.decided_at.is_not(None), Appeal.filed_at, Appeal.id))
+    return [
+        AppealView(a.id, a.year, a.deduction_key, a.unit.code, a.unit.name, a.reason, a.filed_at, a.filed_by, a.decision,
+                   a.decision_reason, a.decided_at, a.decided_by)
+        for a in rows
+    ]

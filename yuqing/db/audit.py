@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import or_, select, text
 from sqlalchemy.orm import Session
 
-from yuqing.db.models import AuditRecord
+from yuqing.db.models import Action, AuditRecord, Item
 
 GENESIS = "0" * 64
 # Any constant: serialises appenders on PostgreSQL (SQLite already writes one at a time).
@@ -130,3 +130,64 @@ def verify(session: Session) -> ChainReport:
         last_id = batch[-1].id
         session.expunge_all()
     return ChainReport(True, count, prev)
+
+
+@dataclass(frozen=True)
+class AuditView:
+    id: int
+    at: datetime
+    actor: str
+    entity: str
+    entity_id: str
+    action: str
+    before: str | None
+    after: str | None
+    reason: str | None
+    hash: str
+
+
+def audit_log(session: Session, *, entity: str | None = None, entity_id: str | None = None, limit: int = 1000) -> list[AuditView]:
+    stmt = select(AuditRecord).order_by(AuditRecord.id.desc()).limit(limit)
+    if entity:
+        stmt = stmt.where(AuditRecord.entity == entity)
+    if entity_id is not None:
+        stmt = stmt.where(AuditRecord.entity_id == str(entity_id))
+    rows = list(session.scalars(stmt))
+    rows.reverse()
+    return [
+        AuditView(r.id, r.at, r.actor, r.entity, r.entity_id, r.action, r.before, r.after, r.reason, r.hash)
+        for r in rows
+    ]
+
+
+def audit_head(session: Session) -> str:
+    return head_hash(session)
+
+
+def incident_history(session: Session, incident_id: int, *, limit: int = 500) -> list[AuditView]:
+    """Every audit record about one incident: the incident itself, its actions, and the feed items
+    accepted into it or merged with it — oldest first."""
+    action_ids = select(Action.id).where(Action.incident_id == incident_id)
+    item_ids = select(Item.id).where(Item.incident_id == incident_id)
+    key = str(incident_id)
+    stmt = (
+        select(AuditRecord)
+        .where(
+            or_(
+                (AuditRecord.entity == "incident") & (AuditRecord.entity_id == key),
+                (AuditRecord.entity == "action") & AuditRecord.entity_id.in_(_as_text(session, action_ids)),
+                (AuditRecord.entity == "item") & AuditRecord.entity_id.in_(_as_text(session, item_ids)),
+            )
+        )
+        .order_by(AuditRecord.id)
+        .limit(limit)
+    )
+    return [
+        AuditView(r.id, r.at, r.actor, r.entity, r.entity_id, r.action, r.before, r.after, r.reason, r.hash)
+        for r in session.scalars(stmt)
+    ]
+
+
+def _as_text(session: Session, ids: object) -> list[str]:
+    # audit_log.entity_id is text on both databases; compare with the ids as strings.
+    return [str(i) for i in session.scalars(ids)]  # type: ignore[call-overload]  # SQLAlchemy types a scalar select of ids loosely

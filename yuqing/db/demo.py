@@ -6,8 +6,8 @@ from pathlib import Path
 
 from classify.units import load_units_file
 from yuqing.db.feeds import add_feed
+from yuqing.db.incidents import count_incidents
 from yuqing.db.models import Meta
-from yuqing.db.queries import count_incidents
 from yuqing.db.service import NewAction, NewIncident, Writer
 
 H = timedelta(hours=1)

@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from yuqing.db.incidents import list_incidents
 from yuqing.db.models import Feed
-from yuqing.db.queries import list_incidents
 
 
 @dataclass(frozen=True)

@@ -14,31 +14,27 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from classify.units import UnitRef
 from scoring import (
     ActionFact,
     AppealDecision,
     DailyRecord,
     ManualScore,
     Referral,
-    Scheme,
     ScoredIncident,
     SpecialItem,
-    UnitScore,
     Zeroing,
     as_json,
     diff_scores,
     load_scheme,
-    score_year,
-    scored_data_hash,
 )
+from scoring.assessment import ScoringData
 from scoring.facts import TransferFact
 from scoring.indicators import year_bounds
 from timeline.clock import iso_beijing
-from timeline.engine import ActionAt, Case, Grading, Regrade, evaluate
+from timeline.engine import Grading, evaluate
 from timeline.presets import available_presets, load_preset
 from yuqing.bulletin import Bulletin, RectificationEntry, bulletin, quarter_bounds
-from yuqing.db import audit
+from yuqing.db import audit, cases
 from yuqing.db.models import Action, Incident, IncidentCoUnit, Reclassification, Transfer, Unit
 from yuqing.db.models_scoring import (
     Appeal,
@@ -73,31 +69,6 @@ _CHUNK = 500  # ids per IN (...) list
 
 
 # --- reads: rows → facts ---------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ScoringData:
-    """Everything one `score_year` run reads, with verdicts judged at `now`."""
-
-    scheme: Scheme
-    year: int
-    now: datetime
-    units: tuple[UnitRef, ...]
-    incidents: tuple[ScoredIncident, ...] = ()
-    referrals: tuple[Referral, ...] = ()
-    manual: tuple[ManualScore, ...] = ()
-    specials: tuple[SpecialItem, ...] = ()
-    zeroings: tuple[Zeroing, ...] = ()
-    daily: tuple[DailyRecord, ...] = ()
-    appeals: tuple[AppealDecision, ...] = ()
-
-    def score(self) -> list[UnitScore]:
-        return score_year(self.scheme, self.units, self.year, self.incidents, self.referrals, self.manual,
-                          self.specials, self.zeroings, self.daily, self.appeals, now=self.now)
-
-    def data_hash(self) -> str:
-        return scored_data_hash(self.scheme, self.year, self.units, self.incidents, self.referrals, self.manual,
-                                self.specials, self.zeroings, self.daily, self.appeals)
-
-
 def _chunks(ids: Iterable[int]) -> Iterable[list[int]]:
     ordered = sorted(set(ids))
     for start in range(0, len(ordered), _CHUNK):
@@ -136,7 +107,7 @@ def _load_incidents(session: Session, *, now: datetime, start: datetime | None, 
     rows: dict[int, Any] = {}
     actions: dict[int, list[Any]] = defaultdict(list)
     co_units: dict[int, list[str]] = defaultdict(list)
-    regrades: dict[int, list[Regrade]] = defaultdict(list)
+    regrades: dict[int, list[tuple[datetime, Any, Any]]] = defaultdict(list)
     moves: dict[int, list[TransferFact]] = defaultdict(list)
     act, co, rc, unit = Action.__table__, IncidentCoUnit.__table__, Reclassification.__table__, Unit.__table__
     tr, src, dst = Transfer.__table__, Unit.__table__.alias("from_unit"), Unit.__table__.alias("to_unit")
@@ -161,7 +132,7 @@ def _load_incidents(session: Session, *, now: datetime, start: datetime | None, 
             select(rc.c.incident_id, rc.c.at, rc.c.before, rc.c.after)
             .join(inc, inc.c.id == rc.c.incident_id).where(where).order_by(rc.c.at, rc.c.id)
         ):
-            regrades[incident_id].append(Regrade(at, _grading(before), _grading(after)))
+            regrades[incident_id].append((at, before, after))
         for incident_id, at, from_code, to_code in session.execute(
             select(tr.c.incident_id, tr.c.at, src.c.code, dst.c.code)
             .join(src, src.c.id == tr.c.from_unit_id).join(dst, dst.c.id == tr.c.to_unit_id)
@@ -173,8 +144,8 @@ def _load_incidents(session: Session, *, now: datetime, start: datetime | None, 
     for incident_id, title, unit_code, started, level, sudden, category, status, preset, parent in rows.values():
         own = actions.get(incident_id, ())
         voided = status == "voided"
-        case = Case(started, Grading(level, sudden, category), tuple(ActionAt(a[0], a[1]) for a in own),
-                    tuple(regrades.get(incident_id, ())), voided)
+        case = cases.case(started, Grading(level, sudden, category), ((a[0], a[1]) for a in own),
+                          regrades.get(incident_id, ()), voided=voided)
         result[incident_id] = ScoredIncident(
             id=incident_id,
             title=title,
@@ -191,10 +162,6 @@ def _load_incidents(session: Session, *, now: datetime, start: datetime | None, 
             transfers=tuple(moves.get(incident_id, ())),
         )
     return result
-
-
-def _grading(data: dict[str, Any]) -> Grading:
-    return Grading(data.get("level"), data.get("sudden"), data.get("category"))
 
 
 def _referrals(session: Session, where: Any) -> list[Referral]:

@@ -2,8 +2,11 @@
 validated first, and with its audit record appended in the same transaction."""
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
 import shutil
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -131,7 +134,9 @@ class Writer:
         preset: str,
         evidence_dir: Path | None = None,
         classify: Classify | None = None,
+        evidence_max_bytes: int = 50 * 1024 * 1024,
     ) -> None:
+        self.evidence_max_bytes = evidence_max_bytes
         self.session = session
         self.actor = actor
         # Recorded times are kept to the second, like every deadline judged from them.
@@ -350,18 +355,51 @@ class Writer:
         return self._store_evidence(path)
 
     def _store_evidence(self, path: Path) -> tuple[str, str]:
-        try:
-            data = Path(path).read_bytes()
-        except OSError as exc:
-            raise YuqingError("E_EVIDENCE_FILE", path=str(path), detail=exc.strerror or str(exc)) from exc
+        """Copy one evidence file into the store, hashed while streaming.
+
+        Only a regular file is taken: no symlink (it could point at /etc/shadow, and whoever may view
+        the incident may download its evidence), no device (/dev/zero never ends), nothing under
+        /proc or /sys; and no more than `evidence_max_bytes`.
+        """
         if self.evidence_dir is None:
             raise YuqingError("E_EVIDENCE_FILE", path=str(path), detail="未配置证据目录")
-        sha = hashlib.sha256(data).hexdigest()
+        source = Path(path)
+        real = os.path.realpath(source)
+        if real.startswith(("/proc/", "/sys/", "/dev/")):
+            raise YuqingError("E_EVIDENCE_NOT_REGULAR", path=str(path))
+        try:
+            fd = os.open(source, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:  # the last component is a symlink
+                raise YuqingError("E_EVIDENCE_NOT_REGULAR", path=str(path)) from exc
+            raise YuqingError("E_EVIDENCE_FILE", path=str(path), detail=exc.strerror or str(exc)) from exc
+        self.evidence_dir.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        partial = self.evidence_dir / f".upload-{os.getpid()}-{id(source)}.part"
+        try:
+            with os.fdopen(fd, "rb") as handle, partial.open("wb") as out:
+                if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                    raise YuqingError("E_EVIDENCE_NOT_REGULAR", path=str(path))
+                size = 0
+                while chunk := handle.read(1024 * 1024):
+                    size += len(chunk)
+                    if size > self.evidence_max_bytes:
+                        raise YuqingError("E_EVIDENCE_TOO_LARGE", path=str(path),
+                                          limit=self.evidence_max_bytes // (1024 * 1024))
+                    digest.update(chunk)
+                    out.write(chunk)
+        except OSError as exc:
+            partial.unlink(missing_ok=True)
+            raise YuqingError("E_EVIDENCE_FILE", path=str(path), detail=exc.strerror or str(exc)) from exc
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        sha = digest.hexdigest()
         target = self.evidence_dir / sha[:2] / sha
-        if not target.exists():
+        if target.exists():
+            partial.unlink(missing_ok=True)
+        else:
             target.parent.mkdir(parents=True, exist_ok=True)
-            partial = target.with_suffix(".part")
-            partial.write_bytes(data)
             shutil.move(str(partial), str(target))
 
             # The file goes in before the row; if the transaction does not commit, take it out again.

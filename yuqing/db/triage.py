@@ -227,3 +227,29 @@ def dismiss(writer: Writer, item_id: int, *, reason: str | None) -> int:
     group = _group(session, item)
     _decide(writer, group, "dismissed", incident_id=None, reason=text)
     return len(group)
+
+
+@dataclass(frozen=True)
+class TriageGroup:
+    """Pending items that report one event (same group key): decided together."""
+
+    key: str
+    items: tuple[QueueItem, ...]
+
+    @property
+    def head(self) -> QueueItem:
+        return self.items[0]
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.head.classification.get("flagged"))
+
+
+def pending_groups(session: Session, *, limit: int = 500, state: str = "pending",
+                   now: datetime | None = None) -> list[TriageGroup]:
+    """The triage queue (or the items of another --state), flagged groups first; with `now`, each
+    item names the incidents it may duplicate."""
+    groups: dict[str, list[QueueItem]] = {}
+    for item in queue(session, state=state, limit=limit, now=now):
+        groups.setdefault(item.group, []).append(item)
+    return [TriageGroup(key, tuple(members)) for key, members in groups.items()]

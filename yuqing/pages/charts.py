@@ -12,7 +12,7 @@ from timeline.clock import BEIJING, naive_beijing
 from timeline.engine import Verdict
 from timeline.model import ACTION_KIND_NAMES, CHANNELS, WINDOW_NAMES
 from yuqing.board import TONE_NAMES, TONES
-from yuqing.db.queries import IncidentView
+from yuqing.db.incidents import IncidentView
 from yuqing.pages import countdown
 
 ACTIONS_ROW = "处置记录"

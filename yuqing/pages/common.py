@@ -16,12 +16,14 @@ from typing import Any, Generic, TypeVar
 import streamlit as st
 
 from timeline.clock import BEIJING, to_beijing
-from yuqing.db import views
+from yuqing.db import audit, incidents, triage
 from yuqing.db.accounts import UserView, list_users
+from yuqing.db.audit import AuditView
 from yuqing.db.feeds import FeedView, list_feeds
-from yuqing.db.queries import AuditView, IncidentView, UnitView, get_incident, list_incidents, list_units
+from yuqing.db.incidents import IncidentView, get_incident, list_incidents
 from yuqing.db.service import Actor, Writer
 from yuqing.db.session import Database
+from yuqing.db.units import UnitView, list_units
 from yuqing.errors import YuqingError
 from yuqing.messages import plain as plain  # re-exported: pages call common.plain
 from yuqing.settings import Config, load_config
@@ -118,12 +120,12 @@ def incident(incident_id: int) -> IncidentView | None:
 
 @st.cache_data(ttl=5, show_spinner=False)
 def history(incident_id: int) -> list[AuditView]:
-    return database().read(views.incident_history, incident_id)
+    return database().read(audit.incident_history, incident_id)
 
 
 @st.cache_data(ttl=10, show_spinner=False)
-def incident_choices(open_only: bool = False) -> list[views.IncidentChoice]:
-    return database().read(views.incident_choices, open_only=open_only)
+def incident_choices(open_only: bool = False) -> list[incidents.IncidentChoice]:
+    return database().read(incidents.incident_choices, open_only=open_only)
 
 
 @st.cache_data(ttl=300, show_spinner=False)
@@ -137,8 +139,8 @@ def feeds() -> list[FeedView]:
 
 
 @st.cache_data(ttl=5, show_spinner=False)
-def triage_groups(state: str = "pending") -> list[views.TriageGroup]:
-    return database().read(views.pending_groups, state=state, now=now())
+def triage_groups(state: str = "pending") -> list[triage.TriageGroup]:
+    return database().read(triage.pending_groups, state=state, now=now())
 
 
 @st.cache_data(ttl=30, show_spinner=False)

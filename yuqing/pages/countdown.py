@@ -10,7 +10,7 @@ from timeline.clock import display_beijing, to_beijing
 from timeline.engine import Verdict, WindowVerdict
 from timeline.model import LEVELS, WINDOW_KEYS, WINDOW_NAMES
 from yuqing.board import TONE_NAMES, TONES, board_tones, duration, urgency, window_cell
-from yuqing.db.queries import IncidentView
+from yuqing.db.incidents import IncidentView
 from yuqing.vocabulary import render
 
 UNGRADED = "未定级"

@@ -9,7 +9,7 @@ import streamlit as st
 
 from timeline.clock import display_beijing
 from timeline.model import STATE_NAMES, WINDOW_NAMES
-from yuqing.db.queries import AuditView
+from yuqing.db.audit import AuditView
 from yuqing.messages import plain
 
 ENTITY_NAMES = {"incident": "舆情", "action": "处置", "item": "信息", "feed": "信息源", "user": "账号", "unit": "单位",

@@ -9,9 +9,8 @@ import streamlit as st
 from timeline.clock import display_beijing
 from timeline.engine import Verdict
 from timeline.model import ACTION_KIND_NAMES, ACTION_KINDS, CATEGORIES, CHANNELS, LEVELS, WINDOW_NAMES
-from yuqing.db.queries import IncidentView, incident_json, window_unit
+from yuqing.db.incidents import IncidentView, evidence_path, incident_json, window_unit
 from yuqing.db.service import Actor, NewAction
-from yuqing.db.views import evidence_path
 from yuqing.pages import charts, common, history, panels
 
 OUTCOME = "detail_outcome"

@@ -13,7 +13,7 @@ from scoring.facts import ScoredIncident
 from timeline.clock import display_beijing, to_beijing
 from yuqing.db import appeals as appeal_store
 from yuqing.db import referrals as referral_store
-from yuqing.db import scoring_reads, views
+from yuqing.db import scoring_reads
 from yuqing.exports import export_csv, export_xlsx
 from yuqing.pages import common
 from yuqing.vocabulary import LABELS
@@ -51,7 +51,7 @@ class YearScores:
 @st.cache_data(ttl=60, show_spinner="正在计算考核得分…")
 def year_scores(year: int) -> YearScores:
     now = common.now()
-    data = common.database().run(scoring_reads.load_year, year, now=now)
+    data = common.database().read(scoring_reads.load_year, year, now=now)
     return YearScores(year, data.scheme.name, data.scheme.title, data.scheme.status == "proposed", now,
                       as_json(data.score()), data.incidents)
 
@@ -63,7 +63,7 @@ def bulletin(year: int, quarter: int) -> tuple[str, bytes, str]:
 
     now = common.now()
     # The page offers a quarter still running as a draft (征求意见稿), never as the final bulletin.
-    result = common.database().run(scoring_reads.make_bulletin, year, quarter, now=now,
+    result = common.database().read(scoring_reads.make_bulletin, year, quarter, now=now,
                                    draft=now < quarter_bounds(year, quarter)[1])
     return result.title, result.to_xlsx(), result.to_markdown()
 
@@ -71,12 +71,11 @@ def bulletin(year: int, quarter: int) -> tuple[str, bytes, str]:
 @st.cache_data(ttl=60, show_spinner="正在生成公文格式的通报…")
 def bulletin_docx(year: int, quarter: int, doc_number: str) -> bytes:
     """The quarterly bulletin as a 公文 (docx), exactly as `yuqing bulletin --format docx`."""
+    from yuqing.bulletin import quarter_bounds
     from yuqing.documents.bulletin_doc import bulletin_docx as render_docx
 
-    from yuqing.bulletin import quarter_bounds
-
     now = common.now()
-    result = common.database().run(scoring_reads.make_bulletin, year, quarter, now=now,
+    result = common.database().read(scoring_reads.make_bulletin, year, quarter, now=now,
                                    draft=now < quarter_bounds(year, quarter)[1])
     return render_docx(result, office=common.config().office_name, doc_number=doc_number.strip() or None)
 
@@ -93,17 +92,17 @@ def public_html(year: int) -> bytes:
 
 @st.cache_data(ttl=10, show_spinner=False)
 def referrals(year: int | None) -> list[referral_store.ReferralView]:
-    return common.database().run(referral_store.list_referrals, now=common.now(), year=year)
+    return common.database().read(referral_store.list_referrals, now=common.now(), year=year)
 
 
 @st.cache_data(ttl=10, show_spinner=False)
 def rectifications(year: int) -> list[appeal_store.RectificationView]:
-    return common.database().run(appeal_store.list_rectifications, year=year)
+    return common.database().read(appeal_store.list_rectifications, year=year)
 
 
 @st.cache_data(ttl=10, show_spinner=False)
-def appeals(year: int) -> list[views.AppealView]:
-    return common.database().run(views.list_appeals, year=year)
+def appeals(year: int) -> list[appeal_store.AppealView]:
+    return common.database().read(appeal_store.list_appeals, year=year)
 
 
 common.EXTRA_READS[:] = [year_scores, bulletin, bulletin_docx, public_html, referrals, rectifications, appeals]

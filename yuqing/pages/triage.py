@@ -12,8 +12,7 @@ from ingest.importer import FIELDS, available_mappings, load_mapping
 from timeline.clock import display_beijing
 from yuqing.db.classifying import keyword_text, topic_names
 from yuqing.db.service import Actor
-from yuqing.db.triage import accept, dismiss, merge
-from yuqing.db.views import TriageGroup
+from yuqing.db.triage import TriageGroup, accept, dismiss, merge
 from yuqing.errors import YuqingError
 from yuqing.pages import common, importing
 from yuqing.worker import Poller

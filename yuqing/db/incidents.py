@@ -1,28 +1,20 @@
-"""Reads: a session in, plain frozen dataclasses out (what the CLI, pages and scoring consume)."""
+"""Incidents as read models: one incident with its actions, reclassifications and transfers, lists, choices for pickers, and the JSON shape of `incident show/list`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from timeline.clock import iso_beijing
-from timeline.engine import ActionAt, Case, Grading, Regrade, Verdict, evaluate, verdict_as_json
+from timeline.engine import Case, Grading, Verdict, evaluate, verdict_as_json
 from timeline.presets import load_preset
-from yuqing.db import audit
-from yuqing.db.models import AuditRecord, Incident, IncidentCoUnit, Unit
-
-
-@dataclass(frozen=True)
-class UnitView:
-    code: str
-    name: str
-    kind: str
-    aliases: tuple[str, ...]
-    predecessors: tuple[str, ...]
-    active: bool
+from yuqing.db import cases
+from yuqing.db.models import Incident, IncidentCoUnit, Unit
+from yuqing.db.units import UnitView, _unit_view
 
 
 @dataclass(frozen=True)
@@ -94,26 +86,16 @@ class IncidentView:
     transfers: tuple[TransferView, ...]
 
     def case(self) -> Case:
-        return Case(
-            started_at=self.started_at,
-            grading=Grading(self.level, self.sudden, self.category),
-            actions=tuple(ActionAt(a.kind, a.at) for a in self.actions),
-            regrades=tuple(
-                Regrade(r.at, Grading(**_grading(r.before)), Grading(**_grading(r.after))) for r in self.regrades
-            ),
+        return cases.case(
+            self.started_at,
+            Grading(self.level, self.sudden, self.category),
+            ((a.kind, a.at) for a in self.actions),
+            ((r.at, r.before, r.after) for r in self.regrades),
             voided=self.status == "voided",
         )
 
     def verdict(self, now: datetime) -> Verdict:
         return evaluate(self.case(), load_preset(self.preset), now=now)
-
-
-def _grading(data: dict[str, Any]) -> dict[str, Any]:
-    return {"level": data.get("level"), "sudden": data.get("sudden"), "category": data.get("category")}
-
-
-def _unit_view(unit: Unit) -> UnitView:
-    return UnitView(unit.code, unit.name, unit.kind, tuple(unit.aliases), tuple(unit.predecessors), unit.active)
 
 
 def _incident_view(row: Incident) -> IncidentView:
@@ -173,13 +155,6 @@ _LOAD = (
     selectinload(Incident.regrades),
     selectinload(Incident.transfers),
 )
-
-
-def list_units(session: Session, *, include_inactive: bool = False) -> list[UnitView]:
-    stmt = select(Unit).order_by(Unit.kind.desc(), Unit.id)
-    if not include_inactive:
-        stmt = stmt.where(Unit.active.is_(True))
-    return [_unit_view(u) for u in session.scalars(stmt)]
 
 
 def get_incident(session: Session, incident_id: int) -> IncidentView | None:
@@ -271,11 +246,8 @@ def incident_json(view: IncidentView, now: datetime, *, with_actions: bool = Tru
         history = []
         for r in view.regrades:
             # The verdicts as they stood just before this reclassification stay visible.
-            earlier = Case(
-                started_at=view.started_at,
-                grading=Grading(**_grading(r.before)),
-                actions=tuple(ActionAt(a.kind, a.at) for a in view.actions if a.at <= r.at),
-            )
+            earlier = cases.case(view.started_at, cases.grading(r.before),
+                                 ((a.kind, a.at) for a in view.actions if a.at <= r.at))
             history.append(
                 {
                     "at": iso_beijing(r.at),
@@ -295,32 +267,34 @@ def incident_json(view: IncidentView, now: datetime, *, with_actions: bool = Tru
 
 
 @dataclass(frozen=True)
-class AuditView:
+class IncidentChoice:
     id: int
-    at: datetime
-    actor: str
-    entity: str
-    entity_id: str
-    action: str
-    before: str | None
-    after: str | None
-    reason: str | None
-    hash: str
+    title: str
+    unit_code: str
+    unit_name: str
+    status: str
+
+    @property
+    def label(self) -> str:
+        return f"#{self.id} {self.title}（{self.unit_name}）"
 
 
-def audit_log(session: Session, *, entity: str | None = None, entity_id: str | None = None, limit: int = 1000) -> list[AuditView]:
-    stmt = select(AuditRecord).order_by(AuditRecord.id.desc()).limit(limit)
-    if entity:
-        stmt = stmt.where(AuditRecord.entity == entity)
-    if entity_id is not None:
-        stmt = stmt.where(AuditRecord.entity_id == str(entity_id))
-    rows = list(session.scalars(stmt))
-    rows.reverse()
-    return [
-        AuditView(r.id, r.at, r.actor, r.entity, r.entity_id, r.action, r.before, r.after, r.reason, r.hash)
-        for r in rows
-    ]
+def incident_choices(session: Session, *, open_only: bool = False, limit: int = 500) -> list[IncidentChoice]:
+    """The most recent incidents, newest first, for pick lists (parent, merge target, detail page)."""
+    stmt = (
+        select(Incident.id, Incident.title, Unit.code, Unit.name, Incident.status)
+        .join(Unit, Incident.unit_id == Unit.id)
+        .order_by(Incident.id.desc())
+        .limit(limit)
+    )
+    if open_only:
+        stmt = stmt.where(Incident.status == "open")
+    return [IncidentChoice(*row) for row in session.execute(stmt)]
 
 
-def audit_head(session: Session) -> str:
-    return audit.head_hash(session)
+def evidence_path(evidence_dir: Path, sha256: str | None) -> Path | None:
+    """Where the write service keeps an evidence file (content-addressed), if it is there."""
+    if not sha256 or len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
+        return None
+    path = evidence_dir / sha256[:2] / sha256
+    return path if path.is_file() else None
