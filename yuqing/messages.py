@@ -67,6 +67,7 @@ _KNOWN: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\[Errno 113\][^\n]*|No route to host", "找不到通往该主机的网络路径"),
         (r"\[Errno -[235]\][^\n]*|Name or service not known|Temporary failure in name resolution"
          r"|nodename nor servname[^\n]*|getaddrinfo failed", "无法解析主机名"),
+        (r"database is locked", "数据库正被其他操作占用，请稍后重试"),
         (r"(?:Read |Connect )?timed? ?out[^\n]*", "连接超时"),
         (r"(?:\[SSL: \w+\] )?certificate verify failed[^\n]*|CERTIFICATE_VERIFY_FAILED[^\n]*", "证书校验失败"),
         (r"(?:\w+\.)*BadZipFile[^\n]*|File is not a zip file", "不是有效的 Excel（xlsx）文件"),

@@ -61,6 +61,13 @@ MESSAGES: dict[str, str] = {
     "E_JSON": "无法解析 JSON：{detail}",
     # --- audit ---
     "E_AUDIT_BROKEN": "审计链在第 {id} 条记录处断开：{problem}",
+    "E_AUDIT_REWRITTEN": "审计链未通过校验：{problem}",
+    "E_AUDIT_CUT": "审计链与检查点不符：{problem}",
+    "E_AUDIT_KEY": "审计密钥文件 {path} 无法使用：{detail}",
+    "E_AUDIT_KEY_MISSING": "找不到审计密钥文件 {path}：审计链已用密钥签名，没有密钥既不能写入也不能校验（请从备份恢复该文件）",
+    "E_AUDIT_NO_KEY": "还没有审计密钥文件 {path}，请先运行 yuqing init",
+    "E_CHECKPOINT_FILE": "文件 {path} 中没有找到审计检查点",
+    "CLI_AUDIT_KEY_CREATED": "已生成审计密钥 {path}（请与数据库分开备份；丢失后无法再写入和校验审计链）",
     "E_USAGE": "{detail}",
     # --- classify ---
     "E_CLASSIFY_JSON": "第 {line} 行不是有效的 JSON：{detail}",

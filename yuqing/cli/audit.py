@@ -5,18 +5,55 @@ import argparse
 import json
 from typing import Any
 
-from yuqing.cli.base import Context, Parser
+from yuqing.cli.base import Context, Parser, _now
 from yuqing.errors import YuqingError
+
+
+def _checkpoints(ctx: Context, session: Any, against: list[str]) -> list[Any]:
+    from pathlib import Path
+
+    from yuqing.db.auditkey import read_checkpoints
+    from yuqing.db.audit import snapshot_checkpoints
+
+    found = read_checkpoints(ctx.config.checkpoint_file, missing_ok=True)
+    for path in against:
+        found += read_checkpoints(Path(path), missing_ok=False)
+    return found + snapshot_checkpoints(session)
 
 
 def cmd_audit_verify(ctx: Context, args: argparse.Namespace) -> int:
     from yuqing.db import audit
+    from yuqing.db.auditkey import load_key
 
-    report = ctx.read(audit.verify)
+    key = load_key(ctx.config.audit_key_path)
+    with ctx.database().session() as session:
+        checkpoints = _checkpoints(ctx, session, args.against or [])
+        report = audit.verify(session, checkpoints, key=key)
     if not report.ok:
+        if report.checkpoint_problem:
+            raise YuqingError("E_AUDIT_CUT", problem=report.checkpoint_problem)
+        if report.broken_id is None:
+            raise YuqingError("E_AUDIT_REWRITTEN", problem=report.problem)
         raise YuqingError("E_AUDIT_BROKEN", id=report.broken_id, problem=report.problem)
+    if key is None and report.signed:
+        raise YuqingError("E_AUDIT_KEY_MISSING", path=str(ctx.config.audit_key_path))
     ctx.print(f"审计链完整：共 {report.count} 条记录")
     ctx.print(f"链头哈希：{report.head}")
+    ctx.print(f"密钥签名：{report.signed} 条已签名" + (f"，{report.unsigned} 条为启用密钥前的记录（由其后第一条签名记录担保）"
+                                                 if report.unsigned else ""))
+    ctx.print(f"检查点：{report.checkpoints} 个，全部与审计链相符" if report.checkpoints
+              else "检查点：0 个（请定期运行 yuqing audit checkpoint，并把检查点保存在数据库之外）")
+    return 0
+
+
+def cmd_audit_checkpoint(ctx: Context, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from yuqing.db.auditkey import write_checkpoint
+
+    with ctx.database().session() as session:
+        checkpoint = write_checkpoint(session, ctx.config, _now(ctx, args.now), Path(args.out) if args.out else None)
+    ctx.json(checkpoint.as_json(), indent=None)
     return 0
 
 
@@ -52,8 +89,14 @@ def cmd_audit_log(ctx: Context, args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     au = sub.add_parser("audit", help="审计记录").add_subparsers(dest="audit_command", required=True, parser_class=Parser)
-    p = au.add_parser("verify", help="校验审计链")
+    p = au.add_parser("verify", help="校验审计链、密钥签名和全部检查点")
+    p.add_argument("--against", metavar="FILE", action="append",
+                   help="另外核对该文件中的检查点（例如从工作群复制下来的检查点，可重复）")
     p.set_defaults(func=cmd_audit_verify)
+    p = au.add_parser("checkpoint", help="记录审计链检查点（条数、链头哈希、时间、签名）到数据库之外的文件")
+    p.add_argument("--out", metavar="FILE", help="追加写入的文件（默认：数据目录下的 audit-checkpoints.jsonl）")
+    p.add_argument("--now", metavar="TIME", help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_audit_checkpoint)
     p = au.add_parser("log", help="查看审计记录")
     p.add_argument("--entity", metavar="NAME")
     p.add_argument("--id", metavar="N")

@@ -15,6 +15,10 @@ def cmd_init(ctx: Context, args: argparse.Namespace) -> int:
     database = ctx.database(require_schema=False)
     database.check_reachable()
     migrate.upgrade(database.engine)
+    from yuqing.db.auditkey import create_key
+
+    if create_key(ctx.config.audit_key_path):
+        ctx.print(render("CLI_AUDIT_KEY_CREATED", path=str(ctx.config.audit_key_path)))
     version, added, updated = ctx.write(demo.sync_registry, ctx.config.units_file)
     ctx.print(render("CLI_INIT_READY", url=describe_url(database.url).split("?")[0], version=version,
                      added=added, updated=updated))

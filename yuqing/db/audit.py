@@ -1,6 +1,8 @@
 """The audit trail: one SHA-256 chained record per write, appended in the writer's transaction.
 
 No code path updates or deletes an audit record; `verify` recomputes the chain from the start.
+Each record also carries HMAC-SHA-256 of its hash under a key kept outside the database
+(yuqing/db/auditkey.py), and `verify` checks every checkpoint it knows of against the chain.
 """
 from __future__ import annotations
 
@@ -10,10 +12,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import or_, select, text
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session
 
+from yuqing.db import auditkey
+from yuqing.db.auditkey import Checkpoint
 from yuqing.db.models import Action, AuditRecord, Item
+from yuqing.errors import YuqingError
 
 GENESIS = "0" * 64
 # Any constant: serialises appenders on PostgreSQL (SQLite already writes one at a time).
@@ -70,7 +75,12 @@ def append(
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
     session.flush()
-    prev = head_hash(session)
+    last = session.execute(select(AuditRecord.hash, AuditRecord.mac).order_by(AuditRecord.id.desc()).limit(1)).first()
+    prev = last.hash if last else GENESIS
+    key = auditkey.load_key()
+    if key is None and last is not None and last.mac is not None:
+        # The chain is signed: writing on without the key would leave a gap anyone could fill.
+        raise YuqingError("E_AUDIT_KEY_MISSING", path=str(auditkey.key_path()))
     at = at.astimezone(UTC)
     fields = dict(
         at=at,
@@ -82,7 +92,9 @@ def append(
         after=canonical(after),
         reason=reason,
     )
-    record = AuditRecord(**fields, prev_hash=prev, hash=record_hash(prev_hash=prev, **fields))  # type: ignore[arg-type]  # fields holds exactly record_hash's keyword arguments
+    digest = record_hash(prev_hash=prev, **fields)  # type: ignore[arg-type]
+    record = AuditRecord(**fields, prev_hash=prev, hash=digest,  # type: ignore[arg-type]
+                         mac=auditkey.mac(key, digest) if key else None)
     session.add(record)
     session.flush()
     return record
@@ -95,13 +107,29 @@ class ChainReport:
     head: str
     broken_id: int | None = None
     problem: str | None = None
+    signed: int = 0
+    unsigned: int = 0
+    checkpoints: int = 0
+    checkpoint_problem: str | None = None
 
 
-def verify(session: Session) -> ChainReport:
-    """Walk the chain in id order; the first record whose link or content does not add up is named."""
+def count_and_head(session: Session) -> tuple[int, str]:
+    count = session.scalar(select(func.count()).select_from(AuditRecord)) or 0
+    return int(count), head_hash(session)
+
+
+def verify(session: Session, checkpoints: list[Checkpoint] = (), *, key: bytes | None = None) -> ChainReport:  # type: ignore[assignment]
+    """Walk the chain in id order; the first record whose link, content or signature does not add
+    up is named. Then every checkpoint must still be in the chain at its position."""
     prev = GENESIS
     count = 0
     last_id = 0
+    signed = unsigned = 0
+    # position → hash, only for positions some checkpoint names (bounded by the checkpoints).
+    wanted = {c.count for c in checkpoints}
+    at_position: dict[int, str] = {}
+    known_hashes = {c.head for c in checkpoints if c.count < 0}
+    seen_hashes: set[str] = set()
     while True:
         # Keyset pages: bounded memory on a long chain and no server-side cursor left open.
         batch = session.scalars(
@@ -126,10 +154,52 @@ def verify(session: Session) -> ChainReport:
             )
             if record.hash != expected:
                 return ChainReport(False, count, prev, record.id, "记录内容与其哈希不符（记录被改动）")
+            if record.mac is None:
+                if signed:
+                    return ChainReport(False, count, prev, record.id,
+                                       "签名链中出现未签名的记录（有人绕过程序写入或重算了审计链）")
+                unsigned += 1
+            elif key is not None:
+                if not auditkey.same(record.mac, auditkey.mac(key, record.hash)):
+                    return ChainReport(False, count, prev, record.id,
+                                       "记录的密钥签名不符（审计链被重算，或记录是伪造追加的）")
+                signed += 1
+            else:
+                signed += 1
             prev = record.hash
+            if count in wanted:
+                at_position[count] = record.hash
+            if record.hash in known_hashes:
+                seen_hashes.add(record.hash)
         last_id = batch[-1].id
         session.expunge_all()
-    return ChainReport(True, count, prev)
+    if key is not None and count and not signed:
+        return ChainReport(False, count, prev, None,
+                           "已配置审计密钥，但审计链中没有任何签名记录（审计链被整体重写）", unsigned=unsigned)
+    for checkpoint in checkpoints:
+        problem = _checkpoint_problem(checkpoint, count, at_position, seen_hashes, key)
+        if problem:
+            return ChainReport(False, count, prev, None, None, signed, unsigned, len(checkpoints), problem)
+    return ChainReport(True, count, prev, None, None, signed, unsigned, len(checkpoints))
+
+
+def _checkpoint_problem(c: Checkpoint, count: int, at_position: dict[int, str], seen: set[str],
+                        key: bytes | None) -> str | None:
+    where = c.source or "检查点"
+    if c.count < 0:  # a head hash without a count (score snapshots): the hash must be in the chain
+        if c.head != GENESIS and c.head not in seen:
+            return f"{where}记录的链头哈希 {c.head[:12]}… 已不在审计链中（之后的记录被删除或审计链被重写）"
+        return None
+    if key is not None and c.mac is not None and not auditkey.same(c.mac, auditkey.mac(key, c.payload())):
+        return f"{where}的签名不符（检查点被篡改）"
+    if c.count > count:
+        return (f"{where}记录审计链当时有 {c.count} 条，现在只有 {count} 条："
+                f"第 {count + 1} 至 {c.count} 条记录被删除")
+    if c.count == 0:
+        return None
+    if at_position.get(c.count) != c.head:
+        return f"{where}记录的第 {c.count} 条哈希与现在的审计链不符（该条及之前的记录被改动、重算或替换）"
+    return None
 
 
 @dataclass(frozen=True)
@@ -191,3 +261,12 @@ def incident_history(session: Session, incident_id: int, *, limit: int = 500) ->
 def _as_text(session: Session, ids: object) -> list[str]:
     # audit_log.entity_id is text on both databases; compare with the ids as strings.
     return [str(i) for i in session.scalars(ids)]  # type: ignore[call-overload]  # SQLAlchemy types a scalar select of ids loosely
+
+
+def snapshot_checkpoints(session: Session) -> list[Checkpoint]:
+    """Every frozen score snapshot's audit head, as a checkpoint (a hash that must stay in the chain)."""
+    from yuqing.db.models_scoring import ScoreSnapshot
+
+    rows = session.execute(select(ScoreSnapshot.id, ScoreSnapshot.audit_head, ScoreSnapshot.created_at)
+                           .order_by(ScoreSnapshot.id).limit(100_000))
+    return [Checkpoint(-1, head, at, None, f"评分快照 #{sid} ") for sid, head, at in rows]

@@ -151,6 +151,8 @@ class AuditRecord(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # HMAC-SHA-256(audit key, hash); the key lives outside the database (NULL: written before the key).
+    mac: Mapped[str | None] = mapped_column(String(64))
 
 
 class Meta(Base):
