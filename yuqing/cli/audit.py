@@ -12,8 +12,8 @@ from yuqing.errors import YuqingError
 def _checkpoints(ctx: Context, session: Any, against: list[str]) -> list[Any]:
     from pathlib import Path
 
-    from yuqing.db.auditkey import read_checkpoints
     from yuqing.db.audit import snapshot_checkpoints
+    from yuqing.db.auditkey import read_checkpoints
 
     found = read_checkpoints(ctx.config.checkpoint_file, missing_ok=True)
     for path in against:
