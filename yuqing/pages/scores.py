@@ -207,7 +207,7 @@ def rectifications_block(year: int, who: Actor) -> None:
             st.button("登记完成", key=f"rect_done_{r.id}", on_click=do_rectify_done, args=(r.id,))
 
 
-def bulletin_block(year: int) -> None:
+def bulletin_block(year: int, who: Actor) -> None:
     quarter = st.segmented_control("季度", options=[1, 2, 3, 4], format_func=lambda q: f"第{q}季度",
                                    default=scorecards.default_quarter(year), key=f"bulletin_q_{year}")
     if quarter is None:
@@ -217,7 +217,9 @@ def bulletin_block(year: int) -> None:
     except YuqingError as exc:
         st.error(exc.message)
         return
-    number = st.text_input("发文字号", key=f"bulletin_number_{year}", placeholder="如 三政公开办〔2026〕3号")
+    number = None
+    if who.role != "viewer":  # a viewer downloads the bulletin as it stands, without a 文号 of their own
+        number = st.text_input("发文字号", key=f"bulletin_number_{year}", placeholder="如 三政公开办〔2026〕3号")
     c1, c2, c3 = st.columns(3)
     c1.download_button("下载通报（公文 docx）", data=scorecards.bulletin_docx(year, int(quarter), number or ""),
                        file_name=f"{title}.docx", key="bulletin_docx", on_click="ignore", icon=":material/download:",
@@ -259,4 +261,4 @@ if common.guard():
         with tabs[4]:
             rectifications_block(result.year, who)
         with tabs[5]:
-            bulletin_block(result.year)
+            bulletin_block(result.year, who)
