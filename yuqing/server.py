@@ -47,7 +47,7 @@ class Metrics:
                                 registry=self.registry)
         self._database = database
         self._clock = clock
-        self.registry.register(self)  # type: ignore[arg-type]
+        self.registry.register(self)
 
     def collect(self) -> Any:
         from yuqing.db.monitoring import store_state
@@ -144,7 +144,7 @@ def wrap(app: ASGIApp, config: Config) -> ASGIApp:
     from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
     trusted = config.trusted_proxies or LOOPBACK
-    return TrustGate(ProxyHeadersMiddleware(app, trusted_hosts=list(trusted)), header=config.auth_header,
+    return TrustGate(ProxyHeadersMiddleware(app, trusted_hosts=list(trusted)), header=config.auth_header,  # type: ignore[arg-type]  # uvicorn and Starlette type the same ASGI callable differently
                      trusted=config.trusted_proxies)
 
 

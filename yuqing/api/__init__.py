@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from yuqing.api.openapi import document
 from yuqing.db.service import Actor
+from yuqing.db.types import MAX_ID
 from yuqing.errors import YuqingError
 
 MAX_BODY = 1_000_000  # bytes; a push of 500 items with long bodies fits
@@ -184,6 +185,7 @@ class Api:
         incident_id = self._writer(session, actor, classify=new.classify).add_incident(new).id
         session.flush()
         view = get_incident(session, incident_id)
+        assert view is not None  # added in this transaction
         return incident_json(view, self.clock())
 
     def add_action(self, session: Any, actor: Actor, request: Request, body: Any) -> Any:
@@ -292,9 +294,9 @@ def _object(body: Any, spec: dict[str, type], *, required: tuple[str, ...]) -> d
         # bool is an int in Python: a JSON true is no record id.
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             raise YuqingError("E_API_FIELD", field=name, problem=f"应为{_TYPE_NAMES[kind]}")
-        if kind is str and "\x00" in value:
+        if isinstance(value, str) and "\x00" in value:
             raise YuqingError("E_API_FIELD", field=name, problem="含有不可见的空字符")
-        if kind is int and not 1 <= value <= 2**63 - 1:
+        if isinstance(value, int) and not 1 <= value <= MAX_ID:
             raise YuqingError("E_API_FIELD", field=name, problem="不是有效的编号")
     return {k: v for k, v in body.items() if v is not None}
 

@@ -122,7 +122,7 @@ def _os_user() -> str:
         return os.environ.get("USER") or "unknown"
 
 
-MAX_ID = 2**63 - 1
+from yuqing.db.types import MAX_ID  # noqa: E402 - beside its use; the largest id a record can have
 
 
 def account_name(text: str) -> str:

@@ -93,7 +93,7 @@ def append(
         reason=reason,
     )
     digest = record_hash(prev_hash=prev, **fields)  # type: ignore[arg-type]
-    record = AuditRecord(**fields, prev_hash=prev, hash=digest,  # type: ignore[arg-type]
+    record = AuditRecord(**fields, prev_hash=prev, hash=digest,
                          mac=auditkey.mac(key, digest) if key else None)
     session.add(record)
     session.flush()

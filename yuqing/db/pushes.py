@@ -89,9 +89,9 @@ def push_items(writer: Writer, entries: list[Any], *, poller: Poller) -> PushRep
     for (_, item, source), unit in zip(parsed.items if parsed else [], units):
         stats.add(store_chosen_items(session, feed, [item], now=writer.now, classify=_with_unit(classify, unit),
                                      source=source))
-        row = _find_existing(session, item)
-        assert row is not None  # just stored, or already there
-        results.append((row.id, row.triage_status))
+        stored = _find_existing(session, item)
+        assert stored is not None  # just stored, or already there
+        results.append((stored.id, stored.triage_status))
     session.flush()
     writer.audit("import", feed.id, "push", None, {"items": len(results), "new": stats.new, "duplicate": stats.duplicate})
     return PushReport(stats.new, stats.duplicate, tuple(results))

@@ -10,6 +10,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -95,7 +96,7 @@ def add_screen(writer: Writer, name: str, *, unit: str | None) -> str:
 
 def _revoke(writer: Writer, model: type[ApiToken] | type[Screen], name: str, *, code: str, what: str) -> None:
     writer.require_admin(what)
-    row = writer.session.scalar(select(model).where(model.name == name))
+    row: Any = writer.session.scalar(select(model).where(model.name == name))  # an ApiToken or a Screen
     if row is None:
         raise YuqingError(code, name=name)
     if row.revoked_at is None:

@@ -31,3 +31,6 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+# Record ids are INTEGER columns (32-bit on PostgreSQL): the largest id any command or request may name.
+MAX_ID = 2**31 - 1

@@ -36,7 +36,7 @@ def title(year: int) -> str:
 def public_xlsx(rows: Sequence[dict], year: int) -> bytes:
     book = new_workbook()
     for kind, table in public_tables(rows):
-        write_table(book, kind, PUBLIC_HEADER, [[k, rank, name, float(total), grade] for k, rank, name, total, grade in table],
+        write_table(book, kind, PUBLIC_HEADER, [[k, rank, name, float(total), grade] for k, rank, name, total, grade in table],  # type: ignore[arg-type]  # totals are numbers (public_tables keeps only complete rows)
                     widths={1: 16, 2: 8, 3: 40, 4: 10, 5: 10})
     return workbook_bytes(book)
 

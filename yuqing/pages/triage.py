@@ -134,7 +134,7 @@ def group_card(group: TriageGroup, who: Actor, units: dict[str, str], targets: d
         if not common.may_write(who):
             return
         staff = who.role == "staff"
-        cols = st.columns(3)
+        cols = list(st.columns(3))
         with cols[0]:
             options = [who.unit_code] if staff else list(units)
             default = options.index(suggested) if suggested in options else (0 if staff else None)  # type: ignore[arg-type]  # `in` checked it is one of the codes
