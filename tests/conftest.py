@@ -103,3 +103,10 @@ def writer(session: Any, *, now: datetime = T0, actor: str = "tester", preset: s
 
 def hours(n: float) -> timedelta:
     return timedelta(hours=n)
+
+
+@pytest.fixture(autouse=True)
+def _own_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test has its own data folder (evidence files, the audit key, checkpoints), never the
+    checkout's ./data."""
+    monkeypatch.setenv("YUQING_DATA_DIR", str(tmp_path / "data"))

@@ -296,7 +296,7 @@ def _object(body: Any, spec: dict[str, type], *, required: tuple[str, ...]) -> d
             raise YuqingError("E_API_FIELD", field=name, problem=f"应为{_TYPE_NAMES[kind]}")
         if isinstance(value, str) and "\x00" in value:
             raise YuqingError("E_API_FIELD", field=name, problem="含有不可见的空字符")
-        if isinstance(value, int) and not 1 <= value <= MAX_ID:
+        if kind is int and isinstance(value, int) and not 1 <= value <= MAX_ID:
             raise YuqingError("E_API_FIELD", field=name, problem="不是有效的编号")
     return {k: v for k, v in body.items() if v is not None}
 
