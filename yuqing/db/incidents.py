@@ -1,6 +1,7 @@
 """Incidents as read models: one incident with its actions, reclassifications and transfers, lists, choices for pickers, and the JSON shape of `incident show/list`."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -12,9 +13,13 @@ from sqlalchemy.orm import Session, selectinload
 from timeline.clock import iso_beijing
 from timeline.engine import Case, Grading, Verdict, evaluate, verdict_as_json
 from timeline.presets import load_preset
+from yuqing.board import board_tones, urgency
 from yuqing.db import cases
-from yuqing.db.models import Incident, IncidentCoUnit, Unit
+from yuqing.db.models import Action, Incident, IncidentCoUnit, Reclassification, Unit
 from yuqing.db.units import UnitView, _unit_view
+
+UNGRADED = "未定级"
+BOARD_TONES = ("overdue", "at_risk", "on_track")
 
 
 @dataclass(frozen=True)
@@ -173,6 +178,152 @@ def list_incidents(
     if limit is not None:
         stmt = stmt.limit(limit)
     return [_incident_view(r) for r in session.scalars(stmt).unique()]
+
+
+def _incidents_by_ids(session: Session, ids: list[int]) -> list[IncidentView]:
+    """Full views of these incidents, in the order of `ids`."""
+    if not ids:
+        return []
+    rows = {r.id: r for r in session.scalars(select(Incident).where(Incident.id.in_(ids)).options(*_LOAD)).unique()}
+    return [_incident_view(rows[i]) for i in ids if i in rows]
+
+
+def _filtered(stmt: Any, *, open_only: bool, unit_code: str | None, levels: list[str] | tuple[str, ...] | None) -> Any:
+    from sqlalchemy import or_
+
+    if open_only:
+        stmt = stmt.where(Incident.status == "open")
+    if unit_code is not None:
+        stmt = stmt.where(Incident.unit_id == select(Unit.id).where(Unit.code == unit_code).scalar_subquery())
+    if levels:
+        named = [lv for lv in levels if lv != UNGRADED]
+        conditions = [Incident.level.in_(named)] if named else []
+        if UNGRADED in levels:
+            conditions.append(Incident.level.is_(None))
+        stmt = stmt.where(or_(*conditions))
+    return stmt
+
+
+@dataclass(frozen=True)
+class IncidentPage:
+    """One page of a list: the views shown, how many match in all, and where the page starts."""
+
+    views: tuple[IncidentView, ...]
+    total: int
+    limit: int | None
+    offset: int
+
+
+def incident_page(
+    session: Session,
+    *,
+    open_only: bool = False,
+    unit_code: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> IncidentPage:
+    """Incidents newest first, `limit` of them from `offset` (all when limit is None), with the total
+    that match: the paging and the count are done in the query."""
+    from sqlalchemy import func
+
+    total = int(session.scalar(_filtered(select(func.count(Incident.id)), open_only=open_only, unit_code=unit_code, levels=None)) or 0)
+    ids_stmt = _filtered(
+        select(Incident.id).order_by(Incident.started_at.desc(), Incident.id.desc()),
+        open_only=open_only, unit_code=unit_code, levels=None,
+    ).offset(offset)
+    if limit is not None:
+        ids_stmt = ids_stmt.limit(limit)
+    ids = list(session.scalars(ids_stmt))
+    return IncidentPage(tuple(iter_incidents(session, ids)), total, limit, offset)
+
+
+def iter_incidents(session: Session, ids: list[int], *, chunk: int = 200) -> Any:
+    """Full views of `ids` in that order, loaded `chunk` at a time (memory follows the chunk)."""
+    for start in range(0, len(ids), chunk):
+        yield from _incidents_by_ids(session, ids[start:start + chunk])
+
+
+@dataclass(frozen=True)
+class BoardEntry:
+    view: IncidentView
+    verdict: Verdict
+
+
+@dataclass(frozen=True)
+class BoardPage:
+    """What the countdown board shows: one page of open incidents, most urgent first (overdue, then
+    least time left), and the counts over every open incident that matches the filters."""
+
+    entries: tuple[BoardEntry, ...]
+    total: int
+    counts: dict[str, int]
+    limit: int | None
+    offset: int
+
+    @property
+    def pages(self) -> int:
+        if not self.limit:
+            return 1
+        return max(1, -(-self.total // self.limit))
+
+
+def board_page(
+    session: Session,
+    now: datetime,
+    *,
+    unit_code: str | None = None,
+    levels: list[str] | tuple[str, ...] | None = None,
+    tones: list[str] | tuple[str, ...] | None = None,
+    limit: int | None = None,
+    offset: int | Callable[[int], int] = 0,
+) -> BoardPage:
+    """The board's data call. Unit and level filters run in the query; the windows of every matching
+    open incident are judged from three narrow reads (the incidents' grading columns, the first
+    action of each kind per incident — aggregated in SQL — and the reclassifications), so no full
+    incident is loaded except the `limit` shown on the page. `offset` may be a function of the total
+    (the wall display turns its pages by the clock)."""
+    from sqlalchemy import func
+
+    base = _filtered(
+        select(Incident.id, Incident.started_at, Incident.level, Incident.sudden, Incident.category, Incident.preset),
+        open_only=True, unit_code=unit_code, levels=levels,
+    )
+    heads = session.execute(base).all()
+    open_ids = _filtered(select(Incident.id), open_only=True, unit_code=unit_code, levels=levels).scalar_subquery()
+    firsts: dict[int, list[tuple[str, datetime]]] = {}
+    for incident_id, kind, at in session.execute(
+        select(Action.incident_id, Action.kind, func.min(Action.at))
+        .where(Action.incident_id.in_(open_ids))
+        .group_by(Action.incident_id, Action.kind)
+    ):
+        firsts.setdefault(incident_id, []).append((kind, at))
+    regrades: dict[int, list[tuple[datetime, Any, Any]]] = {}
+    for r in session.execute(
+        select(Reclassification.incident_id, Reclassification.at, Reclassification.before, Reclassification.after)
+        .where(Reclassification.incident_id.in_(open_ids))
+        .order_by(Reclassification.at, Reclassification.id)
+    ):
+        regrades.setdefault(r.incident_id, []).append((r.at, dict(r.before), dict(r.after)))
+    wanted = set(tones or ())
+    judged: list[tuple[float, int, Verdict, set[str]]] = []
+    for h in heads:
+        case = cases.case(h.started_at, Grading(h.level, h.sudden, h.category), firsts.get(h.id, ()),
+                          regrades.get(h.id, ()))
+        verdict = evaluate(case, load_preset(h.preset), now=now)
+        present = board_tones(verdict)
+        if wanted and not (present & wanted):
+            continue
+        judged.append((urgency(verdict), h.id, verdict, present))
+    judged.sort(key=lambda j: (j[0], j[1]))
+    counts = {tone: sum(1 for j in judged if tone in j[3]) for tone in BOARD_TONES}
+    if callable(offset):
+        offset = offset(len(judged))
+    offset = max(0, offset)
+    shown = judged[offset:] if limit is None else judged[offset:offset + limit]
+    views = _incidents_by_ids(session, [j[1] for j in shown])
+    # Judge the shown ones again from their full views: the page shows exactly what the detail page does.
+    entries = tuple(BoardEntry(v, v.verdict(now)) for v in views)
+    return BoardPage(entries, len(judged), counts, limit, offset)
 
 
 def count_incidents(session: Session) -> int:

@@ -1,4 +1,4 @@
-"""倒计时看板: every open incident with each window's due time and remaining or overdue time, to the
+"""倒计时看板: open incidents, most urgent first, a page of PAGE_ROWS at a time, with each window's due time and remaining or overdue time, to the
 second, refreshed every 10 seconds; `?screen=1` is the wall display (large type, pages turn by themselves)."""
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ from datetime import timedelta
 
 import streamlit as st
 
-from timeline.model import WINDOW_NAMES
 from yuqing.board import TONE_NAMES
 from yuqing.pages import auth, common, countdown
 
 REFRESH = timedelta(seconds=10)
 SCREEN_ROWS = 8
+PAGE_ROWS = 20  # the board renders one page: its cost follows this, not the open count
 SCREEN_SECONDS = 20
 # The wall sizes its type by the screen's height and keeps every row to two lines (long titles are cut
 # with an ellipsis), so that SCREEN_ROWS rows plus the header fit inside any landscape screen
@@ -29,6 +29,11 @@ WALL_FIT = """<style>
 wall = auth.SCREEN_KEY in st.session_state  # opened by a wall display's URL: read-only, screen mode only
 screen = wall or st.query_params.get("screen") == "1"
 
+
+def _first_page() -> None:
+    st.session_state["board_page"] = 1
+
+
 if common.guard():
     unit_names = {u.code: u.name for u in common.units()}
     if wall:
@@ -45,11 +50,14 @@ if common.guard():
         left, mid, right, last = st.columns([3, 3, 3, 1.4], vertical_alignment="bottom")
         unit_code = left.selectbox(
             "单位", options=list(unit_names), index=None, key="board_unit", format_func=lambda value: str(unit_names.get(value, value)),
-            placeholder="全部单位",
+            placeholder="全部单位", on_change=_first_page,
         )
-        levels = mid.multiselect("级别", options=list(countdown.LEVEL_CHOICES), key="board_levels", placeholder="全部级别")
+        levels = mid.multiselect(
+            "级别", options=list(countdown.LEVEL_CHOICES), key="board_levels", placeholder="全部级别", on_change=_first_page
+        )
         tones = right.multiselect(
-            "状态", options=list(TONE_NAMES), format_func=lambda value: str(TONE_NAMES.get(value, value)), key="board_tones", placeholder="全部状态"
+            "状态", options=list(TONE_NAMES), format_func=lambda value: str(TONE_NAMES.get(value, value)), key="board_tones", placeholder="全部状态",
+            on_change=_first_page,
         )
         screen_params = {"screen": "1", **({"unit": unit_code} if unit_code else {})}
         last.page_link(common.PAGE_BOARD, label="大屏模式", icon=":material/tv:", query_params=screen_params)
@@ -59,41 +67,45 @@ if common.guard():
         if not auth.still_logged_in():
             st.rerun(scope="app")
         now = common.now()
-        rows = countdown.board_rows(common.open_incidents(unit_code), now, tones=tones, levels=levels)
-        counts = countdown.tone_counts(rows)
         st.html(countdown.STYLE)
         if screen:
-            shown, page, pages = countdown.screen_page(rows, now, per_page=SCREEN_ROWS, seconds_per_page=SCREEN_SECONDS)
+            data = common.open_incidents(
+                unit_code, limit=SCREEN_ROWS, page=countdown.wall_page(now, seconds_per_page=SCREEN_SECONDS) + 1,
+                wrap=True,
+            )
             st.markdown(
-                countdown.screen_html(shown, now=now, page=page, pages=pages, total=len(rows), counts=counts)
+                countdown.screen_html(
+                    countdown.board_rows(data, now), now=now, page=data.offset // SCREEN_ROWS + 1, pages=data.pages,
+                    total=data.total, counts=data.counts,
+                )
                 + WALL_FIT,
                 unsafe_allow_html=True,
             )
             return
+        wanted = int(st.session_state.get("board_page") or 1)
+        data = common.open_incidents(unit_code, tuple(levels), tuple(tones), limit=PAGE_ROWS, page=wanted)
+        page = data.offset // PAGE_ROWS + 1
+        if page != wanted:
+            st.session_state["board_page"] = page
+        rows = countdown.board_rows(data, now)
         cols = st.columns(4)
-        cols[0].metric("处置中舆情", len(rows))
-        cols[1].metric("已超时", counts["overdue"])
-        cols[2].metric("临近时限", counts["at_risk"])
+        cols[0].metric("处置中舆情", data.total)
+        cols[1].metric("已超时", data.counts["overdue"])
+        cols[2].metric("临近时限", data.counts["at_risk"])
         cols[3].metric("更新时间", countdown.clock(now))
         if not rows:
             st.info(common.text("DASH_BOARD_EMPTY"))
             return
-        st.markdown(countdown.legend_html(), unsafe_allow_html=True)
-        widths = [4, 3, 3, 3]
-        head = st.columns(widths)
-        for column, name in zip(head, ("舆情", *WINDOW_NAMES.values())):
-            column.markdown(f"**{name}**")
+        st.markdown(countdown.legend_html() + countdown.head_html(), unsafe_allow_html=True)
         for row in rows:
             view = row.view
             with st.container(border=True, key=f"board_row_{view.id}"):
-                cols = st.columns(widths)  # type: ignore[assignment]  # st.columns gives a list here, a tuple above
-                flag = ":red-badge[重点] " if row.verdict.flagged else ""
-                cols[0].page_link(common.PAGE_INCIDENT, label=f"#{view.id} {common.plain(view.title)}", query_params={"id": str(view.id)})
-                cols[0].caption(
-                    f"{flag}{common.plain(view.unit.name)} · {countdown.level_label(view)} · 开始 {countdown.clock_start(view)}"
-                )
-                for column, c in zip(cols[1:], row.cells):
-                    column.markdown(countdown.cell_html(c), unsafe_allow_html=True)
+                st.page_link(common.PAGE_INCIDENT, label=f"#{view.id} {common.plain(view.title)}", query_params={"id": str(view.id)})
+                st.markdown(countdown.row_html(row), unsafe_allow_html=True)
+        if data.pages > 1:
+            pager, note = st.columns([1, 4], vertical_alignment="bottom")
+            pager.number_input("页码", min_value=1, max_value=data.pages, step=1, key="board_page")
+            note.caption(common.text("DASH_BOARD_PAGES", page=page, pages=data.pages, shown=len(rows), total=data.total))
         st.caption(common.text("DASH_BOARD_FOOT", seconds=int(REFRESH.total_seconds())))
 
     board()

@@ -20,7 +20,7 @@ from yuqing.db import audit, incidents, triage
 from yuqing.db.accounts import UserView, list_users
 from yuqing.db.audit import AuditView
 from yuqing.db.feeds import FeedView, list_feeds
-from yuqing.db.incidents import IncidentView, get_incident, list_incidents
+from yuqing.db.incidents import BoardPage, IncidentView, board_page, get_incident
 from yuqing.db.service import Actor, Writer
 from yuqing.db.session import Database
 from yuqing.db.units import UnitView, list_units
@@ -108,9 +108,21 @@ def may_act_on(who: Actor, unit_codes: set[str] | frozenset[str]) -> bool:
 
 
 # --- cached reads --------------------------------------------------------------------------------
-@st.cache_data(ttl=5, show_spinner=False)
-def open_incidents(unit_code: str | None) -> list[IncidentView]:
-    return database().read(list_incidents, open_only=True, unit_code=unit_code)
+@st.cache_data(ttl=5, max_entries=32, show_spinner=False)
+def open_incidents(
+    unit_code: str | None, levels: tuple[str, ...] = (), tones: tuple[str, ...] = (), *, limit: int = 20,
+    page: int = 1, wrap: bool = False,
+) -> BoardPage:
+    """One page of the board (what it shows, not every open incident), keyed by its filters. A page
+    past the last is the last one, or with `wrap` (the wall display) counts round again."""
+
+    def offset(total: int) -> int:
+        pages = max(1, -(-total // limit))
+        number = (page - 1) % pages + 1 if wrap else min(max(1, page), pages)
+        return (number - 1) * limit
+
+    return database().read(
+        board_page, now(), unit_code=unit_code, levels=levels, tones=tones, limit=limit, offset=offset)
 
 
 @st.cache_data(ttl=5, show_spinner=False)

@@ -9,8 +9,8 @@ from datetime import datetime
 from timeline.clock import display_beijing, to_beijing
 from timeline.engine import Verdict, WindowVerdict
 from timeline.model import LEVELS, WINDOW_KEYS, WINDOW_NAMES
-from yuqing.board import TONE_NAMES, TONES, board_tones, duration, urgency, window_cell
-from yuqing.db.incidents import IncidentView
+from yuqing.board import TONE_NAMES, TONES, board_tones, duration, window_cell
+from yuqing.db.incidents import BoardPage, IncidentView
 from yuqing.vocabulary import render
 
 UNGRADED = "未定级"
@@ -62,32 +62,36 @@ class BoardRow:
         return board_tones(self.verdict)
 
 
-def board_rows(
-    views: list[IncidentView], now: datetime, *, tones: list[str] | None = None, levels: list[str] | None = None
-) -> list[BoardRow]:
-    """Open incidents judged at `now`, filtered by tone and level, most urgent first."""
+def board_rows(page: BoardPage, now: datetime) -> list[BoardRow]:
+    """The rows of one board page (already most urgent first), judged again at `now` so the
+    countdowns tick between two reads of the page."""
     rows = []
-    for view in views:
-        if levels and (view.level or UNGRADED) not in levels:
-            continue
-        verdict = view.verdict(now)
-        if tones and not (board_tones(verdict) & set(tones)):
-            continue
-        rows.append(BoardRow(view, verdict, tuple(cell(verdict.window(k)) for k in WINDOW_KEYS)))
-    rows.sort(key=lambda r: (urgency(r.verdict), r.view.id))
+    for entry in page.entries:
+        verdict = entry.view.verdict(now)
+        rows.append(BoardRow(entry.view, verdict, tuple(cell(verdict.window(k)) for k in WINDOW_KEYS)))
     return rows
 
 
-def tone_counts(rows: list[BoardRow]) -> dict[str, int]:
-    return {tone: sum(1 for r in rows if tone in r.tones) for tone in SUMMARY_TONES}
+def wall_page(now: datetime, *, seconds_per_page: int) -> int:
+    """The page a wall display shows at `now` (0: the caller wraps it by the page count)."""
+    return int(now.timestamp() // seconds_per_page)
 
 
-def screen_page(rows: list[BoardRow], now: datetime, *, per_page: int, seconds_per_page: int) -> tuple[list[BoardRow], int, int]:
-    """The slice a wall display shows at `now`: pages turn every `seconds_per_page` seconds.
-    Returns (rows, page number from 1, page count)."""
-    pages = max(1, -(-len(rows) // per_page))
-    page = int(now.timestamp() // seconds_per_page) % pages
-    return rows[page * per_page:(page + 1) * per_page], page + 1, pages
+def row_html(row: BoardRow) -> str:
+    """Everything of one board row but its link: the caption line and the three window cells."""
+    v = row.view
+    flag = '<span class="yq-flag">重点</span>' if row.verdict.flagged else ""
+    caption = (
+        f'<div class="yq-cap">{flag}{html.escape(v.unit.name)} · {html.escape(level_label(v))} · '
+        f"开始 {clock_start(v)}</div>"
+    )
+    cells = "".join(cell_html(c) for c in row.cells)
+    return f'{caption}<div class="yq-row">{cells}</div>'
+
+
+def head_html() -> str:
+    names = "".join(f"<b>{html.escape(name)}</b>" for name in WINDOW_NAMES.values())
+    return f'<div class="yq-row yq-head">{names}</div>'
 
 
 def clock(now: datetime) -> str:
@@ -124,6 +128,9 @@ STYLE = """<style>
 .yq-due{font-size:0.8em;color:#555}
 .yq-flag{background:#c62828;color:#fff;border-radius:3px;padding:0 5px;font-size:0.8em;margin-right:4px}
 .yq-legend{font-size:0.85em;margin:4px 0}
+.yq-row{display:grid;grid-template-columns:repeat(3,1fr);gap:8px}
+.yq-head{margin:2px 0 4px 0}
+.yq-cap{font-size:0.85em;color:#555;margin:-6px 0 4px 0}
 [class*="st-key-board_row_"] [data-testid="stPageLink-NavLink"] p{font-weight:600;font-size:1.02rem}
 </style>"""
 
