@@ -276,6 +276,8 @@ MESSAGES: dict[str, str] = {
     "DASH_READ_ONLY": "您的账号只能查看，不能登记或修改。",
     "DASH_BOARD_TITLE": "倒计时看板",
     "DASH_BOARD_EMPTY": "当前没有处置中的舆情",
+    "CLI_PAGE": "共 {total} 条，本次列出第 {first}–{last} 条。",
+    "CLI_PAGE_EMPTY": "共 {total} 条，从第 {offset} 条之后没有更多。",
     "DASH_BOARD_PAGES": "第 {page}/{pages} 页，本页 {shown} 条，共 {total} 条（超时与临近时限的排在前面）。",
     "DASH_BOARD_FOOT": "时间均为北京时间；每 {seconds} 秒自动刷新。点击舆情标题查看详情。",
     "DASH_PICK_INCIDENT": "请选择一条舆情，或在倒计时看板上点击舆情标题进入。",

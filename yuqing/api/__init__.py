@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -95,6 +96,8 @@ class Api:
                 result = await _in_thread(self._run, handler, request, payload)
             except YuqingError as exc:
                 return error_response(exc)
+            if isinstance(result, Paged):
+                return JSONResponse(result.body, status_code=status, headers=result.headers())
             return JSONResponse(result, status_code=status)
 
         return endpoint
@@ -117,15 +120,18 @@ class Api:
 
     def incidents(self, session: Any, actor: Actor, request: Request, _: Any) -> Any:
         from classify.units import UnitResolver
-        from yuqing.db.incidents import incident_json, list_incidents
+        from yuqing.db.incidents import incident_json, incident_page, iter_incidents
         from yuqing.db.service import unit_refs
 
         now = self._now(request)
         open_only = _flag(request.query_params.get("open"), "open")
         unit = request.query_params.get("unit")
+        limit = _count(request.query_params.get("limit"), "limit", least=1)
+        offset = _count(request.query_params.get("offset"), "offset", least=0) or 0
         unit_code = UnitResolver(unit_refs(session)).resolve(unit).code if unit else None
-        views = list_incidents(session, open_only=open_only, unit_code=unit_code)
-        return [incident_json(v, now, with_actions=False) for v in views]
+        page = incident_page(session, open_only=open_only, unit_code=unit_code, limit=limit, offset=offset)
+        body = [incident_json(v, now, with_actions=False) for v in iter_incidents(session, list(page.ids))]
+        return Paged(body, page.total, offset)
 
     def incident(self, session: Any, actor: Actor, request: Request, _: Any) -> Any:
         from yuqing.db.incidents import get_incident, incident_json
@@ -262,6 +268,26 @@ def _path_id(request: Request) -> int:
     text = request.path_params.get("id", "")
     if not text.isdigit() or not 1 <= int(text) <= 2**63 - 1:
         raise YuqingError("E_API_FIELD", field="id", problem="不是有效的编号")
+    return int(text)
+
+
+@dataclass(frozen=True)
+class Paged:
+    """A list body and, in headers, how many match in all and where this page starts."""
+
+    body: list[Any]
+    total: int
+    offset: int
+
+    def headers(self) -> dict[str, str]:
+        return {"X-Total-Count": str(self.total), "X-Offset": str(self.offset)}
+
+
+def _count(text: str | None, name: str, *, least: int) -> int | None:
+    if text is None or text == "":
+        return None
+    if not text.isdigit() or not least <= int(text) <= 2**63 - 1:
+        raise YuqingError("E_API_FIELD", field=name, problem=f"应为不小于 {least} 的整数")
     return int(text)
 
 

@@ -52,6 +52,12 @@ _NOW = _param("now", {"type": "string"})
 _ID = _param("id", {"type": "integer", "minimum": 1}, "path", True)
 
 
+_PAGE_HEADERS = {
+    "X-Total-Count": {"description": "符合条件的总条数", "schema": {"type": "integer"}},
+    "X-Offset": {"description": "本页从第几条之后开始", "schema": {"type": "integer"}},
+}
+
+
 def document() -> dict[str, Any]:
     reads = _errors(400, 401, 503)
     writes = _errors(400, 401, 403, 404, 413, 503)
@@ -67,9 +73,12 @@ def document() -> dict[str, Any]:
             "/api/v1/incidents": {
                 "get": {
                     "summary": "舆情列表（同 yuqing incident list --json）",
-                    "parameters": [_param("open", {"type": "boolean"}), _param("unit", {"type": "string"}), _NOW],
-                    "responses": {"200": _json({"type": "array", "items": {"$ref": "#/components/schemas/Incident"}},
-                                               "舆情列表"), **reads},
+                    "parameters": [_param("open", {"type": "boolean"}), _param("unit", {"type": "string"}),
+                                   _param("limit", {"type": "integer", "minimum": 1}),
+                                   _param("offset", {"type": "integer", "minimum": 0}), _NOW],
+                    "responses": {"200": {**_json({"type": "array", "items": {"$ref": "#/components/schemas/Incident"}},
+                                                  "舆情列表（最多 limit 条，自 offset 起）"),
+                                          "headers": _PAGE_HEADERS}, **reads},
                 },
                 "post": {
                     "summary": "登记舆情（同 yuqing incident add）",

@@ -99,6 +99,14 @@ class Context:
         """Run one read query of yuqing.db (`query(session, ...)`) and return its result."""
         return self.database().read(query, *args, **kwargs)
 
+    def json_list(self, values: Any) -> None:
+        """A JSON array written one element at a time (as `json(list(values))` would print it), so a
+        long list never sits whole in memory."""
+        array = JsonArray(self.out)
+        for value in values:
+            array.add(value)
+        array.close()
+
     def print(self, text: str = "") -> None:
         print(text, file=self.out)
 
@@ -133,6 +141,44 @@ def account_name(text: str) -> str:
 
         raise argparse.ArgumentTypeError(f"账号名不能为空：{quote(text)}")
     return text
+
+
+class JsonArray:
+    """A JSON array written element by element, byte for byte what `json.dumps(list, indent=2)` prints."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.first = True
+
+    def add(self, value: Any) -> None:
+        body = json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+        self.out.write(("[\n  " if self.first else ",\n  ") + body)
+        self.first = False
+
+    def close(self) -> None:
+        self.out.write("[]\n" if self.first else "\n]\n")
+
+
+def page_size(text: str) -> int:
+    """argparse type for --limit: a whole number from 1 (else exit 2)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"不是有效的条数：{text}") from None
+    if not 1 <= value <= MAX_ID:
+        raise argparse.ArgumentTypeError(f"条数应为 1 到 {MAX_ID} 之间的整数：{text}")
+    return value
+
+
+def page_offset(text: str) -> int:
+    """argparse type for --offset: a whole number from 0 (else exit 2)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"不是有效的起点：{text}") from None
+    if not 0 <= value <= MAX_ID:
+        raise argparse.ArgumentTypeError(f"起点应为 0 到 {MAX_ID} 之间的整数：{text}")
+    return value
 
 
 def record_id(text: str) -> int:

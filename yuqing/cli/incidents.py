@@ -4,11 +4,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from yuqing.board import window_status
-from yuqing.cli.base import Context, Parser, UsageError, _now, _time, record_id
+from yuqing.cli.base import Context, JsonArray, Parser, UsageError, _now, _time, page_offset, page_size, record_id
 from yuqing.errors import YuqingError
 from yuqing.vocabulary import label, render
 
@@ -134,30 +135,50 @@ def cmd_incident_show(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_incident_list(ctx: Context, args: argparse.Namespace) -> int:
-    from timeline.clock import display_beijing
-    from timeline.model import WINDOW_NAMES
-    from yuqing.db.incidents import incident_json, list_incidents
+    from yuqing.db.incidents import each_incident, incident_json, incident_page
     from yuqing.db.scoring_writes import resolve_unit
 
     now = _now(ctx, args.now)
+    paged = args.limit is not None or args.offset
     unit_code = ctx.read(resolve_unit, args.unit).code if args.unit else None
-    views = ctx.read(list_incidents, open_only=args.open, unit_code=unit_code)
+    page = ctx.read(incident_page, open_only=args.open, unit_code=unit_code, limit=args.limit, offset=args.offset)
     if args.json:
-        ctx.json([incident_json(v, now, with_actions=False) for v in views])
+        # Streamed: the incidents are read and written a chunk at a time.
+        array = JsonArray(ctx.out)
+        ctx.read(each_incident, list(page.ids), lambda view: array.add(incident_json(view, now, with_actions=False)))
+        array.close()
+        if paged:
+            ctx.err_print(_page_note(page.total, args.offset, len(page.ids)))
         return 0
-    if not views:
+    if not page.ids:
         ctx.print("没有符合条件的舆情")
+        if paged and page.total:
+            ctx.print(_page_note(page.total, args.offset, 0))
         return 0
-    for view in views:
-        verdict = view.verdict(now)
-        ctx.print(f"#{view.id} [{label('STATUS', view.status)}] {view.title}  —— {view.unit.name}，开始 {display_beijing(view.started_at)}")
-        for w in verdict.windows:
-            if not w.applicable:
-                continue
-            risk = render("CLI_AT_RISK") if w.state == "open" and w.at_risk else ""
-            ctx.print(render("CLI_WINDOW_LINE", window=WINDOW_NAMES[w.key], hours=w.hours,
-                             due=display_beijing(w.due_at), status=window_status(w) + risk))
+    ctx.read(each_incident, list(page.ids), lambda view: _print_incident(ctx, view, now))
+    if paged:
+        ctx.print(_page_note(page.total, args.offset, len(page.ids)))
     return 0
+
+
+def _page_note(total: int, offset: int, shown: int) -> str:
+    if not shown:
+        return render("CLI_PAGE_EMPTY", total=total, offset=offset)
+    return render("CLI_PAGE", total=total, first=offset + 1, last=offset + shown)
+
+
+def _print_incident(ctx: Context, view: Any, now: datetime) -> None:
+    from timeline.clock import display_beijing
+    from timeline.model import WINDOW_NAMES
+
+    verdict = view.verdict(now)
+    ctx.print(f"#{view.id} [{label('STATUS', view.status)}] {view.title}  —— {view.unit.name}，开始 {display_beijing(view.started_at)}")
+    for w in verdict.windows:
+        if not w.applicable:
+            continue
+        risk = render("CLI_AT_RISK") if w.state == "open" and w.at_risk else ""
+        ctx.print(render("CLI_WINDOW_LINE", window=WINDOW_NAMES[w.key], hours=w.hours,
+                         due=display_beijing(w.due_at), status=window_status(w) + risk))
 
 
 def cmd_timeline_check(ctx: Context, args: argparse.Namespace) -> int:
@@ -264,6 +285,8 @@ def register(sub: Any) -> None:
     p = inc.add_parser("list", help="列出舆情及其时限")
     p.add_argument("--open", action="store_true", help="只列处置中的舆情")
     p.add_argument("--unit", metavar="UNIT")
+    p.add_argument("--limit", type=page_size, metavar="N", help="最多列出 N 条（总数另行给出）")
+    p.add_argument("--offset", type=page_offset, default=0, metavar="N", help="跳过前 N 条")
     p.add_argument("--json", action="store_true")
     p.add_argument("--now", metavar="T")
     p.set_defaults(func=cmd_incident_list)

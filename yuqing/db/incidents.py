@@ -206,9 +206,10 @@ def _filtered(stmt: Any, *, open_only: bool, unit_code: str | None, levels: list
 
 @dataclass(frozen=True)
 class IncidentPage:
-    """One page of a list: the views shown, how many match in all, and where the page starts."""
+    """One page of a list: the ids shown (in order; load them with iter_incidents), how many match in
+    all, and where the page starts."""
 
-    views: tuple[IncidentView, ...]
+    ids: tuple[int, ...]
     total: int
     limit: int | None
     offset: int
@@ -233,14 +234,19 @@ def incident_page(
     ).offset(offset)
     if limit is not None:
         ids_stmt = ids_stmt.limit(limit)
-    ids = list(session.scalars(ids_stmt))
-    return IncidentPage(tuple(iter_incidents(session, ids)), total, limit, offset)
+    return IncidentPage(tuple(session.scalars(ids_stmt)), total, limit, offset)
 
 
 def iter_incidents(session: Session, ids: list[int], *, chunk: int = 200) -> Any:
     """Full views of `ids` in that order, loaded `chunk` at a time (memory follows the chunk)."""
     for start in range(0, len(ids), chunk):
         yield from _incidents_by_ids(session, ids[start:start + chunk])
+
+
+def each_incident(session: Session, ids: list[int], work: Callable[[IncidentView], None], *, chunk: int = 200) -> None:
+    """Call `work` on the full view of each of `ids`, in order, loading `chunk` at a time."""
+    for view in iter_incidents(session, ids, chunk=chunk):
+        work(view)
 
 
 @dataclass(frozen=True)
