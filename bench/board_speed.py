@@ -4,6 +4,12 @@ board with an empty history, in the same process and on the same SQLite file.
 Both runs show the same open incidents. The heavy run adds 1 000 000 feed items and 100 000 closed
 incidents (bulk Core inserts into `items` / `incidents`). Target: ratio ≤ 1.5.
 Run: .venv/bin/python bench/board_speed.py [items] [closed_incidents]
+
+The open-incident axis (issue 18): 10, 100, 500 and 5 000 open incidents (a third answered, a third
+overdue), timing the board's data call (yuqing.db.queries.board_page, one page of 20) and a full
+server-side render (AppTest), each against the 10-open case. Targets: 500 open ≤ 1.5× and 5 000 open
+≤ 3× the 10-open render. PostgreSQL too when a URL is given (a scratch schema is made and dropped).
+Run: .venv/bin/python bench/board_speed.py open [postgresql+psycopg://…/db]
 """
 from __future__ import annotations
 
@@ -101,6 +107,127 @@ def _history(url: str, items: int, closed: int) -> float:
     return time.perf_counter() - started
 
 
+OPEN_AXIS = (10, 100, 500, 5_000)
+OPEN_RUNS = 5
+
+
+def _bulk_open(url: str, count: int) -> None:
+    """`count` open incidents started from 1 minute to ~5 days ago (bulk Core inserts); every third
+    has a response on time, so the board mixes overdue, at-risk, on-track and met windows."""
+    from sqlalchemy import delete, insert, select
+
+    from yuqing.db.models import Action, Incident, Unit
+    from yuqing.db.session import Database
+
+    database = Database(url)
+    now = datetime.now(UTC)
+    with database.engine.begin() as conn:
+        conn.execute(delete(Action.__table__))
+        conn.execute(delete(Incident.__table__))
+        unit_ids = list(conn.scalars(select(Unit.id)))
+        rows = []
+        for n in range(count):
+            start = now - timedelta(minutes=1 + (n * 7919) % 7200)
+            rows.append({
+                "title": f"基准测试舆情 {n}：网民反映某小区问题", "unit_id": unit_ids[n % len(unit_ids)], "status": "open",
+                "preset": "sanmenxia-2017", "level": ("一般", "较大", "重大", None)[n % 4], "sudden": n % 5 == 0,
+                "first_post_at": start, "detected_at": start, "logged_at": start, "started_at": start,
+                "created_by": "bench", "suggested_fields": [],
+            })
+        conn.execute(insert(Incident.__table__), rows)
+        ids = list(conn.execute(select(Incident.id, Incident.started_at, Incident.unit_id)))
+        actions = [
+            {"incident_id": i, "unit_id": u, "kind": "response", "at": min(at + timedelta(hours=2), now),
+             "channels": ["website"], "by_principal": False, "recorded_at": now, "recorded_by": "bench"}
+            for i, at, u in ids[::3]
+        ]
+        if actions:
+            conn.execute(insert(Action.__table__), actions)
+    database.dispose()
+
+
+def _data_seconds(url: str, runs: int) -> float:
+    from yuqing.db.queries import board_page
+    from yuqing.db.session import Database
+
+    database = Database(url)
+    times = []
+    for _ in range(runs + 1):
+        started = time.perf_counter()
+        with database.session() as session:
+            page = board_page(session, datetime.now(UTC), limit=20)
+        times.append(time.perf_counter() - started)
+    database.dispose()
+    assert page.entries or page.total == 0
+    return statistics.median(times[1:])
+
+
+def _peak_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _open_axis(url: str, label: str) -> list[tuple[str, int, float, float]]:
+    from yuqing.pages import common
+
+    os.environ["YUQING_DATABASE_URL"] = url
+    common.reset()
+    if cli.run(["--db", url, "init"], out=open(os.devnull, "w")) != 0:
+        raise SystemExit("yuqing init failed")
+    results = []
+    for count in OPEN_AXIS:
+        _bulk_open(url, count)
+        common.reset()
+        data = _data_seconds(url, OPEN_RUNS)
+        render = _render_seconds(OPEN_RUNS)
+        results.append((label, count, data, render))
+        base = next(r for r in results if r[0] == label and r[1] == OPEN_AXIS[0])
+        print(
+            f"{label:10s} {count:6,d} open: data call {data * 1000:8.1f} ms ({data / base[2]:5.2f}×), "
+            f"render {render * 1000:8.1f} ms ({render / base[3]:5.2f}×), peak RSS {_peak_mb():.0f} MB",
+            flush=True,
+        )
+    common.reset()
+    return results
+
+
+def open_main(pg_url: str | None) -> None:
+    _quiet()
+    import uuid
+
+    from sqlalchemy import text
+
+    results = []
+    with tempfile.TemporaryDirectory(prefix="yuqing-bench-") as folder:
+        os.environ["YUQING_DATA_DIR"] = folder
+        os.environ.pop("YUQING_AUTH_HEADER", None)
+        results += _open_axis(f"sqlite:///{Path(folder) / 'board.sqlite3'}", "SQLite")
+        if pg_url:
+            from yuqing.db.session import make_engine
+
+            schema = f"bench_{uuid.uuid4().hex[:10]}"
+            admin = make_engine(pg_url)
+            with admin.begin() as conn:
+                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+            try:
+                sep = "&" if "?" in pg_url else "?"
+                results += _open_axis(f"{pg_url}{sep}options=-csearch_path%3D{schema}", "PostgreSQL")
+            finally:
+                with admin.begin() as conn:
+                    conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+                admin.dispose()
+    print()
+    print("target                                   measured  met")
+    for label in dict.fromkeys(r[0] for r in results):
+        base = next(r for r in results if r[0] == label and r[1] == OPEN_AXIS[0])
+        for count, limit in ((500, 1.5), (5_000, 3.0)):
+            row = next(r for r in results if r[0] == label and r[1] == count)
+            ratio = row[3] / base[3]
+            print(f"{label:10s} render {count:5,d} open ≤ {limit}× 10 open   {ratio:6.2f}×  {'yes' if ratio <= limit else 'NO'}")
+    print(f"peak RSS of this process (AppTest runs the app in it): {_peak_mb():.0f} MB")
+
+
 def _quiet() -> None:
     """AppTest outside `streamlit run` warns about the missing runtime on every cache call."""
     import logging
@@ -132,4 +259,7 @@ def main(items: int = 1_000_000, closed: int = 100_000) -> None:
 
 
 if __name__ == "__main__":
-    main(*(int(a) for a in sys.argv[1:3]))
+    if sys.argv[1:2] == ["open"]:
+        open_main(sys.argv[2] if len(sys.argv) > 2 else None)
+    else:
+        main(*(int(a) for a in sys.argv[1:3]))
