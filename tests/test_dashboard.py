@@ -123,6 +123,33 @@ def test_board_shows_a_new_incident_and_its_met_window(app_env: str):
     assert "按时完成" in board_html(at)
 
 
+def test_board_shows_one_page_most_urgent_first_with_counts_of_all(app_env: str):
+    assert yq(app_env, "init").code == 0
+    from yuqing.db.service import NewIncident, Writer
+    from yuqing.db.session import Database
+
+    now = datetime.now(UTC)
+    database = Database(app_env)
+    with database.session() as session:
+        w = Writer(session, ADMIN, now=now, preset="sanmenxia-2017")
+        for i in range(45):
+            w.add_incident(NewIncident(title=f"分页舆情{i:02d}号", unit="渑池县", first_post_at=now - timedelta(hours=i, minutes=30),
+                                       classify=False))
+    database.dispose()
+    at = run_app()
+    rows = [el for el in at.get("page_link") if el.proto.label.startswith("#")]
+    assert len(rows) == 20  # one page, not every open incident
+    assert at.metric[0].value == "45" and at.metric[1].value == "21"  # 24.5-44.5 hours old: overdue
+    assert at.metric[2].value == "4"  # 20.5-23.5 hours old: at risk
+    # Overdue first, the longest overdue at the top.
+    assert [r.proto.label.split(" ", 1)[1] for r in rows[:2]] == ["分页舆情44号", "分页舆情43号"]
+    at.number_input(key="board_page").set_value(3).run()
+    rows = [el.proto.label for el in at.get("page_link") if el.proto.label.startswith("#")]
+    assert len(rows) == 5 and rows[-1].endswith("分页舆情00号")
+    at.multiselect(key="board_tones").set_value(["overdue"]).run()  # a filter goes back to page 1
+    assert at.number_input(key="board_page").value == 1 and at.metric[0].value == "21"
+
+
 def test_big_screen_mode_has_large_table_and_no_sidebar(app_env: str):
     assert yq(app_env, "init", "--demo").code == 0
     at = run_app(screen="1")
