@@ -6,7 +6,7 @@ incidents (bulk Core inserts into `items` / `incidents`). Target: ratio ≤ 1.5.
 Run: .venv/bin/python bench/board_speed.py [items] [closed_incidents]
 
 The open-incident axis (issue 18): 10, 100, 500 and 5 000 open incidents (a third answered, a third
-overdue), timing the board's data call (yuqing.db.queries.board_page, one page of 20) and a full
+overdue), timing the board's data call (yuqing.db.incidents.board_page, one page of 20) and a full
 server-side render (AppTest), each against the 10-open case. Targets: 500 open ≤ 1.5× and 5 000 open
 ≤ 3× the 10-open render. PostgreSQL too when a URL is given (a scratch schema is made and dropped).
 Run: .venv/bin/python bench/board_speed.py open [postgresql+psycopg://…/db]
@@ -147,7 +147,7 @@ def _bulk_open(url: str, count: int) -> None:
 
 
 def _data_seconds(url: str, runs: int) -> float:
-    from yuqing.db.queries import board_page
+    from yuqing.db.incidents import board_page
     from yuqing.db.session import Database
 
     database = Database(url)

@@ -11,7 +11,7 @@ from tests.cliutil import yq
 from tests.conftest import T0, writer
 from timeline.clock import iso_beijing
 from yuqing.board import board_tones, urgency
-from yuqing.db.queries import board_page, incident_page, iter_incidents, list_incidents
+from yuqing.db.incidents import board_page, incident_page, iter_incidents, list_incidents
 from yuqing.db.service import NewAction, NewIncident
 from yuqing.db.session import Database
 
