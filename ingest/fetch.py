@@ -1,6 +1,9 @@
 """Getting a feed's bytes: HTTP(S) with deadlines, redirects, size cap and conditional GET; local files.
 
 The only network code in yuqing. Also the pure polling rules: backoff after errors, stale feeds.
+
+Over 500 lines: one deadline governs every stage of a fetch (connect, TLS, headers, body, redirects,
+decompression), so those stages stay together with the watchdog that enforces it.
 """
 from __future__ import annotations
 

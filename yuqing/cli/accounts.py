@@ -78,8 +78,7 @@ def cmd_backup(ctx: Context, args: argparse.Namespace) -> int:
         # The copy holds every password hash: only an administrator may take it.
         from yuqing.db.accounts import require_admin_account
 
-        with database.session() as session:
-            require_admin_account(ctx.actor(session), "备份数据库")
+        database.read(lambda session: require_admin_account(ctx.actor(session), "备份数据库"))
     count = backup(database, Path(args.out))
     ctx.print(f"已备份到 {args.out}（{count} 页）")
     ctx.print(f"证据文件不在数据库中：请同时备份 {ctx.config.evidence_dir}")

@@ -26,9 +26,7 @@ def cmd_audit_verify(ctx: Context, args: argparse.Namespace) -> int:
     from yuqing.db.auditkey import load_key
 
     key = load_key(ctx.config.audit_key_path)
-    with ctx.database().session() as session:
-        checkpoints = _checkpoints(ctx, session, args.against or [])
-        report = audit.verify(session, checkpoints, key=key)
+    report = ctx.read(lambda session: audit.verify(session, _checkpoints(ctx, session, args.against or []), key=key))
     if not report.ok:
         if report.checkpoint_problem:
             raise YuqingError("E_AUDIT_CUT", problem=report.checkpoint_problem)
@@ -51,8 +49,7 @@ def cmd_audit_checkpoint(ctx: Context, args: argparse.Namespace) -> int:
 
     from yuqing.db.auditkey import write_checkpoint
 
-    with ctx.database().session() as session:
-        checkpoint = write_checkpoint(session, ctx.config, _now(ctx, args.now), Path(args.out) if args.out else None)
+    checkpoint = ctx.read(write_checkpoint, ctx.config, _now(ctx, args.now), Path(args.out) if args.out else None)
     ctx.json(checkpoint.as_json(), indent=None)
     return 0
 

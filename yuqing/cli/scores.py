@@ -1,5 +1,9 @@
 """Scoring commands of the `yuqing` CLI (referrals, manual scores, specials, daily records, appeals,
-rectifications, score, bulletin): parse → one call into yuqing.db.scoring_reads / scoring → print."""
+rectifications, score, bulletin): parse → one call into yuqing.db.scoring_reads / scoring → print.
+
+Over 500 lines: the scoring nouns (referral, manual-score, special, daily, appeal, rectify, bulletin,
+score) share argument types and output helpers; each command is short and sits beside its options.
+"""
 from __future__ import annotations
 
 import argparse

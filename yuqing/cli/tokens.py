@@ -50,8 +50,7 @@ def _print_views(ctx: Context, views: list[Any], empty: str) -> None:
 def cmd_tokens_list(ctx: Context, args: argparse.Namespace) -> int:
     from yuqing.db.tokens import list_tokens
 
-    with ctx.database().session() as session:
-        views = list_tokens(session)
+    views = ctx.read(list_tokens)
     if args.json:
         ctx.json(_views_json(views, with_role=True))
     else:
@@ -79,8 +78,7 @@ def cmd_screens_add(ctx: Context, args: argparse.Namespace) -> int:
 def cmd_screens_list(ctx: Context, args: argparse.Namespace) -> int:
     from yuqing.db.tokens import list_screens
 
-    with ctx.database().session() as session:
-        views = list_screens(session)
+    views = ctx.read(list_screens)
     if args.json:
         ctx.json(_views_json(views, with_role=False))
     else:
