@@ -266,7 +266,7 @@ async def _read_json(request: Request) -> Any:
 
 def _path_id(request: Request) -> int:
     text = request.path_params.get("id", "")
-    if not text.isdigit() or not 1 <= int(text) <= 2**63 - 1:
+    if not text.isdigit() or not 1 <= int(text) <= MAX_ID:
         raise YuqingError("E_API_FIELD", field="id", problem="不是有效的编号")
     return int(text)
 
@@ -286,7 +286,7 @@ class Paged:
 def _count(text: str | None, name: str, *, least: int) -> int | None:
     if text is None or text == "":
         return None
-    if not text.isdigit() or not least <= int(text) <= 2**63 - 1:
+    if not text.isdigit() or not least <= int(text) <= MAX_ID:
         raise YuqingError("E_API_FIELD", field=name, problem=f"应为不小于 {least} 的整数")
     return int(text)
 
