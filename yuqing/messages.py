@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from collections.abc import Mapping
 
 log = logging.getLogger("yuqing.messages")
 # The originals belong in the log file (set up by the command's entry point), never on a user's terminal.
@@ -54,45 +55,46 @@ def quote(text: str) -> str:
     return f"“{visible(text)}”"
 
 
-# Common library errors (OSError strings, json, zipfile, ssl, socket, toml) → one Chinese sentence.
+# Common library errors (OSError strings, json, zipfile, ssl, socket, toml) → the vocabulary code of
+# their Chinese sentence (the words are in yuqing/vocabulary.py LIBRARY, passed to `explain`).
 _KNOWN: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern, re.IGNORECASE), words)
-    for pattern, words in (
-        (r"\[Errno 111\][^\n]*|Connection refused", "对方拒绝连接"),
-        (r"\[Errno 2\][^\n]*|No such file or directory[^\n]*", "文件不存在"),
-        (r"\[Errno 13\][^\n]*|Permission denied[^\n]*", "没有访问权限"),
-        (r"\[Errno 21\][^\n]*|Is a directory[^\n]*", "这是一个目录，不是文件"),
-        (r"\[Errno 28\][^\n]*|No space left on device[^\n]*", "磁盘空间不足"),
-        (r"\[Errno 10[14]\][^\n]*|Network is unreachable|Connection reset by peer", "网络连接中断或不可达"),
-        (r"\[Errno 113\][^\n]*|No route to host", "找不到通往该主机的网络路径"),
+    (re.compile(pattern, re.IGNORECASE), code)
+    for pattern, code in (
+        (r"\[Errno 111\][^\n]*|Connection refused", "LIB_REFUSED"),
+        (r"\[Errno 2\][^\n]*|No such file or directory[^\n]*", "LIB_NO_FILE"),
+        (r"\[Errno 13\][^\n]*|Permission denied[^\n]*", "LIB_NO_PERMISSION"),
+        (r"\[Errno 21\][^\n]*|Is a directory[^\n]*", "LIB_IS_DIRECTORY"),
+        (r"\[Errno 28\][^\n]*|No space left on device[^\n]*", "LIB_DISK_FULL"),
+        (r"\[Errno 10[14]\][^\n]*|Network is unreachable|Connection reset by peer", "LIB_NETWORK_DOWN"),
+        (r"\[Errno 113\][^\n]*|No route to host", "LIB_NO_ROUTE"),
         (r"\[Errno -[235]\][^\n]*|Name or service not known|Temporary failure in name resolution"
-         r"|nodename nor servname[^\n]*|getaddrinfo failed", "无法解析主机名"),
-        (r"database is locked", "数据库正被其他操作占用，请稍后重试"),
-        (r"(?:Read |Connect )?timed? ?out[^\n]*", "连接超时"),
-        (r"(?:\[SSL: \w+\] )?certificate verify failed[^\n]*|CERTIFICATE_VERIFY_FAILED[^\n]*", "证书校验失败"),
-        (r"(?:\w+\.)*BadZipFile[^\n]*|File is not a zip file", "不是有效的 Excel（xlsx）文件"),
+         r"|nodename nor servname[^\n]*|getaddrinfo failed", "LIB_DNS"),
+        (r"database is locked", "LIB_DB_LOCKED"),
+        (r"(?:Read |Connect )?timed? ?out[^\n]*", "LIB_TIMEOUT"),
+        (r"(?:\[SSL: \w+\] )?certificate verify failed[^\n]*|CERTIFICATE_VERIFY_FAILED[^\n]*", "LIB_CERTIFICATE"),
+        (r"(?:\w+\.)*BadZipFile[^\n]*|File is not a zip file", "LIB_NOT_XLSX"),
         (r"(?:JSONDecodeError: )?(?:Expecting [^\n]*|Extra data[^\n]*|Unterminated string[^\n]*"
-         r"|Invalid control character[^\n]*|Invalid \\escape[^\n]*)", "不是有效的 JSON"),
-        (r"(?:UnicodeDecodeError: )?'[\w-]+' codec can't decode[^\n]*", "无法识别的文字编码"),
-        (r"(?:TOMLDecodeError: )?(?:Expected|Invalid|Unclosed|Illegal)[^\n]*\(at line \d+, column \d+\)", "TOML 格式有误"),
+         r"|Invalid control character[^\n]*|Invalid \\escape[^\n]*)", "LIB_NOT_JSON"),
+        (r"(?:UnicodeDecodeError: )?'[\w-]+' codec can't decode[^\n]*", "LIB_ENCODING"),
+        (r"(?:TOMLDecodeError: )?(?:Expected|Invalid|Unclosed|Illegal)[^\n]*\(at line \d+, column \d+\)", "LIB_TOML"),
         (r"not well-formed \(invalid token\)[^\n]*|(?:mismatched|unclosed) tag[^\n]*|syntax error[^\n]*",
-         "XML 格式有误"),
+         "LIB_XML"),
     )
 )
 # Two or more English words in a row: a library sentence we have no words for.
 _ENGLISH = re.compile(r"[A-Za-z]{2,}[ ,:;]+[A-Za-z]{2,}")
-UNKNOWN = "系统返回了未能识别的错误（原文已记入日志）"
 
 
-def explain(detail: str) -> str:
-    """A library's error detail in Chinese; anything we cannot translate is replaced, not shown."""
+def explain(detail: str, words: Mapping[str, str]) -> str:
+    """A library's error detail in Chinese (`words`: code → sentence, from the vocabulary); anything
+    we cannot translate is replaced by words["LIB_UNKNOWN"], not shown."""
     text = re.sub(r"<urlopen error (.*)>", r"\1", detail)
-    for pattern, words in _KNOWN:
-        text = pattern.sub(words, text)
+    for pattern, code in _KNOWN:
+        text = pattern.sub(words[code], text)
     if text != detail or _ENGLISH.search(text):
         log.info("message detail (original): %s", detail)
     if _ENGLISH.search(text):
-        return UNKNOWN
+        return words["LIB_UNKNOWN"]
     return text
 
 

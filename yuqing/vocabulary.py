@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from timeline.words import install
+from yuqing.messages import explain, visible
 
 MESSAGES: dict[str, str] = {
     # --- settings and database ---
@@ -365,6 +366,28 @@ CLI: dict[str, str] = {
     "CLI_RECTIFY_DONE": "整改事项 {id} 已完成（{state}）",
 }
 
+# A library's error detail, in Chinese (yuqing.messages.explain finds which; the original goes to the log).
+LIBRARY: dict[str, str] = {
+    "LIB_REFUSED": "对方拒绝连接",
+    "LIB_NO_FILE": "文件不存在",
+    "LIB_NO_PERMISSION": "没有访问权限",
+    "LIB_IS_DIRECTORY": "这是一个目录，不是文件",
+    "LIB_DISK_FULL": "磁盘空间不足",
+    "LIB_NETWORK_DOWN": "网络连接中断或不可达",
+    "LIB_NO_ROUTE": "找不到通往该主机的网络路径",
+    "LIB_DNS": "无法解析主机名",
+    "LIB_DB_LOCKED": "数据库正被其他操作占用，请稍后重试",
+    "LIB_TIMEOUT": "连接超时",
+    "LIB_CERTIFICATE": "证书校验失败",
+    "LIB_NOT_XLSX": "不是有效的 Excel（xlsx）文件",
+    "LIB_NOT_JSON": "不是有效的 JSON",
+    "LIB_ENCODING": "无法识别的文字编码",
+    "LIB_TOML": "TOML 格式有误",
+    "LIB_XML": "XML 格式有误",
+    "LIB_UNKNOWN": "系统返回了未能识别的错误（原文已记入日志）",
+}
+
+
 # Sentences shared by every renderer of a window (yuqing.board).
 WINDOW_TEXT: dict[str, str] = {
     "DURATION_MINUTES": "{hours} 小时 {minutes} 分",
@@ -404,6 +427,7 @@ def _table() -> dict[str, str]:
     table = dict(MESSAGES)
     table.update(WINDOW_TEXT)
     table.update(CLI)
+    table.update(LIBRARY)
     for family, names in LABELS.items():
         table.update({f"{family}_{code}": name for code, name in names.items()})
     return table
@@ -423,11 +447,9 @@ def render(code: str, **params: Any) -> str:
         template = TABLE[code]
     except KeyError:
         raise MissingWord(f"no vocabulary entry {code!r}") from None
-    from yuqing.messages import explain, visible
-
     # User input and library details inside a sentence: controls and bidi made visible, Chinese.
     safe = {
-        key: visible(explain(value) if key == "detail" else value) if isinstance(value, str) else value
+        key: visible(explain(value, LIBRARY) if key == "detail" else value) if isinstance(value, str) else value
         for key, value in params.items()
     }
     try:
