@@ -25,7 +25,9 @@ def _default_data_dir() -> str:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("YUQING_DATA_DIR", _default_data_dir, "数据目录：SQLite 文件、证据文件（默认：当前目录下的 data/）"),
-    Setting("YUQING_DATABASE_URL", lambda: "", "数据库地址（默认：数据目录下的 yuqing.sqlite3）"),
+    Setting("YUQING_DATABASE_URL", lambda: "", "数据库地址（默认：数据目录下的 yuqing.sqlite3）；PostgreSQL 上为应用的普通角色"),
+    Setting("YUQING_OWNER_DATABASE_URL", lambda: "",
+            "PostgreSQL：表的属主角色的地址，yuqing init 用它迁移并为应用角色授权（默认：与 YUQING_DATABASE_URL 相同）"),
     Setting("YUQING_PRESET", lambda: "sanmenxia-2017", "时限规则预设（新登记的舆情使用）"),
     Setting("YUQING_UNITS_FILE", lambda: "", "单位名单文件（默认：随程序提供的 yuqing/db/units.toml）"),
     Setting("YUQING_AUTH_HEADER", lambda: "", "设置后看板信任反向代理传入的该请求头作为登录账号（单点登录）"),
@@ -55,6 +57,12 @@ class Config:
     feed_private_hosts: tuple[str, ...] = ()
     audit_key_file: Path | None = None
     evidence_max_mb: int = 50
+    owner_database_url: str = ""
+
+    @property
+    def migration_url(self) -> str:
+        """The URL migrations run under: the owner's when set, else the application's."""
+        return self.owner_database_url or self.database_url
 
     @property
     def evidence_dir(self) -> Path:
@@ -69,7 +77,7 @@ class Config:
         return self.data_dir / "audit-checkpoints.jsonl"
 
 
-def _check_database_url(url: str) -> str:
+def _check_database_url(url: str, name: str = "YUQING_DATABASE_URL") -> str:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
@@ -77,13 +85,13 @@ def _check_database_url(url: str) -> str:
         parsed = make_url(url)
     except (ArgumentError, ValueError) as exc:
         # The raw URL may carry a password: never echo it.
-        raise YuqingError("E_SETTING", name="YUQING_DATABASE_URL", problem="无法解析该地址（请检查格式、端口）") from exc
+        raise YuqingError("E_SETTING", name=name, problem="无法解析该地址（请检查格式、端口）") from exc
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
         raise YuqingError(
-            "E_SETTING", name="YUQING_DATABASE_URL", problem="只支持 sqlite:/// 或 postgresql+psycopg:// 地址"
+            "E_SETTING", name=name, problem="只支持 sqlite:/// 或 postgresql+psycopg:// 地址"
         )
     if parsed.get_backend_name() == "postgresql" and parsed.drivername not in ("postgresql", "postgresql+psycopg"):
-        raise YuqingError("E_SETTING", name="YUQING_DATABASE_URL", problem="PostgreSQL 请使用 postgresql+psycopg:// 驱动")
+        raise YuqingError("E_SETTING", name=name, problem="PostgreSQL 请使用 postgresql+psycopg:// 驱动")
     if parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     return url
@@ -101,6 +109,9 @@ def load_config(env: Mapping[str, str] | None = None, *, database_url: str | Non
         url = _check_database_url(url)
     else:
         url = f"sqlite:///{data_dir / 'yuqing.sqlite3'}"
+    owner_url = values["YUQING_OWNER_DATABASE_URL"].strip()
+    if owner_url:
+        owner_url = _check_database_url(owner_url, "YUQING_OWNER_DATABASE_URL")
     from timeline.presets import available_presets
 
     preset = values["YUQING_PRESET"]
@@ -125,6 +136,7 @@ def load_config(env: Mapping[str, str] | None = None, *, database_url: str | Non
         raise YuqingError("E_SETTING", name="YUQING_EVIDENCE_MAX_MB", problem="必须是 1 到 10000 之间的整数")
     return Config(
         evidence_max_mb=evidence_max_mb,
+        owner_database_url=owner_url,
         data_dir=data_dir,
         database_url=url,
         preset=preset,
@@ -140,6 +152,19 @@ def load_config(env: Mapping[str, str] | None = None, *, database_url: str | Non
         ),
         audit_key_file=Path(values["YUQING_AUDIT_KEY_FILE"]).expanduser() if values["YUQING_AUDIT_KEY_FILE"] else None,
     )
+
+
+def check_owner_url(config: Config) -> None:
+    """The owner's URL (checked where it is used: `yuqing init`) must reach the same PostgreSQL
+    database as the application's."""
+    from sqlalchemy.engine import make_url
+
+    name = "YUQING_OWNER_DATABASE_URL"
+    o, a = make_url(config.owner_database_url), make_url(config.database_url)
+    if o.get_backend_name() != "postgresql" or a.get_backend_name() != "postgresql":
+        raise YuqingError("E_SETTING", name=name, problem="只用于 PostgreSQL（SQLite 没有数据库角色）")
+    if (o.host or "", o.port or 5432, o.database) != (a.host or "", a.port or 5432, a.database):
+        raise YuqingError("E_SETTING", name=name, problem="必须与 YUQING_DATABASE_URL 指向同一台服务器上的同一个数据库")
 
 
 def _check_proxies(text: str) -> tuple[str, ...]:

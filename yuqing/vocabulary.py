@@ -68,6 +68,13 @@ MESSAGES: dict[str, str] = {
     "E_AUDIT_KEY_MISSING": "找不到审计密钥文件 {path}：审计链已用密钥签名，没有密钥既不能写入也不能校验（请从备份恢复该文件）",
     "E_AUDIT_NO_KEY": "还没有审计密钥文件 {path}，请先运行 yuqing init",
     "E_CHECKPOINT_FILE": "文件 {path} 中没有找到审计检查点",
+    "E_APP_ROLE_CANNOT_CREATE": "数据库角色 {role} 不存在，迁移所用的角色 {owner} 又无权创建角色：请数据库管理员先创建它（CREATE ROLE {role} LOGIN PASSWORD '…'），再运行 yuqing init",
+    "E_APP_ROLE_SUPERUSER": "应用的数据库角色 {role} 是超级用户，任何授权都拦不住它改写审计表：请让 YUQING_DATABASE_URL 使用普通角色",
+    "E_APP_ROLE_OWNER": "应用的数据库角色 {role} 拥有迁移角色 {owner} 的权限（是其成员），授权拦不住它：请让 YUQING_DATABASE_URL 使用不属于 {owner} 的普通角色",
+    "CLI_APP_ROLE_CREATED": "已创建应用的数据库角色 {role}",
+    "CLI_APP_ROLE_PASSWORD": "已更新应用的数据库角色 {role} 的密码",
+    "CLI_APP_ROLE_GRANTED": "已为应用角色 {role} 授权（模式 {schema}）：审计表只能追加和读取，不能修改、删除、清空，也不能停用触发器；其余 {tables} 张表可读写；今后迁移新建的表同样授权",
+    "CLI_APP_ROLE_IS_OWNER": "应用与迁移使用同一个数据库角色 {role}：它是表的属主，能改写、清空审计表或停用触发器，只有审计密钥和检查点能发现。建议设置 YUQING_OWNER_DATABASE_URL（属主，迁移用），并让 YUQING_DATABASE_URL 使用普通角色，再运行 yuqing init",
     "CLI_AUDIT_KEY_CREATED": "已生成审计密钥 {path}（请与数据库分开备份；丢失后无法再写入和校验审计链）",
     "E_USAGE": "{detail}",
     # --- classify ---

@@ -9,12 +9,11 @@ from yuqing.vocabulary import render
 
 
 def cmd_init(ctx: Context, args: argparse.Namespace) -> int:
-    from yuqing.db import demo, migrate
+    from yuqing.db import demo
     from yuqing.db.session import describe_url
 
     database = ctx.database(require_schema=False)
-    database.check_reachable()
-    migrate.upgrade(database.engine)
+    _migrate_and_grant(ctx, database)
     from yuqing.db.auditkey import create_key
 
     if create_key(ctx.config.audit_key_path):
@@ -35,6 +34,49 @@ def cmd_init(ctx: Context, args: argparse.Namespace) -> int:
         accounts = "；".join(f"{name}（{what}）" for name, _, _, what in demo.DEMO_ACCOUNTS)
         ctx.print(render("CLI_DEMO_ACCOUNTS", accounts=accounts, password=demo.DEMO_PASSWORD))
     return 0
+
+
+def _migrate_and_grant(ctx: Context, database: Any) -> None:
+    """Migrate as the owner (YUQING_OWNER_DATABASE_URL, else the application's URL); on PostgreSQL
+    with a separate application role, create it when missing and grant it (yuqing/db/roles.py)."""
+    from sqlalchemy.engine import make_url
+
+    from yuqing.db import migrate, roles
+    from yuqing.db.session import Database
+    from yuqing.settings import check_owner_url
+
+    config = ctx.config
+    if config.owner_database_url:
+        check_owner_url(config)
+    else:
+        database.check_reachable()
+        migrate.upgrade(database.engine)
+        if database.engine.dialect.name == "postgresql":
+            with database.engine.connect() as connection:
+                ctx.print(render("CLI_APP_ROLE_IS_OWNER", role=roles.current_role(connection)))
+        return
+    owner = Database(config.owner_database_url)
+    try:
+        owner.check_reachable()
+        app = make_url(config.database_url)
+        with owner.engine.connect() as connection:
+            owner_role = roles.current_role(connection)
+            app_role = app.username or owner_role
+            if app_role != owner_role:
+                roles.check_app_role(connection, app_role)  # refused before anything changes
+        migrate.upgrade(owner.engine)
+        if app_role == owner_role:
+            ctx.print(render("CLI_APP_ROLE_IS_OWNER", role=owner_role))
+            return
+        with owner.engine.begin() as connection:
+            report = roles.ensure_app_role(connection, app_role, password=app.password)
+    finally:
+        owner.dispose()
+    if report.created:
+        ctx.print(render("CLI_APP_ROLE_CREATED", role=report.role))
+    elif report.password_set:
+        ctx.print(render("CLI_APP_ROLE_PASSWORD", role=report.role))
+    ctx.print(render("CLI_APP_ROLE_GRANTED", role=report.role, schema=report.schema, tables=report.tables))
 
 
 def cmd_serve(ctx: Context, args: argparse.Namespace) -> int:
