@@ -116,6 +116,7 @@ class Bulletin:
     units: tuple[BulletinUnit, ...]
     draft: bool = False
     special_names: tuple[tuple[str, str], ...] = ()  # scheme item code → its Chinese name
+    audit_count: int | None = None  # records in the chain when the head was read (a checkpoint)
 
     @property
     def title(self) -> str:
@@ -149,7 +150,8 @@ class Bulletin:
             + ("（建议分值）" if self.scheme_status == "proposed" else "")
         )
         if self.audit_head:
-            lines += ["", f"审计链头：`{self.audit_head}`"]
+            count = f"（共 {self.audit_count} 条记录）" if self.audit_count is not None else ""
+            lines += ["", f"审计链头：`{self.audit_head}`{count}"]
         lines += ["", "## 概况", ""]
         lines.append("| 单位 | 类别 | 新增舆情 | 逾期完成 | 超时未完成 | 函件（逾期/超期） | 日常考核 | 特别项 | 申诉决定 |")
         lines.append("|---|---|---:|---:|---:|---:|---:|---:|---:|")
@@ -219,7 +221,8 @@ class Bulletin:
             "说明",
             ["项目", "内容"],
             [["通报", self.title], ["统计期间", f"{self.start.isoformat()} 至 {self.end.isoformat()}（北京时间）"],
-             ["生成时间", self.generated_at], ["评分方案", self.scheme], ["审计链头", self.audit_head or ""]],
+             ["生成时间", self.generated_at], ["评分方案", self.scheme], ["审计链头", self.audit_head or ""],
+             ["审计链条数", "" if self.audit_count is None else self.audit_count]],
             widths={1: 12, 2: 70},
         )
         write_table(
@@ -303,6 +306,7 @@ def bulletin(
     rectifications: Sequence[RectificationEntry] = (),
     now: datetime,
     audit_head: str | None = None,
+    audit_count: int | None = None,
     draft: bool = False,
 ) -> Bulletin:
     """What was recorded for each unit in `quarter` of `year`, as of `now`. A window is recorded in the
@@ -397,6 +401,7 @@ def bulletin(
         scheme=scheme.name,
         scheme_status=scheme.status,
         audit_head=audit_head,
+        audit_count=audit_count,
         units=tuple(result),
         draft=draft,
         special_names=tuple((d.code, d.name) for d in scheme.specials),

@@ -22,13 +22,17 @@ def _routes(ctx: Context) -> Any:
 def cmd_alerts_run(ctx: Context, args: argparse.Namespace) -> int:
     import time
 
-    from yuqing.db.alerting import run_alerts
+    from yuqing.db.alerting import DailyCheckpoint, run_alerts
+    from yuqing.vocabulary import render
 
     routes = _routes(ctx)
     database = ctx.database()
+    daily = DailyCheckpoint(ctx.config.audit_key_path, ctx.config.checkpoint_file)
     while True:
-        run = run_alerts(database, routes, now=ctx.now(), clock=ctx.now)
+        run = run_alerts(database, routes, now=ctx.now(), clock=ctx.now, checkpoint=daily)
         ctx.print(f"待发送提醒 {run.due} 条，已发送 {run.sent} 条，失败 {len(run.failed)} 条")
+        if run.checkpoint_sent:
+            ctx.print(render("CLI_ALERTS_CHECKPOINT", channels="、".join(run.checkpoint_sent)))
         for key, channel, error in run.failed:
             ctx.print(f"    {key} → {channel}：{error}")
         if not args.interval:

@@ -250,6 +250,13 @@ def cmd_bulletin(ctx: Any, args: argparse.Namespace) -> int:
     now = _now(ctx, args.now)
     code = ctx.read(resolve_unit, args.criticism).code if args.criticism else None
     result = ctx.read(make_bulletin, args.year, args.quarter, now=now, draft=args.draft)
+    if result.audit_count is not None and result.audit_head:
+        # The head printed in the bulletin is a checkpoint too: kept outside the database, checked by verify.
+        from yuqing.db.auditkey import record_checkpoint
+
+        record_checkpoint(ctx.config, result.audit_count, result.audit_head, ctx.now(),
+                          render("CHECKPOINT_BULLETIN", year=args.year, quarter=args.quarter,
+                                 draft=render("CHECKPOINT_DRAFT") if args.draft else ""))
     if args.format in ("docx", "pdf"):
         from yuqing.documents.bulletin_doc import bulletin_docx, criticism_docx
 
@@ -345,6 +352,12 @@ def _score_freeze(ctx: Any, args: argparse.Namespace) -> int:
     ctx.print(f"判定时间：{_show(snapshot.now)}")
     ctx.print(f"数据哈希：{snapshot.data_hash}")
     ctx.print(f"审计链头：{snapshot.audit_head}")
+    if snapshot.audit_count is not None:
+        from yuqing.db.auditkey import record_checkpoint
+
+        record_checkpoint(ctx.config, snapshot.audit_count, snapshot.audit_seal, ctx.now(),
+                          render("CHECKPOINT_SNAPSHOT", id=snapshot.id, year=snapshot.year))
+        ctx.print(render("CLI_CHECKPOINT_RECORDED", path=str(ctx.config.checkpoint_file), count=snapshot.audit_count))
     return 0
 
 

@@ -264,9 +264,13 @@ def _as_text(session: Session, ids: object) -> list[str]:
 
 
 def snapshot_checkpoints(session: Session) -> list[Checkpoint]:
-    """Every frozen score snapshot's audit head, as a checkpoint (a hash that must stay in the chain)."""
+    """Every frozen score snapshot as a checkpoint: the chain's count and head once the freeze's own
+    record was in (snapshots frozen before that was stored: their head hash, which must stay in the chain)."""
     from yuqing.db.models_scoring import ScoreSnapshot
 
-    rows = session.execute(select(ScoreSnapshot.id, ScoreSnapshot.audit_head, ScoreSnapshot.created_at)
+    rows = session.execute(select(ScoreSnapshot.id, ScoreSnapshot.audit_head, ScoreSnapshot.audit_count,
+                                  ScoreSnapshot.audit_seal, ScoreSnapshot.created_at)
                            .order_by(ScoreSnapshot.id).limit(100_000))
-    return [Checkpoint(-1, head, at, None, f"评分快照 #{sid} ") for sid, head, at in rows]
+    return [Checkpoint(count, seal, at, None, f"评分快照 #{sid} ") if count is not None and seal
+            else Checkpoint(-1, head, at, None, f"评分快照 #{sid} ")
+            for sid, head, count, seal, at in rows]

@@ -82,6 +82,7 @@ class Checkpoint:
     at: datetime
     mac: str | None
     source: str
+    what: str = ""  # what took it: 通报、评分快照、每日检查点 (not signed: a label for people)
 
     def payload(self) -> str:
         return checkpoint_payload(self.count, self.head, self.at)
@@ -89,16 +90,20 @@ class Checkpoint:
     def as_json(self) -> dict[str, Any]:
         from timeline.clock import iso_beijing
 
-        return {"count": self.count, "head": self.head, "at": iso_beijing(self.at), "mac": self.mac}
+        data: dict[str, Any] = {"count": self.count, "head": self.head, "at": iso_beijing(self.at), "mac": self.mac}
+        if self.what:
+            data["what"] = self.what
+        return data
 
 
 def checkpoint_payload(count: int, head: str, at: datetime) -> str:
     return json.dumps([count, head, at.astimezone(UTC).isoformat(timespec="seconds")], separators=(",", ":"))
 
 
-def make_checkpoint(count: int, head: str, at: datetime, key: bytes | None, source: str = "") -> Checkpoint:
+def make_checkpoint(count: int, head: str, at: datetime, key: bytes | None, source: str = "",
+                    what: str = "") -> Checkpoint:
     at = at.astimezone(UTC).replace(microsecond=0)
-    return Checkpoint(count, head, at, mac(key, checkpoint_payload(count, head, at)) if key else None, source)
+    return Checkpoint(count, head, at, mac(key, checkpoint_payload(count, head, at)) if key else None, source, what)
 
 
 def append_checkpoint(path: Path, checkpoint: Checkpoint) -> None:
@@ -144,10 +149,20 @@ def read_checkpoints(path: Path, *, missing_ok: bool) -> list[Checkpoint]:
             continue
         if count < 0 or len(head) != 64:
             continue
-        found.append(Checkpoint(count, head, at, data.get("mac"), f"{path.name} 第 {number} 行"))
+        what = str(data.get("what") or "")[:60]
+        label = f"{path.name} 第 {number} 行" + (f"（{what}）" if what else "")
+        found.append(Checkpoint(count, head, at, data.get("mac"), label, what))
     if not found and not missing_ok:
         raise YuqingError("E_CHECKPOINT_FILE", path=str(path))
     return found
+
+
+def record_checkpoint(config: Any, count: int, head: str, now: datetime, what: str) -> Checkpoint:
+    """A checkpoint another act took (a bulletin, a score snapshot, the daily post), appended to the
+    checkpoint file: signed when the key exists, else unsigned (the count and head still anchor)."""
+    checkpoint = make_checkpoint(count, head, now, load_key(config.audit_key_path), what=what)
+    append_checkpoint(config.checkpoint_file, checkpoint)
+    return checkpoint
 
 
 def write_checkpoint(session: Any, config: Any, now: datetime, out: Path | None = None) -> Checkpoint:

@@ -163,6 +163,10 @@ class ScoreSnapshot(Base):
     now: Mapped[datetime]
     data_hash: Mapped[str] = mapped_column(String(64))
     audit_head: Mapped[str] = mapped_column(String(64))
+    # The chain as it stood once the freeze's own audit record was appended: a checkpoint verify
+    # checks (count and head), so cutting the freeze's record or anything before it is named.
+    audit_count: Mapped[int | None] = mapped_column(Integer)
+    audit_seal: Mapped[str | None] = mapped_column(String(64))
     results: Mapped[list[Any]] = mapped_column(JSON)
     created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(100))

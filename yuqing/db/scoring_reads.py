@@ -274,6 +274,7 @@ def make_bulletin(session: Session, year: int, quarter: int, *, now: datetime, d
         raise YuqingError("E_BULLETIN_QUARTER_OPEN", year=year, quarter=quarter,
                           end=(end - timedelta(days=1)).date().isoformat())
     scheme = load_scheme(year)
+    count, head = audit.count_and_head(session)
     incidents = load_incidents(session, now=now, start=start - _longest_window(), end=end)
     r, a = ReferralRow.__table__, Appeal.__table__
     referrals = _referrals(session, (r.c.sent_at >= start) & (r.c.sent_at < end))
@@ -284,7 +285,7 @@ def make_bulletin(session: Session, year: int, quarter: int, *, now: datetime, d
         specials=_specials(session, year), zeroings=_zeroings(session, year),
         appeals=_appeal_decisions(session, (a.c.decided_at >= start) & (a.c.decided_at < end)),
         rectifications=_rectifications(session, start, end),
-        now=now, audit_head=audit.head_hash(session), draft=draft,
+        now=now, audit_head=head, audit_count=count, draft=draft,
     )
 
 
@@ -305,11 +306,13 @@ class SnapshotView:
     created_at: datetime
     created_by: str
     results: list[Any]
+    audit_count: int | None = None
+    audit_seal: str | None = None
 
 
 def _snapshot_view(row: ScoreSnapshot) -> SnapshotView:
     return SnapshotView(row.id, row.year, row.scheme, row.now, row.data_hash, row.audit_head, row.created_at,
-                        row.created_by, list(row.results))
+                        row.created_by, list(row.results), row.audit_count, row.audit_seal)
 
 
 def freeze(writer: Writer, year: int, *, now: datetime) -> SnapshotView:
@@ -333,6 +336,8 @@ def freeze(writer: Writer, year: int, *, now: datetime) -> SnapshotView:
         "year": year, "scheme": row.scheme, "scheme_digest": row.scheme_digest, "now": iso_beijing(now),
         "data_hash": row.data_hash, "audit_head": row.audit_head,
     })
+    row.audit_count, row.audit_seal = audit.count_and_head(session)
+    session.flush()
     return _snapshot_view(row)
 
 
