@@ -134,6 +134,46 @@ def cmd_incident_show(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_incident_report(ctx: Context, args: argparse.Namespace) -> int:
+    """处置台账 of one incident as docx or PDF; nothing is written for an unknown incident."""
+    from yuqing.db.records import incident_record
+    from yuqing.documents.incident_doc import incident_docx
+    from yuqing.documents.pdf import soffice, to_pdf
+
+    if args.format == "pdf" and soffice() is None:
+        raise YuqingError("E_PDF_NO_LIBREOFFICE")
+    now = _now(ctx, args.now)
+    record = ctx.read(incident_record, args.id)
+    if record is None:
+        raise YuqingError("E_INCIDENT_MISSING", id=args.id)
+    data = incident_docx(record, now=now)
+    if args.format == "pdf":
+        data = to_pdf(data)
+    path = Path(args.out or f"舆情{args.id}处置台账.{args.format}").expanduser()
+    write_file(path, data)
+    ctx.print(render("CLI_RECORD_WRITTEN", id=args.id, path=str(path)))
+    return 0
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """The whole file or none: written beside the target, then renamed over it."""
+    import os
+    import tempfile
+
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent if str(path.parent) else ".")
+    except OSError as exc:
+        raise YuqingError("E_FILE_WRITE", path=str(path), detail=exc.strerror or str(exc)) from exc
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise YuqingError("E_FILE_WRITE", path=str(path), detail=exc.strerror or str(exc)) from exc
+
+
 def cmd_incident_list(ctx: Context, args: argparse.Namespace) -> int:
     from yuqing.db.incidents import each_incident, incident_json, incident_page
     from yuqing.db.scoring_writes import resolve_unit
@@ -281,6 +321,13 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true", required=True)
     p.add_argument("--now", metavar="T")
     p.set_defaults(func=cmd_incident_show)
+
+    p = inc.add_parser("report", help="生成一条舆情的处置台账（docx 或 pdf，pdf 需要 LibreOffice）")
+    p.add_argument("id", type=record_id)
+    p.add_argument("--format", choices=["docx", "pdf"], default="docx")
+    p.add_argument("--out", metavar="FILE", help="输出文件（默认：当前目录下的 舆情ID处置台账.docx/.pdf）")
+    p.add_argument("--now", metavar="T", help="判定时限的时间（默认：现在）")
+    p.set_defaults(func=cmd_incident_report)
 
     p = inc.add_parser("list", help="列出舆情及其时限")
     p.add_argument("--open", action="store_true", help="只列处置中的舆情")

@@ -32,6 +32,7 @@ SIZE_SAN = Pt(16)  # 三号
 SIZE_SI = Pt(14)  # 四号
 SIZE_XIAOSI = Pt(12)  # 小四
 SIZE_WU = Pt(10.5)  # 五号
+SIZE_XIAOWU = Pt(9)  # 小五
 LINE = Pt(28)  # 22 lines in the 225 mm 版心
 
 
@@ -131,15 +132,25 @@ class Gongwen:
         self._paragraph(text, font=XIAOBIAOSONG, size=SIZE_ER, align=WD_ALIGN_PARAGRAPH.CENTER)
         self._paragraph()
 
+    def blank(self) -> None:
+        self._paragraph()
+
+    def centered(self, text: str, *, font: str = FANGSONG, size: Pt = SIZE_SAN) -> None:
+        """A centred line: a subtitle under the title, a hash on a line of its own."""
+        self._paragraph(text, font=font, size=size, align=WD_ALIGN_PARAGRAPH.CENTER)
+
     def addressee(self, text: str) -> None:
         self._paragraph(text)
 
-    def text(self, text: str) -> None:
-        self._paragraph(text, indent=True)
+    def text(self, text: str, *, keep_with_next: bool = False) -> None:
+        paragraph = self._paragraph(text, indent=True)
+        if keep_with_next:
+            paragraph.paragraph_format.keep_with_next = True
 
     def heading(self, text: str, level: int = 1) -> None:
         """一、 in 黑体; （一） in 楷体_GB2312 (GB/T 9704-2012 7.3.3)."""
-        self._paragraph(text, font=HEITI if level == 1 else KAITI, indent=True)
+        heading = self._paragraph(text, font=HEITI if level == 1 else KAITI, indent=True)
+        heading.paragraph_format.keep_with_next = True  # never the last line of a page
 
     def table(self, header: Sequence[str], rows: Sequence[Sequence[Any]], *, widths: Sequence[float] | None = None,
               size: Pt = SIZE_XIAOSI) -> Any:

@@ -11,6 +11,7 @@ from timeline.engine import Verdict
 from timeline.model import ACTION_KIND_NAMES, ACTION_KINDS, CATEGORIES, CHANNELS, LEVELS, WINDOW_NAMES
 from yuqing.db.incidents import IncidentView, evidence_path, incident_json, window_unit
 from yuqing.db.service import Actor, NewAction
+from yuqing.errors import YuqingError
 from yuqing.pages import charts, common, history, panels
 
 OUTCOME = "detail_outcome"
@@ -173,6 +174,35 @@ def actions_tab(view: IncidentView) -> None:
                                on_click="ignore", icon=":material/download:")
 
 
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def record_downloads(view: IncidentView) -> None:
+    """处置台账 as docx, and as PDF where LibreOffice is installed: whoever sees the incident may take
+    its record. Built when the button is pressed (deferred), judged at that moment."""
+    from yuqing.db.records import incident_record
+    from yuqing.documents.incident_doc import incident_docx
+    from yuqing.documents.pdf import soffice, to_pdf
+
+    db, incident_id = common.database(), view.id
+
+    def docx() -> bytes:
+        record = db.read(incident_record, incident_id)
+        if record is None:
+            raise YuqingError("E_INCIDENT_MISSING", id=incident_id)
+        return incident_docx(record, now=common.now())
+
+    c1, c2 = st.columns(2)
+    c1.download_button("下载处置台账（docx）", data=docx, file_name=f"舆情{incident_id}处置台账.docx", mime=DOCX_MIME,
+                       key=f"record_docx_{incident_id}", on_click="ignore", icon=":material/download:")
+    if soffice() is None:
+        c2.caption(common.text("DASH_RECORD_NO_PDF"))
+    else:
+        c2.download_button("下载处置台账（PDF）", data=lambda: to_pdf(docx()), file_name=f"舆情{incident_id}处置台账.pdf",
+                           mime="application/pdf", key=f"record_pdf_{incident_id}", on_click="ignore",
+                           icon=":material/picture_as_pdf:")
+
+
 def record_form(view: IncidentView) -> None:
     p = f"act{view.id}_"
     st.session_state.setdefault(p + "at", common.wall_now())
@@ -259,6 +289,7 @@ if common.guard():
                 f"{WINDOW_NAMES[w.key]}计入{window_unit(view, w)['name']}" for w in verdict.windows if w.applicable)))
         st.altair_chart(charts.timeline_chart(view, verdict, now), width="stretch",
                         height=charts.timeline_height(view, verdict) + 110, key=f"timeline_{view.id}")
+        record_downloads(view)
 
         may_record = view.status == "open" and common.may_act_on(who, {view.unit.code, *(u.code for u in view.co_units)})
         may_manage = view.status != "voided" and (

@@ -1,0 +1,30 @@
+"""The 处置台账 read: one incident with every audit record about it and the audit chain's head, taken
+in one read so that the record and the head it cites belong together."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from yuqing.db.audit import AuditView, count_and_head, incident_history
+from yuqing.db.incidents import IncidentView, get_incident
+
+# A record longer than this is not a 台账 a person reads; the chain head still covers every record.
+MAX_AUDIT_RECORDS = 10_000
+
+
+@dataclass(frozen=True)
+class IncidentRecord:
+    incident: IncidentView
+    audit: tuple[AuditView, ...]
+    chain_count: int
+    chain_head: str
+
+
+def incident_record(session: Session, incident_id: int) -> IncidentRecord | None:
+    view = get_incident(session, incident_id)
+    if view is None:
+        return None
+    history = incident_history(session, incident_id, limit=MAX_AUDIT_RECORDS)
+    count, head = count_and_head(session)
+    return IncidentRecord(view, tuple(history), count, head)
