@@ -49,16 +49,19 @@ def needs_triage(classification: dict[str, Any] | None, unit_code: str | None) -
 
 
 def _bigrams(text: str) -> set[str]:
-    chars = [c for c in text if not c.isspace()]
+    chars = [c for c in text if not c.isspace() and c != "\x00"]
     return {a + b for a, b in zip(chars, chars[1:])}
+
+
+def _overlap(bigrams_a: frozenset[str], keywords_a: frozenset[str], bigrams_b: frozenset[str],
+             keywords_b: frozenset[str]) -> float:
+    base = len(bigrams_a & bigrams_b) / len(bigrams_a | bigrams_b) if bigrams_a and bigrams_b else 0.0
+    return base + 0.15 * min(len(keywords_a & keywords_b), 2)
 
 
 def similarity(a: ItemFacts, b: ItemFacts) -> float:
     """Jaccard overlap of character bigrams of title + opening text, raised by shared trigger words."""
-    sa, sb = a.bigrams, b.bigrams
-    base = len(sa & sb) / len(sa | sb) if sa and sb else 0.0
-    shared = len(a.keywords & b.keywords)
-    return base + 0.15 * min(shared, 2)
+    return _overlap(a.bigrams, a.keywords, b.bigrams, b.keywords)
 
 
 def same_event(a: ItemFacts, b: ItemFacts) -> bool:
@@ -69,17 +72,69 @@ def same_event(a: ItemFacts, b: ItemFacts) -> bool:
     return similarity(a, b) >= SIMILARITY
 
 
-def group_key_for(item: ItemFacts, candidates: list[tuple[str, ItemFacts]]) -> str:
-    """Join the group of the most similar pending item about the same event, or start a new one."""
-    best: tuple[float, str] | None = None
-    for key, other in candidates:
-        if same_event(item, other):
-            score = similarity(item, other)
-            if best is None or score > best[0]:
-                best = (score, key)
-    if best is not None:
-        return best[1]
-    return f"{item.unit_code}|{item.kind}|{item.id}"
+# --- grouping in linear time ---------------------------------------------------------------------
+# A new item is compared with ONE representative per open group of its bucket (same unit, same kind,
+# within SAME_EVENT_SPAN), never with every pending item. The representative's bigrams and trigger
+# words are computed once, when it is stored, and kept as its fingerprint (a text column), so a
+# comparison costs two set operations. At most REPRESENTATIVES groups of a bucket are compared (the
+# newest): the cost of an item is bounded whatever the size of the queue.
+REPRESENTATIVES = 1000
+
+
+def fingerprint(facts: ItemFacts) -> str:
+    """The stored form of what grouping compares: trigger words (tab-separated), a newline, then the
+    sorted bigrams concatenated (each exactly two characters; whitespace never occurs in them)."""
+    words = "\t".join(sorted(" ".join(w.split()) for w in facts.keywords if w.strip()))
+    return words + "\n" + "".join(sorted(facts.bigrams))
+
+
+@dataclass(frozen=True)
+class Representative:
+    """An open group as grouping sees it: its key, its representative item's time and fingerprint."""
+
+    key: str
+    published_at: datetime | None
+    bigrams: frozenset[str]
+    keywords: frozenset[str]
+
+    @classmethod
+    def stored(cls, key: str, published_at: datetime | None, text: str) -> Representative:
+        words, _, pairs = text.partition("\n")
+        return cls(key, published_at, frozenset(pairs[i:i + 2] for i in range(0, len(pairs) - 1, 2)),
+                   frozenset(words.split("\t")) if words else frozenset())
+
+
+class GroupIndex:
+    """Open groups by (unit, kind): where a new item goes, in time bounded by its bucket's groups."""
+
+    def __init__(self) -> None:
+        self._buckets: dict[tuple[str, str], list[Representative]] = {}
+
+    def add(self, unit_code: str, kind: str, representative: Representative) -> None:
+        bucket = self._buckets.setdefault((unit_code, kind), [])
+        bucket.append(representative)
+        if len(bucket) > 2 * REPRESENTATIVES:
+            del bucket[:len(bucket) - REPRESENTATIVES]
+
+    def place(self, item: ItemFacts, new_key: str) -> str:
+        """The key of the most similar open group about the same event (same unit and kind, within
+        SAME_EVENT_SPAN of its representative, similarity ≥ SIMILARITY), or `new_key`, which then
+        opens a group with this item as its representative. No unit or no kind: always alone."""
+        if item.unit_code is None or item.kind is None:
+            return new_key
+        bucket = self._buckets.setdefault((item.unit_code, item.kind), [])
+        best: tuple[float, str] | None = None
+        moment, bigrams, keywords = item.published_at, item.bigrams, item.keywords
+        for rep in bucket[-REPRESENTATIVES:]:
+            if moment and rep.published_at and abs(moment - rep.published_at) > SAME_EVENT_SPAN:
+                continue
+            score = _overlap(bigrams, keywords, rep.bigrams, rep.keywords)
+            if score >= SIMILARITY and (best is None or score > best[0]):
+                best = (score, rep.key)
+        if best is not None:
+            return best[1]
+        self.add(item.unit_code, item.kind, Representative(new_key, moment, bigrams, keywords))
+        return new_key
 
 
 # --- where a stored item goes, and why -----------------------------------------------------------

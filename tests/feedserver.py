@@ -22,6 +22,7 @@ class FeedServer:
     def __init__(self) -> None:
         self.feeds: dict[str, tuple[int, bytes, float]] = {}  # path -> (status, body, delay seconds)
         self.hits: Counter[str] = Counter()
+        self.validators = True  # send an ETag and honour If-None-Match; False: plain bodies every time
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -34,7 +35,7 @@ class FeedServer:
                 if delay:
                     time.sleep(delay)
                 etag = f'"{hash(body) & 0xFFFFFFFF:x}"'
-                if status == 200 and self.headers.get("If-None-Match") == etag:
+                if server.validators and status == 200 and self.headers.get("If-None-Match") == etag:
                     self.send_response(304)
                     self.send_header("ETag", etag)
                     self.end_headers()
@@ -42,7 +43,7 @@ class FeedServer:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
                 self.send_header("Content-Length", str(len(body)))
-                if status == 200:
+                if server.validators and status == 200:
                     self.send_header("ETag", etag)
                 self.end_headers()
                 try:

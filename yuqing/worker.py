@@ -7,10 +7,11 @@ the network fetch happens outside the write transaction so the database is not l
 """
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,9 +36,11 @@ class PollReport:
     stats: StoreStats = field(default_factory=StoreStats)
     errors: list[tuple[str, str]] = field(default_factory=list)  # (source, message)
     died: int = 0  # worker processes that exited abnormally (ingest --workers N)
+    unchanged: int = 0  # feeds that answered 304, or the same bytes as last time (not parsed again)
 
     def merge(self, other: PollReport) -> None:
         self.feeds += other.feeds
+        self.unchanged += other.unchanged
         self.stats.add(other.stats)
         self.errors.extend(other.errors)
         self.died += other.died
@@ -47,11 +50,14 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _due(now: datetime) -> Any:
+def _due(cutoff: datetime) -> Any:
+    """Feeds due at the start of the run (`cutoff`) and not fetched since: one run polls each feed
+    at most once, however long it takes (a run longer than a feed's interval used to poll it again)."""
     return select(Feed).where(
         Feed.enabled.is_(True),
         Feed.kind != "import",
-        or_(Feed.next_poll_at.is_(None), Feed.next_poll_at <= now),
+        or_(Feed.next_poll_at.is_(None), Feed.next_poll_at <= cutoff),
+        or_(Feed.last_fetch_at.is_(None), Feed.last_fetch_at < cutoff),
     ).order_by(Feed.next_poll_at, Feed.id)
 
 
@@ -81,7 +87,14 @@ class Poller:
                            retry_after=result.retry_after_seconds, now=now)
             report.errors.append((feed.url, result.error_message or ""))
             return report
+        if result.status == "not_modified":
+            report.unchanged = 1
         if result.status == "ok" and result.body is not None:
+            digest = hashlib.sha256(result.body).hexdigest()
+            if digest == feed.body_sha256:  # a server without validators sent the same bytes again
+                report.unchanged = 1
+                record_success(session, feed, replace(result, status="not_modified"), now=now)
+                return report
             try:
                 parsed = parse_feed(result.body, headers=result.headers, fetched_at=now, feed_tz=feed.timezone)
             except YuqingError as exc:
@@ -92,21 +105,22 @@ class Poller:
                 feed.name = parsed.title[:200]
             report.stats = store_items(session, feed, parsed.items, now=now, classify=self.classify(session))
             record_skipped(feed, report.stats, now=now)
+            feed.body_sha256 = digest
         record_success(session, feed, result, now=now)
         return report
 
     def _fetch(self, feed: Feed) -> FetchResult:
         return self.fetcher(feed.url, etag=feed.etag, last_modified=feed.last_modified)
 
-    def poll_next(self, *, feed_ids: list[int] | None = None) -> PollReport | None:
-        """Claim and poll one feed; None when nothing (more) is due.
+    def poll_next(self, *, feed_ids: list[int] | None = None, cutoff: datetime | None = None) -> PollReport | None:
+        """Claim and poll one feed due at `cutoff` (default: now); None when nothing (more) is due.
 
         An unexpected exception while polling one feed rolls that poll back and is stored on the
         feed as a failure (so it is shown, counted, and the feed backs off); the run goes on.
         """
         claimed: list[int] = []
         try:
-            return self._poll_next(feed_ids, claimed)
+            return self._poll_next(feed_ids, claimed, cutoff or self.clock())
         except YuqingError:
             raise
         except Exception as exc:  # noqa: BLE001 - one feed's bug must not stop the others
@@ -129,8 +143,7 @@ class Poller:
         report.errors.append((url, message))
         return report
 
-    def _poll_next(self, feed_ids: list[int] | None, claimed: list[int]) -> PollReport | None:
-        now = self.clock()
+    def _poll_next(self, feed_ids: list[int] | None, claimed: list[int], now: datetime) -> PollReport | None:
         if self.postgres:
             with self.database.session() as session:
                 stmt = _due(now) if feed_ids is None else select(Feed).where(Feed.id.in_(feed_ids)).order_by(Feed.id)
@@ -154,9 +167,12 @@ class Poller:
                 return PollReport()
             return self._apply(session, feed, result, self.clock())
 
-    def poll_due(self, *, progress: Callable[[PollReport], None] | None = None) -> PollReport:
+    def poll_due(self, *, progress: Callable[[PollReport], None] | None = None,
+                 cutoff: datetime | None = None) -> PollReport:
+        """One pass: every feed due when the run starts (or at `cutoff`), each polled once."""
+        cutoff = cutoff or self.clock()
         total = PollReport()
-        while (report := self.poll_next()) is not None:
+        while (report := self.poll_next(cutoff=cutoff)) is not None:
             total.merge(report)
             if progress:
                 progress(total)
@@ -172,7 +188,7 @@ class Poller:
         return total
 
 
-def _worker(url: str, preset: str, queue: multiprocessing.Queue[tuple[int, int, int, list]]) -> None:
+def _worker(url: str, preset: str, queue: multiprocessing.Queue[tuple[int, int, int, list, int]], cutoff: datetime) -> None:
     """One worker process. It never prints a traceback: what failed is on the feed rows, and a
     worker that could not go on exits non-zero, which the parent counts."""
     import sys
@@ -180,21 +196,22 @@ def _worker(url: str, preset: str, queue: multiprocessing.Queue[tuple[int, int, 
     try:
         database = Database(url)
         try:
-            report = Poller(database, preset=preset).poll_due()
-            queue.put((report.feeds, report.stats.new, report.stats.duplicate, report.errors))
+            report = Poller(database, preset=preset).poll_due(cutoff=cutoff)
+            queue.put((report.feeds, report.stats.new, report.stats.duplicate, report.errors, report.unchanged))
         finally:
             database.dispose()
     except BaseException as exc:  # noqa: BLE001 - reported by exit status, not by a traceback
         message = exc.message if isinstance(exc, YuqingError) else type(exc).__name__
-        queue.put((0, 0, 0, [("", message)]))
+        queue.put((0, 0, 0, [("", message)], 0))
         sys.exit(3)
 
 
 def run_workers(url: str, preset: str, workers: int) -> PollReport:
-    """One cycle with `workers` processes sharing the due feeds (PostgreSQL)."""
+    """One cycle with `workers` processes sharing the feeds due when it starts (PostgreSQL)."""
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
-    processes = [context.Process(target=_worker, args=(url, preset, queue)) for _ in range(workers)]
+    cutoff = _utcnow()
+    processes = [context.Process(target=_worker, args=(url, preset, queue, cutoff)) for _ in range(workers)]
     for process in processes:
         process.start()
     total = PollReport()
@@ -203,7 +220,7 @@ def run_workers(url: str, preset: str, workers: int) -> PollReport:
 
     while results < len(processes):
         try:
-            feeds, new, duplicate, errors = queue.get(timeout=1.0)
+            feeds, new, duplicate, errors, unchanged = queue.get(timeout=1.0)
         except queue_module.Empty:
             if all(not p.is_alive() for p in processes) and queue.empty():
                 break  # a worker died without reporting; what it committed is in the database
@@ -213,6 +230,7 @@ def run_workers(url: str, preset: str, workers: int) -> PollReport:
         total.stats.new += new
         total.stats.duplicate += duplicate
         total.errors.extend(errors)
+        total.unchanged += unchanged
     for process in processes:
         process.join()
     total.died = sum(1 for p in processes if p.exitcode != 0)

@@ -86,7 +86,8 @@ def _progress(ctx: Context) -> Callable[[Any], None] | None:
 
 def _report(ctx: Context, report: Any, *, as_json: bool) -> None:
     if as_json:
-        ctx.json({"feeds": report.feeds, "items_new": report.stats.new, "items_duplicate": report.stats.duplicate,
+        ctx.json({"feeds": report.feeds, "feeds_unchanged": report.unchanged,
+                  "items_new": report.stats.new, "items_duplicate": report.stats.duplicate,
                   "errors": [{"source": source, "error": error} for source, error in report.errors]})
         return
     if sys.stderr.isatty():

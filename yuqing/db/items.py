@@ -17,13 +17,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from ingest.fetch import FetchResult, next_poll_delay, typical_gap
 from ingest.parse import FeedItem
-from ingest.triage import ItemFacts, event_kind, group_key_for, triage_decision
+from ingest.triage import (
+    REPRESENTATIVES,
+    SAME_EVENT_SPAN,
+    GroupIndex,
+    ItemFacts,
+    Representative,
+    event_kind,
+    fingerprint,
+    triage_decision,
+)
 from timeline.words import say
 from yuqing.db.models import Feed, Item, ItemSighting
 
@@ -72,19 +81,6 @@ def _find_existing(session: Session, item: FeedItem) -> Item | None:
 def _sight(session: Session, feed: Feed, guid: str, item: Item, now: datetime) -> None:
     with session.begin_nested():
         session.add(ItemSighting(feed_id=feed.id, guid=guid_key(guid), item_id=item.id, seen_at=now))
-
-
-def _facts(row: Item) -> ItemFacts:
-    classification = row.classification or {}
-    return ItemFacts(
-        id=row.id,
-        title=row.title,
-        text=row.summary or row.content_text,
-        published_at=row.published_at,
-        unit_code=row.unit_code,
-        kind=event_kind(classification),
-        keywords=frozenset(classification.get("keywords") or ()),
-    )
 
 
 def _chunks(values: list[str], size: int = 500) -> Iterable[list[str]]:
@@ -228,6 +224,8 @@ def _row(feed: Feed, item: FeedItem, *, now: datetime, how: _How) -> dict[str, A
         "flagged": bool(classification.get("flagged")),
         "unit_code": unit_code,
         "group_key": None,
+        "event_kind": None,
+        "fingerprint": None,
         "triage_status": state,
         "triage_reason": reason,
     }
@@ -239,27 +237,44 @@ def _facts_of_row(row: dict[str, Any], ident: int) -> ItemFacts:
                      row["unit_code"], event_kind(classification), frozenset(classification.get("keywords") or ()))
 
 
+def _open_groups(session: Session, unit_code: str, kind: str, times: list[datetime]) -> list[Representative]:
+    """One representative per open group of (unit, kind) near these times — the group's first
+    pending item in the window — read by columns: key, time and the stored fingerprint."""
+    first = select(func.min(Item.id)).where(
+        Item.triage_status == "pending", Item.unit_code == unit_code, Item.event_kind == kind,
+        Item.fingerprint.is_not(None), Item.group_key.is_not(None))
+    if times:
+        first = first.where(or_(Item.published_at.between(min(times) - SAME_EVENT_SPAN, max(times) + SAME_EVENT_SPAN),
+                                Item.published_at.is_(None)))
+    stmt = (select(Item.group_key, Item.published_at, Item.fingerprint)
+            .where(Item.id.in_(first.group_by(Item.group_key).scalar_subquery()))
+            .order_by(Item.id.desc()).limit(REPRESENTATIVES))
+    rows = session.execute(stmt).tuples().all()
+    return [Representative.stored(key or "", moment, text or "") for key, moment, text in reversed(rows)]
+
+
 def _assign_groups(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Group keys for the batch's pending rows: against pending items already stored (one query per
-    unit) and against each other, in memory."""
+    """Group keys for the batch's pending rows, in time linear in the rows: each is compared with one
+    representative per open group of its unit and kind (one query per bucket of the batch), then
+    with the groups the batch itself opened. The row's kind and fingerprint are stored with it."""
     pending_rows = [r for r in rows if r["triage_status"] == "pending"]
     if not pending_rows:
         return
-    window = timedelta(hours=48)
-    candidates: dict[str, list[tuple[str, ItemFacts]]] = {}
-    for unit in sorted({r["unit_code"] for r in pending_rows}, key=lambda u: u or ""):
-        times = [r["published_at"] for r in pending_rows if r["unit_code"] == unit and r["published_at"]]
-        stmt = select(Item).where(Item.triage_status == "pending", Item.unit_code == unit, Item.group_key.is_not(None))
-        if times:
-            stmt = stmt.where(Item.published_at.between(min(times) - window, max(times) + window))
-        candidates[unit] = [(c.group_key or "", _facts(c)) for c in session.scalars(stmt.limit(500))]
-    for index, row in enumerate(pending_rows):
-        facts = _facts_of_row(row, -index - 1)
-        key = group_key_for(facts, candidates[row["unit_code"]])
-        if key.endswith(f"|{facts.id}"):
-            key = f"{row['unit_code']}|{facts.kind}|{row['content_hash'][:16]}"
-        row["group_key"] = key
-        candidates[row["unit_code"]].append((key, facts))
+    facts = [_facts_of_row(row, -index - 1) for index, row in enumerate(pending_rows)]
+    buckets: dict[tuple[str, str], list[datetime]] = {}
+    for fact in facts:
+        if fact.unit_code is not None and fact.kind is not None:
+            times = buckets.setdefault((fact.unit_code, fact.kind), [])
+            if fact.published_at is not None:
+                times.append(fact.published_at)
+    index = GroupIndex()
+    for (unit_code, kind), times in sorted(buckets.items()):
+        for representative in _open_groups(session, unit_code, kind, times):
+            index.add(unit_code, kind, representative)
+    for row, fact in zip(pending_rows, facts):
+        row["group_key"] = index.place(fact, f"{row['unit_code']}|{fact.kind}|{row['content_hash'][:16]}")
+        row["event_kind"] = fact.kind
+        row["fingerprint"] = fingerprint(fact)
 
 
 def _store_one_by_one(session: Session, feed: Feed, items: Iterable[FeedItem], *, now: datetime, how: _How) -> StoreStats:

@@ -199,6 +199,9 @@ class Feed(Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     etag: Mapped[str | None] = mapped_column(String(500))
     last_modified: Mapped[str | None] = mapped_column(String(200))
+    # SHA-256 of the last body parsed: an HTTP feed without validators that sends the same bytes
+    # again is not parsed again.
+    body_sha256: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]
     last_fetch_at: Mapped[datetime | None]
     last_success_at: Mapped[datetime | None]
@@ -226,6 +229,8 @@ class Item(Base):
         # is its sha256; items without a link have NULL here, which a unique index lets repeat.
         Index("ux_items_link_key", "link_key", unique=True),
         Index("ix_items_triage", "triage_status", "published_at"),
+        # Grouping at intake reads the open groups of one unit and kind near a time (ingest.triage).
+        Index("ix_items_open_groups", "triage_status", "unit_code", "event_kind", "published_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -247,6 +252,10 @@ class Item(Base):
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
     unit_code: Mapped[str | None] = mapped_column(String(40))
     group_key: Mapped[str | None] = mapped_column(String(200), index=True)
+    # For grouping, stored with a pending item: its kind (ingest.triage.event_kind) and fingerprint
+    # (trigger words and bigrams, ingest.triage.fingerprint), so a new item is compared by columns.
+    event_kind: Mapped[str | None] = mapped_column(String(200))
+    fingerprint: Mapped[str | None] = mapped_column(Text)
     # pending: waits in triage; ignored: nothing to act on; accepted / merged / dismissed: decided.
     triage_status: Mapped[str] = mapped_column(String(12), default="ignored")
     # Why it waits or was set aside (ingest.triage.REASONS): chosen_row, flagged, topic, no_unit, …

@@ -1,0 +1,165 @@
+"""Intake whose cost follows the work (issues 11 and 19): grouping against one representative per
+open group, one pass per `ingest once`, unchanged bodies not parsed again."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, text
+
+from ingest.triage import SAME_EVENT_SPAN, GroupIndex, ItemFacts, Representative, fingerprint, same_event
+from tests.cliutil import yq
+from tests.feedserver import FeedServer, rss
+from yuqing.db.models import Feed, Item
+from yuqing.db.session import Database
+from yuqing.worker import Poller
+
+T = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
+GAS = ("gas-1", "渑池县某小区发生燃气爆炸，已致2人死亡", "https://news.example.cn/a/1",
+       "渑池县城区一小区发生燃气爆炸，已致2人死亡5人受伤，消防正在救援。")
+GAS2 = ("gas-2", "渑池燃气爆炸事故救援进展", "https://news.example.cn/a/9", "渑池县城区小区燃气爆炸事故，已致2人死亡，伤者送医。")
+FLOOD = ("flood-1", "灵宝市突降暴雨引发山洪，3人失联", "https://news.example.cn/a/2",
+         "灵宝市多个乡镇突降暴雨引发山洪，目前3人失联，当地正在搜救。")
+
+
+def facts(ident: int, title: str, *, unit: str | None = "A", kind: str | None = "事故灾难", at: datetime | None = T,
+          keywords: tuple[str, ...] = ()) -> ItemFacts:
+    return ItemFacts(ident, title, "", at, unit, kind, frozenset(keywords))
+
+
+@pytest.fixture
+def server() -> Iterator[FeedServer]:
+    with FeedServer() as s:
+        yield s
+
+
+@pytest.fixture
+def url(db_url: str) -> str:
+    assert yq(db_url, "init").code == 0
+    return db_url
+
+
+# --- the pure rule -------------------------------------------------------------------------------
+
+def test_fingerprint_round_trips_bigrams_and_trigger_words():
+    item = facts(1, "渑池县 燃气\t爆炸", keywords=("爆炸", "死亡"))
+    stored = Representative.stored("k", item.published_at, fingerprint(item))
+    assert stored.bigrams == item.bigrams and stored.keywords == item.keywords
+    empty = Representative.stored("k", None, fingerprint(facts(2, "")))
+    assert empty.bigrams == frozenset() and empty.keywords == frozenset()
+
+
+@pytest.mark.parametrize("other, joins", [
+    (facts(2, "渑池县小区燃气爆炸致2死"), True),
+    (facts(2, "渑池县小区燃气爆炸致2死", unit="B"), False),  # another place
+    (facts(2, "渑池县小区燃气爆炸致2死", kind="自然灾害"), False),  # another kind
+    (facts(2, "渑池县小区燃气爆炸致2死", at=T + SAME_EVENT_SPAN), True),  # the boundary is inside
+    (facts(2, "渑池县小区燃气爆炸致2死", at=T + SAME_EVENT_SPAN + timedelta(seconds=1)), False),
+    (facts(2, "某公司发布新款手机"), False),  # unrelated words
+    (facts(2, "渑池县小区燃气爆炸致2死", unit=None), False),  # no unit: always alone
+])
+def test_a_new_item_joins_a_group_exactly_when_the_pair_rule_says_same_event(other: ItemFacts, joins: bool):
+    first = facts(1, "渑池县某小区发生燃气爆炸，已致2人死亡")
+    index = GroupIndex()
+    assert index.place(first, "g1") == "g1"
+    assert (index.place(other, "g2") == "g1") is joins
+    assert same_event(first, other) is joins
+
+
+def test_the_most_similar_open_group_wins_and_members_do_not_become_representatives():
+    index = GroupIndex()
+    index.place(facts(1, "渑池县某小区发生燃气爆炸"), "gas")
+    index.place(facts(2, "灵宝市突降暴雨引发山洪"), "flood")
+    assert index.place(facts(3, "灵宝市暴雨引发山洪致3人失联"), "new") == "flood"
+    assert index.place(facts(4, "渑池县小区燃气爆炸"), "new") == "gas"
+    # Two groups opened, two members joined: only the two representatives are compared.
+    assert sum(len(b) for b in index._buckets.values()) == 2
+
+
+# --- grouping at intake, on both databases -------------------------------------------------------
+
+def test_a_later_poll_joins_the_group_through_the_stored_representative(url: str, server: FeedServer):
+    path = "/a.xml"
+    yq(url, "feeds", "add", server.serve(path, rss([GAS, FLOOD])))
+    assert yq(url, "ingest", "once").code == 0
+    database = Database(url)
+    try:
+        with database.session() as s:
+            stored = {i.title: i for i in s.scalars(select(Item))}
+            assert stored[GAS[1]].fingerprint and stored[GAS[1]].event_kind
+            s.execute(text("UPDATE feeds SET next_poll_at = NULL, etag = NULL"))
+    finally:
+        database.dispose()
+    server.serve(path, rss([GAS, FLOOD, GAS2]))
+    assert yq(url, "ingest", "once").code == 0
+    queue = {i["title"]: i["group"] for i in yq(url, "triage", "list", "--json").json()}
+    assert queue[GAS2[1]] == queue[GAS[1]] != queue[FLOOD[1]]
+
+
+def test_a_decided_group_is_not_open_any_more(url: str, server: FeedServer):
+    path = "/a.xml"
+    yq(url, "feeds", "add", server.serve(path, rss([GAS])))
+    yq(url, "ingest", "once")
+    first = yq(url, "triage", "list", "--json").json()[0]
+    assert yq(url, "triage", "dismiss", str(first["id"]), "--reason", "误报").code == 0
+    database = Database(url)
+    try:
+        with database.session() as s:
+            s.execute(text("UPDATE feeds SET next_poll_at = NULL, etag = NULL"))
+    finally:
+        database.dispose()
+    server.serve(path, rss([GAS, GAS2]))
+    yq(url, "ingest", "once")
+    (second,) = yq(url, "triage", "list", "--json").json()
+    assert second["title"] == GAS2[1] and second["group"] != first["group"]
+
+
+# --- one pass per run, unchanged bodies ----------------------------------------------------------
+
+def test_ingest_once_polls_each_feed_once_even_when_the_run_outlasts_the_interval(url: str, server: FeedServer):
+    paths = [f"/f{n}.xml" for n in range(3)]
+    for n, path in enumerate(paths):
+        yq(url, "feeds", "add", server.serve(path, rss([(f"g{n}", f"标题{n}", f"https://x.example.cn/{n}", "正文")])),
+           "--interval", "60")
+    moments = iter(T + timedelta(seconds=600 * n) for n in range(30))
+    last = [T]
+
+    def clock() -> datetime:  # each reading ten minutes later (a slow run), then it stops moving
+        last[0] = next(moments, last[0])
+        return last[0]
+
+    database = Database(url)
+    try:
+        with database.session() as s:
+            s.execute(text("UPDATE feeds SET next_poll_at = NULL"))
+        report = Poller(database, preset="sanmenxia-2017", clock=clock).poll_due()
+    finally:
+        database.dispose()
+    assert report.feeds == 3
+    assert [server.hits[p] for p in paths] == [1, 1, 1]
+
+
+def test_a_feed_without_validators_sending_the_same_body_is_not_parsed_again(url: str, server: FeedServer):
+    server.validators = False
+    path = "/plain.xml"
+    yq(url, "feeds", "add", server.serve(path, rss([GAS, FLOOD])))
+    first = yq(url, "ingest", "once", "--json").json()
+    assert first["items_new"] == 2 and first["feeds_unchanged"] == 0
+
+    def again() -> dict:
+        database = Database(url)
+        try:
+            with database.session() as s:
+                s.execute(text("UPDATE feeds SET next_poll_at = NULL"))
+                assert s.scalar(select(Feed.etag)) is None  # the server really sent no validator
+        finally:
+            database.dispose()
+        return yq(url, "ingest", "once", "--json").json()
+
+    second = again()
+    assert second["feeds"] == 1 and second["feeds_unchanged"] == 1 and second["items_new"] == 0
+    assert server.hits[path] == 2
+    server.serve(path, rss([GAS, FLOOD, GAS2]))  # new bytes are parsed
+    third = again()
+    assert third["feeds_unchanged"] == 0 and third["items_new"] == 1
