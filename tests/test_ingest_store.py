@@ -93,7 +93,7 @@ def test_unchanged_feed_is_not_modified_and_adds_nothing(url: str, server: FeedS
         s.execute(text("UPDATE feeds SET next_poll_at = NULL"))
     database.dispose()
     second = yq(url, "ingest", "once", "--json").json()
-    assert second == {"feeds": 1, "items_new": 0, "items_duplicate": 0, "errors": []}
+    assert second == {"feeds": 1, "feeds_unchanged": 1, "items_new": 0, "items_duplicate": 0, "errors": []}
 
 
 def test_failure_is_stored_on_the_feed_and_reset_on_success(url: str, server: FeedServer):

@@ -1,7 +1,7 @@
 """intake at scale: items keep their kind and grouping fingerprint; feeds keep the last body's hash
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 """
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from alembic import op
 
 from ingest.triage import ItemFacts, event_kind, fingerprint
 
-revision = '0012'
-down_revision = '0011'
+revision = '0013'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
