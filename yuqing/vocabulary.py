@@ -309,7 +309,7 @@ MESSAGES: dict[str, str] = {
     "DASH_TRIAGE_SIMILAR": "可能是舆情 #{id}：{title}（相似度 {score}）",
     "DASH_TRIAGE_MERGE_INTO": "并入 #{id}",
     "DASH_TRIAGE_IGNORED_HINT": "自动分类认为无需研判的信息（原因见每条信息后）。如判断有误，可在此立为舆情或并入已有舆情。",
-    "DASH_TRIAGE_MORE": "只显示前 {shown} 组，共 {total} 组；处理后自动显示后面的",
+    "DASH_TRIAGE_PAGES": "第 {page}/{pages} 页，本页 {shown} 组，共 {groups} 组 {items} 条信息（重点在前，新的在前）。",
     "DASH_TRIAGE_ACCEPTED": "已立为舆情 #{value}",
     "DASH_TRIAGE_MERGED": "已将 {value} 条信息并入舆情 #{incident}",
     "DASH_TRIAGE_DISMISSED": "已排除 {value} 条信息",

@@ -159,16 +159,12 @@ class Api:
         return as_json(load_year(session, year, now=self._now(request)).score())
 
     def triage(self, session: Any, actor: Actor, request: Request, _: Any) -> Any:
-        from timeline.clock import iso_beijing
-        from yuqing.db.triage import pending
+        from yuqing.db.triage import item_json, pending
 
-        return [
-            {"id": i.id, "title": i.title, "link": i.link, "published_at": iso_beijing(i.published_at),
-             "published_clamped": i.published_clamped,
-             "fetched_at": iso_beijing(i.fetched_at), "source": i.source, "classification": i.classification,
-             "unit": i.unit_code, "group": i.group}
-            for i in pending(session)
-        ]
+        limit = _count(request.query_params.get("limit"), "limit", least=1)
+        offset = _count(request.query_params.get("offset"), "offset", least=0) or 0
+        page = pending(session, limit=limit, offset=offset, now=self._now(request))
+        return Paged([item_json(i) for i in page.items], page.total, offset)
 
     # --- writes -------------------------------------------------------------------------------
 

@@ -130,9 +130,13 @@ def document() -> dict[str, Any]:
             "/api/v1/triage": {
                 "get": {
                     "summary": "待研判队列（同 yuqing triage list --json）",
-                    "responses": {"200": _json({"type": "array", "items": {"type": "object", "required": [
-                        "id", "title", "link", "published_at", "source", "classification", "unit", "group"]}},
-                        "待研判信息"), **reads},
+                    "parameters": [_param("limit", {"type": "integer", "minimum": 1}),
+                                   _param("offset", {"type": "integer", "minimum": 0}), _NOW],
+                    "responses": {"200": {**_json({"type": "array", "items": {"type": "object", "required": [
+                        "id", "title", "link", "published_at", "source", "classification", "unit", "group", "state",
+                        "reason", "incident", "similar_incidents"]}},
+                        "待研判信息（最多 limit 条，自 offset 起；不给 limit 时为全部）"),
+                        "headers": _PAGE_HEADERS}, **reads},
                 },
             },
             "/api/v1/items": {

@@ -5,7 +5,7 @@ import argparse
 import json
 from typing import Any
 
-from yuqing.cli.base import Context, Parser, _now
+from yuqing.cli.base import Context, Parser, _now, page_offset, page_size
 from yuqing.errors import YuqingError
 
 
@@ -56,31 +56,33 @@ def cmd_audit_checkpoint(ctx: Context, args: argparse.Namespace) -> int:
 
 def cmd_audit_log(ctx: Context, args: argparse.Namespace) -> int:
     from timeline.clock import display_beijing, iso_beijing
-    from yuqing.db.audit import audit_log
+    from yuqing.cli.base import JsonArray
+    from yuqing.cli.incidents import _page_note
+    from yuqing.db.audit import AuditView, audit_total, each_audit
 
-    rows = ctx.read(audit_log, entity=args.entity, entity_id=args.id)
-    if args.json:
-        ctx.json(
-            [
-                {
-                    "id": r.id,
-                    "at": iso_beijing(r.at),
-                    "actor": r.actor,
-                    "entity": r.entity,
-                    "entity_id": r.entity_id,
-                    "action": r.action,
-                    "before": json.loads(r.before) if r.before else None,
-                    "after": json.loads(r.after) if r.after else None,
-                    "reason": r.reason,
-                    "hash": r.hash,
-                }
-                for r in rows
-            ]
-        )
-        return 0
-    for r in rows:
-        reason = f"  原因：{r.reason}" if r.reason else ""
-        ctx.print(f"{r.id:>6} {display_beijing(r.at)} {r.actor} {r.entity}#{r.entity_id} {r.action}{reason}")
+    paged = args.limit is not None or args.offset
+    shown = [0]
+    array = JsonArray(ctx.out) if args.json else None
+
+    def emit(r: AuditView) -> None:
+        shown[0] += 1
+        if array is None:
+            reason = f"  原因：{r.reason}" if r.reason else ""
+            ctx.print(f"{r.id:>6} {display_beijing(r.at)} {r.actor} {r.entity}#{r.entity_id} {r.action}{reason}")
+            return
+        array.add({
+            "id": r.id, "at": iso_beijing(r.at), "actor": r.actor, "entity": r.entity, "entity_id": r.entity_id,
+            "action": r.action, "before": json.loads(r.before) if r.before else None,
+            "after": json.loads(r.after) if r.after else None, "reason": r.reason, "hash": r.hash,
+        })
+
+    # Every matching record, oldest first, streamed a chunk at a time; or the page --limit/--offset asks for.
+    ctx.read(each_audit, emit, entity=args.entity, entity_id=args.id, limit=args.limit, offset=args.offset)
+    if array is not None:
+        array.close()
+    if paged:
+        note = _page_note(ctx.read(audit_total, entity=args.entity, entity_id=args.id), args.offset, shown[0])
+        (ctx.err_print if array is not None else ctx.print)(note)
     return 0
 
 
@@ -97,5 +99,7 @@ def register(sub: Any) -> None:
     p = au.add_parser("log", help="查看审计记录")
     p.add_argument("--entity", metavar="NAME")
     p.add_argument("--id", metavar="N")
+    p.add_argument("--limit", type=page_size, metavar="N", help="最多列出 N 条（总数另行给出）；默认列出全部")
+    p.add_argument("--offset", type=page_offset, default=0, metavar="N", help="跳过前 N 条（从最早的记录算起）")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_audit_log)

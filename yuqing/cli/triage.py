@@ -4,30 +4,37 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from yuqing.cli.base import Context, Parser, record_id
+from yuqing.cli.base import Context, JsonArray, Parser, page_offset, page_size, record_id
 
 
 def cmd_triage_list(ctx: Context, args: argparse.Namespace) -> int:
-    from timeline.clock import display_beijing, iso_beijing
+    from timeline.clock import display_beijing
     from yuqing.cli.base import _now
+    from yuqing.cli.incidents import _page_note
     from yuqing.db.classifying import topic_names
-    from yuqing.db.triage import queue
+    from yuqing.db.triage import each_queued, item_json, queue, queue_total
     from yuqing.vocabulary import render
 
-    items = ctx.read(queue, state=args.state, now=_now(ctx, args.now))
+    now = _now(ctx, args.now)
+    paged = args.limit is not None or args.offset
+    total = ctx.read(queue_total, state=args.state) if paged else None
     if args.json:
-        ctx.json([
-            {"id": i.id, "title": i.title, "link": i.link, "published_at": iso_beijing(i.published_at),
-             "published_clamped": i.published_clamped,
-             "fetched_at": iso_beijing(i.fetched_at), "source": i.source, "classification": i.classification,
-             "unit": i.unit_code, "group": i.group, "state": i.state, "reason": i.reason,
-             "incident": i.incident_id,
-             "similar_incidents": [{"id": s.id, "title": s.title, "score": s.score} for s in i.similar]}
-            for i in items
-        ])
+        # Streamed: the items are read and written a chunk at a time; every one unless --limit.
+        array = JsonArray(ctx.out)
+        shown = [0]
+
+        def add(item: Any) -> None:
+            array.add(item_json(item))
+            shown[0] += 1
+
+        ctx.read(each_queued, add, state=args.state, limit=args.limit, offset=args.offset, now=now)
+        array.close()
+        if total is not None:
+            ctx.err_print(_page_note(total, args.offset, shown[0]))
         return 0
+    items = ctx.read(queue, state=args.state, limit=args.limit, offset=args.offset, now=now)
     if not items:
-        ctx.print(render(f"TRIAGE_EMPTY_{args.state}"))
+        ctx.print(_page_note(total, args.offset, 0) if total else render(f"TRIAGE_EMPTY_{args.state}"))
         return 0
     groups: dict[str, list[Any]] = {}
     for item in items:
@@ -47,6 +54,8 @@ def cmd_triage_list(ctx: Context, args: argparse.Namespace) -> int:
             for similar in item.similar:
                 ctx.print("        " + render("TRIAGE_SIMILAR", id=similar.id, title=similar.title, score=f"{similar.score:.2f}",
                                               item=item.id))
+    if total is not None:
+        ctx.print(_page_note(total, args.offset, len(items)))
     return 0
 
 
@@ -79,6 +88,8 @@ def register(sub: Any) -> None:
     p.add_argument("--state", choices=("pending", "ignored", "decided", "all"), default="pending",
                    help="pending 待研判（默认）、ignored 无需研判、decided 已处理、all 全部")
     p.add_argument("--now", metavar="T", help="判断“可能重复”的时间（默认：现在）")
+    p.add_argument("--limit", type=page_size, metavar="N", help="最多列出 N 条（总数另行给出）；默认列出全部")
+    p.add_argument("--offset", type=page_offset, default=0, metavar="N", help="跳过前 N 条")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_triage_list)
     p = tr.add_parser("accept", help="立为舆情，输出舆情编号")

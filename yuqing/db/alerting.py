@@ -195,6 +195,8 @@ class DeliveryView:
     sent_at: datetime | None
 
 
-def delivery_log(session: Session, *, limit: int = 200) -> list[DeliveryView]:
-    rows = session.scalars(select(AlertDelivery).order_by(AlertDelivery.last_tried_at.desc(), AlertDelivery.id.desc()).limit(limit))
+def delivery_log(session: Session, *, limit: int | None = None) -> list[DeliveryView]:
+    """Deliveries newest first: every one unless a `limit` is given."""
+    stmt = select(AlertDelivery).order_by(AlertDelivery.last_tried_at.desc(), AlertDelivery.id.desc())
+    rows = session.scalars(stmt if limit is None else stmt.limit(limit))
     return [DeliveryView(r.key, r.channel, r.kind, r.title, r.status, r.attempts, r.error, r.last_tried_at, r.sent_at) for r in rows]

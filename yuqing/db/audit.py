@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -216,25 +217,45 @@ class AuditView:
     hash: str
 
 
-def audit_log(session: Session, *, entity: str | None = None, entity_id: str | None = None, limit: int = 1000) -> list[AuditView]:
-    stmt = select(AuditRecord).order_by(AuditRecord.id.desc()).limit(limit)
+def _log_query(stmt: Any, entity: str | None, entity_id: str | None) -> Any:
     if entity:
         stmt = stmt.where(AuditRecord.entity == entity)
     if entity_id is not None:
         stmt = stmt.where(AuditRecord.entity_id == str(entity_id))
-    rows = list(session.scalars(stmt))
-    rows.reverse()
-    return [
-        AuditView(r.id, r.at, r.actor, r.entity, r.entity_id, r.action, r.before, r.after, r.reason, r.hash)
-        for r in rows
-    ]
+    return stmt
+
+
+def _view(r: AuditRecord) -> AuditView:
+    return AuditView(r.id, r.at, r.actor, r.entity, r.entity_id, r.action, r.before, r.after, r.reason, r.hash)
+
+
+def audit_log(session: Session, *, entity: str | None = None, entity_id: str | None = None, limit: int | None = None,
+              offset: int = 0) -> list[AuditView]:
+    """Audit records oldest first — every one that matches unless a `limit` is given."""
+    found: list[AuditView] = []
+    each_audit(session, found.append, entity=entity, entity_id=entity_id, limit=limit, offset=offset)
+    return found
+
+
+def each_audit(session: Session, work: Callable[[AuditView], None], *, entity: str | None = None,
+               entity_id: str | None = None, limit: int | None = None, offset: int = 0) -> None:
+    """Call `work` on each record `audit_log` would list, reading a chunk at a time."""
+    stmt = _log_query(select(AuditRecord), entity, entity_id).order_by(AuditRecord.id).offset(offset)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    for r in session.scalars(stmt.execution_options(yield_per=1000)):
+        work(_view(r))
+
+
+def audit_total(session: Session, *, entity: str | None = None, entity_id: str | None = None) -> int:
+    return int(session.scalar(_log_query(select(func.count(AuditRecord.id)), entity, entity_id)) or 0)
 
 
 def audit_head(session: Session) -> str:
     return head_hash(session)
 
 
-def incident_history(session: Session, incident_id: int, *, limit: int = 500) -> list[AuditView]:
+def incident_history(session: Session, incident_id: int) -> list[AuditView]:
     """Every audit record about one incident: the incident itself, its actions, and the feed items
     accepted into it or merged with it — oldest first."""
     action_ids = select(Action.id).where(Action.incident_id == incident_id)
@@ -250,7 +271,6 @@ def incident_history(session: Session, incident_id: int, *, limit: int = 500) ->
             )
         )
         .order_by(AuditRecord.id)
-        .limit(limit)
     )
     return [
         AuditView(r.id, r.at, r.actor, r.entity, r.entity_id, r.action, r.before, r.after, r.reason, r.hash)
@@ -270,7 +290,7 @@ def snapshot_checkpoints(session: Session) -> list[Checkpoint]:
 
     rows = session.execute(select(ScoreSnapshot.id, ScoreSnapshot.audit_head, ScoreSnapshot.audit_count,
                                   ScoreSnapshot.audit_seal, ScoreSnapshot.created_at)
-                           .order_by(ScoreSnapshot.id).limit(100_000))
+                           .order_by(ScoreSnapshot.id))
     return [Checkpoint(count, seal, at, None, f"评分快照 #{sid} ") if count is not None and seal
             else Checkpoint(-1, head, at, None, f"评分快照 #{sid} ")
             for sid, head, count, seal, at in rows]

@@ -1,11 +1,12 @@
 """The triage queue: pending items grouped by event; accept, merge or dismiss a whole group at once."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import String, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from ingest.triage import SIMILAR_CLOSED_SPAN, SIMILAR_INCIDENT, same_kind, title_similarity
@@ -68,31 +69,103 @@ def _legacy_reason(r: Item) -> str | None:
     return r.triage_status
 
 
-def pending(session: Session, *, limit: int = 500) -> list[QueueItem]:
-    return queue(session, state="pending", limit=limit)
+def _ordered(stmt: Any) -> Any:
+    return stmt.order_by(Item.flagged.desc(), Item.published_at.desc().nulls_last(), Item.id.desc())
 
 
-def queue(session: Session, *, state: str = "pending", limit: int = 500, now: datetime | None = None) -> list[QueueItem]:
-    """Stored items in the given --state, flagged first, newest first; with `now`, each open item
-    names the incidents it resembles (possible duplicates)."""
-    rows = list(session.scalars(
-        select(Item).where(Item.triage_status.in_(STATES[state]))
-        .order_by(Item.flagged.desc(), Item.published_at.desc().nulls_last(), Item.id.desc()).limit(limit)
-    ))
-    items = [_queue_item(r) for r in rows]
-    if now is None:
-        return items
-    return [_with_similar(session, i, now) if i.state in OPEN_STATES else i for i in items]
+def _group_of() -> Any:
+    """The SQL form of QueueItem.group: the item's group key, or its own id for an item alone."""
+    return func.coalesce(func.nullif(Item.group_key, ""), cast(Item.id, String))
 
 
-def _candidates(session: Session, now: datetime) -> list[tuple[Incident, str]]:
+@dataclass(frozen=True)
+class QueuePage:
+    """Items of one --state in queue order, `limit` of them from `offset` (all when None), with how
+    many match in all (counted in the query)."""
+
+    items: tuple[QueueItem, ...]
+    total: int
+    limit: int | None
+    offset: int
+
+
+def pending(session: Session, *, limit: int | None = None, offset: int = 0, now: datetime | None = None) -> QueuePage:
+    return queue_page(session, state="pending", limit=limit, offset=offset, now=now)
+
+
+def queue(session: Session, *, state: str = "pending", limit: int | None = None, offset: int = 0,
+          now: datetime | None = None) -> list[QueueItem]:
+    """Stored items in the given --state, flagged first, newest first — every one of them unless a
+    `limit` is given; with `now`, each open item names the incidents it resembles (possible duplicates)."""
+    found: list[QueueItem] = []
+    each_queued(session, found.append, state=state, limit=limit, offset=offset, now=now)
+    return found
+
+
+def each_queued(session: Session, work: Callable[[QueueItem], None], *, state: str = "pending", limit: int | None = None,
+                offset: int = 0, now: datetime | None = None) -> None:
+    """Call `work` on each item `queue` would list, in its order, reading rows a chunk at a time
+    (memory follows the chunk, not the queue)."""
+    stmt = _ordered(select(Item).where(Item.triage_status.in_(STATES[state]))).offset(offset)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    for row in session.scalars(stmt.execution_options(yield_per=500)):
+        item = _queue_item(row)
+        work(_with_similar(session, item, now) if now is not None and item.state in OPEN_STATES else item)
+
+
+def queue_total(session: Session, *, state: str = "pending") -> int:
+    return int(session.scalar(select(func.count(Item.id)).where(Item.triage_status.in_(STATES[state]))) or 0)
+
+
+def queue_page(session: Session, *, state: str = "pending", limit: int | None = None, offset: int = 0,
+               now: datetime | None = None) -> QueuePage:
+    total = queue_total(session, state=state)
+    return QueuePage(tuple(queue(session, state=state, limit=limit, offset=offset, now=now)), total, limit, offset)
+
+
+@dataclass(frozen=True)
+class QueueCount:
+    items: int
+    groups: int
+
+
+def queue_counts(session: Session) -> dict[str, QueueCount]:
+    """How many items and groups each --state holds, from one aggregate query over the whole table."""
+    group = _group_of()
+    columns = []
+    for statuses in STATES.values():
+        inside = Item.triage_status.in_(statuses)
+        columns += [func.count(case((inside, Item.id))), func.count(func.distinct(case((inside, group))))]
+    row = session.execute(select(*columns)).one()
+    return {state: QueueCount(int(row[2 * n] or 0), int(row[2 * n + 1] or 0)) for n, state in enumerate(STATES)}
+
+
+def _candidates(session: Session, now: datetime) -> dict[str | None, list[_Candidate]]:
+    """Every open incident and every one closed in the last 7 days, newest first, by unit code (the
+    columns a comparison needs, not whole rows)."""
     since = now - SIMILAR_CLOSED_SPAN
     rows = session.execute(
-        select(Incident, Unit.code).join(Unit, Unit.id == Incident.unit_id)
+        select(Incident.id, Incident.title, Incident.category, Incident.suggestion, Unit.code)
+        .join(Unit, Unit.id == Incident.unit_id)
         .where(or_(Incident.status == "open", (Incident.status == "closed") & (Incident.closed_at >= since)))
-        .order_by(Incident.id.desc()).limit(2000)
+        .order_by(Incident.id.desc())
     ).tuples().all()
-    return [(incident, code) for incident, code in rows]
+    by_unit: dict[str | None, list[_Candidate]] = {None: []}
+    for incident_id, title, category, suggestion, code in rows:
+        candidate = _Candidate(incident_id, title, category, tuple((suggestion or {}).get("topics") or ()), code)
+        by_unit.setdefault(code, []).append(candidate)
+        by_unit[None].append(candidate)
+    return by_unit
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    id: int
+    title: str
+    category: str | None
+    topics: tuple[str, ...]
+    unit_code: str
 
 
 def _with_similar(session: Session, item: QueueItem, now: datetime) -> QueueItem:
@@ -107,15 +180,12 @@ def _with_similar(session: Session, item: QueueItem, now: datetime) -> QueueItem
     return QueueItem(**{**item.__dict__, "similar": tuple(found)})
 
 
-def similar_incidents(item: QueueItem, candidates: list[tuple[Incident, str]], *, limit: int = 3) -> list[SimilarIncident]:
+def similar_incidents(item: QueueItem, candidates: dict[str | None, list[_Candidate]], *, limit: int = 3) -> list[SimilarIncident]:
     """Open incidents (or closed in the last 7 days) of the item's unit and kind whose title resembles
     the item's, best first. An item with no unit is compared with every unit's incidents."""
     found: list[SimilarIncident] = []
-    for incident, unit_code in candidates:
-        if item.unit_code is not None and unit_code != item.unit_code:
-            continue
-        topics = (incident.suggestion or {}).get("topics") or []
-        if not same_kind(item.classification, incident.category, topics):
+    for incident in candidates.get(item.unit_code, ()):
+        if not same_kind(item.classification, incident.category, list(incident.topics)):
             continue
         score = title_similarity(item.title, incident.title)
         if score >= SIMILAR_INCIDENT:
@@ -245,11 +315,61 @@ class TriageGroup:
         return bool(self.head.classification.get("flagged"))
 
 
-def pending_groups(session: Session, *, limit: int = 500, state: str = "pending",
-                   now: datetime | None = None) -> list[TriageGroup]:
-    """The triage queue (or the items of another --state), flagged groups first; with `now`, each
-    item names the incidents it may duplicate."""
-    groups: dict[str, list[QueueItem]] = {}
-    for item in queue(session, state=state, limit=limit, now=now):
-        groups.setdefault(item.group, []).append(item)
-    return [TriageGroup(key, tuple(members)) for key, members in groups.items()]
+@dataclass(frozen=True)
+class GroupPage:
+    """One page of the queue by groups (what the 待研判 page shows), with how many groups and items
+    the --state holds in all."""
+
+    groups: tuple[TriageGroup, ...]
+    total_groups: int
+    total_items: int
+    limit: int
+    offset: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total_groups // self.limit))
+
+
+def group_page(session: Session, *, state: str = "pending", limit: int = 50, offset: int | Callable[[int], int] = 0,
+               now: datetime | None = None) -> GroupPage:
+    """`limit` groups of the given --state from `offset` (or from what `offset(total groups)` says),
+    in queue order: a group ranks where its first item would in `queue` (flagged first, newest
+    first). The ranking, paging and counts are done in the query; only the page's items are loaded."""
+    statuses = STATES[state]
+    group = _group_of()
+    ranked = select(
+        group.label("g"), Item.flagged.label("flagged"), Item.published_at.label("published_at"), Item.id.label("id"),
+        func.row_number().over(partition_by=group, order_by=(Item.flagged.desc(), Item.published_at.desc().nulls_last(),
+                                                             Item.id.desc())).label("n"),
+    ).where(Item.triage_status.in_(statuses)).subquery()
+    counts = session.execute(
+        select(func.count(Item.id), func.count(func.distinct(group))).where(Item.triage_status.in_(statuses))
+    ).one()
+    total_items, total_groups = int(counts[0]), int(counts[1])
+    start = offset(total_groups) if callable(offset) else offset
+    keys = list(session.scalars(
+        select(ranked.c.g).where(ranked.c.n == 1)
+        .order_by(ranked.c.flagged.desc(), ranked.c.published_at.desc().nulls_last(), ranked.c.id.desc())
+        .offset(start).limit(limit)
+    ))
+    members: dict[str, list[QueueItem]] = {key: [] for key in keys}
+    for chunk in (keys[i:i + 500] for i in range(0, len(keys), 500)):
+        for row in session.scalars(_ordered(select(Item).where(Item.triage_status.in_(statuses), group.in_(chunk)))):
+            item = _queue_item(row)
+            members[item.group].append(_with_similar(session, item, now) if now is not None and item.state in OPEN_STATES
+                                       else item)
+    return GroupPage(tuple(TriageGroup(key, tuple(found)) for key, found in members.items() if found),
+                     total_items=total_items, total_groups=total_groups, limit=limit, offset=start)
+
+
+def item_json(item: QueueItem) -> dict[str, Any]:
+    """One queue item as `triage list --json` and GET /api/v1/triage give it."""
+    from timeline.clock import iso_beijing
+
+    return {"id": item.id, "title": item.title, "link": item.link, "published_at": iso_beijing(item.published_at),
+            "published_clamped": item.published_clamped,
+            "fetched_at": iso_beijing(item.fetched_at), "source": item.source, "classification": item.classification,
+            "unit": item.unit_code, "group": item.group, "state": item.state, "reason": item.reason,
+            "incident": item.incident_id,
+            "similar_incidents": [{"id": s.id, "title": s.title, "score": s.score} for s in item.similar]}

@@ -150,9 +150,21 @@ def feeds() -> list[FeedView]:
     return database().read(list_feeds, now=now())
 
 
-@st.cache_data(ttl=5, show_spinner=False)
-def triage_groups(state: str = "pending") -> list[triage.TriageGroup]:
-    return database().read(triage.pending_groups, state=state, now=now())
+@st.cache_data(ttl=5, max_entries=16, show_spinner=False)
+def triage_groups(state: str = "pending", *, limit: int = 50, page: int = 1) -> triage.GroupPage:
+    """One page of the queue's groups (what the page shows, not the whole queue), keyed by state and
+    page; a page past the last is the last one."""
+
+    def offset(total: int) -> int:
+        return (min(max(1, page), max(1, -(-total // limit))) - 1) * limit
+
+    return database().read(triage.group_page, state=state, limit=limit, offset=offset, now=now())
+
+
+@st.cache_data(ttl=5, max_entries=4, show_spinner=False)
+def triage_counts() -> dict[str, triage.QueueCount]:
+    """Items and groups in each state, over the whole queue (one aggregate query)."""
+    return database().read(triage.queue_counts)
 
 
 @st.cache_data(ttl=30, show_spinner=False)
@@ -171,7 +183,7 @@ def suggestion(title: str, summary: str) -> dict[str, Any]:
 
 
 CACHED_READS: tuple[Any, ...] = (
-    open_incidents, incident, history, incident_choices, units, feeds, triage_groups, users,
+    open_incidents, incident, history, incident_choices, units, feeds, triage_groups, triage_counts, users,
 )
 EXTRA_READS: list[Any] = []  # cached reads registered by other modules (scoring), dropped with the rest
 

@@ -151,6 +151,25 @@ def group_card(group: TriageGroup, who: Actor, units: dict[str, str], targets: d
                 st.button("排除", key=f"tr_dismiss_{head.id}", on_click=do_dismiss, args=(head.id,))
 
 
+def group_list(state: str, who: Actor, units: dict[str, str], targets: dict[int, str]) -> None:
+    """One page of SHOWN_GROUPS groups of the state, with a pager when there are more."""
+    key = f"triage_page_{state}"
+    wanted = int(st.session_state.get(key) or 1)
+    data = common.triage_groups(state, limit=SHOWN_GROUPS, page=wanted)
+    page = data.offset // SHOWN_GROUPS + 1
+    if page != wanted:
+        st.session_state[key] = page
+    if not data.groups:
+        st.info(common.text("DASH_TRIAGE_EMPTY" if state == "pending" else "TRIAGE_EMPTY_ignored"))
+    for group in data.groups:
+        group_card(group, who, units, targets)
+    if data.pages > 1:
+        pager, note = st.columns([1, 4], vertical_alignment="bottom")
+        pager.number_input("页码", min_value=1, max_value=data.pages, step=1, key=key)
+        note.caption(common.text("DASH_TRIAGE_PAGES", page=page, pages=data.pages, shown=len(data.groups),
+                                 groups=data.total_groups, items=data.total_items))
+
+
 def import_section() -> None:
     st.subheader("表格导入")
     st.caption("舆情监测服务导出表、12345 热线工单、留言板导出表等（.xlsx 或 .csv），导入后进入待研判队列。")
@@ -190,28 +209,18 @@ if common.guard():
     if created is not None:
         st.page_link(common.PAGE_INCIDENT, label=f"查看舆情 #{created}", icon=":material/open_in_new:",
                      query_params={"id": str(created)})
-    groups = common.triage_groups()
-    ignored = common.triage_groups("ignored")
+    counts = common.triage_counts()
     units = {u.code: u.name for u in common.units()}
     choices = common.incident_choices(open_only=True)
     targets = {c.id: c.label for c in choices if common.may_act_on(who, {c.unit_code})}
-    queue, set_aside, imports = st.tabs([f"待研判队列（{len(groups)}）", f"无需研判（{len(ignored)}）", "表格导入"],
+    pending, ignored = counts["pending"], counts["ignored"]
+    queue, set_aside, imports = st.tabs([f"待研判队列（{pending.groups}）", f"无需研判（{ignored.groups}）", "表格导入"],
                                         key="triage_tabs")
     with queue:
-        if not groups:
-            st.info(common.text("DASH_TRIAGE_EMPTY"))
-        for group in groups[:SHOWN_GROUPS]:
-            group_card(group, who, units, targets)
-        if len(groups) > SHOWN_GROUPS:
-            st.caption(common.text("DASH_TRIAGE_MORE", shown=SHOWN_GROUPS, total=len(groups)))
+        group_list("pending", who, units, targets)
     with set_aside:
         st.caption(common.text("DASH_TRIAGE_IGNORED_HINT"))
-        if not ignored:
-            st.info(common.text("TRIAGE_EMPTY_ignored"))
-        for group in ignored[:SHOWN_GROUPS]:
-            group_card(group, who, units, targets)
-        if len(ignored) > SHOWN_GROUPS:
-            st.caption(common.text("DASH_TRIAGE_MORE", shown=SHOWN_GROUPS, total=len(ignored)))
+        group_list("ignored", who, units, targets)
     with imports:
         if common.may_write(who):
             import_section()

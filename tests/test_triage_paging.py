@@ -1,0 +1,210 @@
+"""Issue 19: no silent caps on the triage queue. More pending items than the old cap of 500: `triage
+list` returns every one or a page with the total, the API pages with the total in headers, the counts
+come from one aggregate query and the 待研判 page shows a page of groups and the true size — on both
+databases."""
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event
+
+from tests.cliutil import yq
+from tests.conftest import T0
+from timeline.clock import iso_beijing
+from yuqing.db.models import Item
+from yuqing.db.session import Database
+from yuqing.db.triage import QueueCount, group_page, queue, queue_counts
+
+PENDING = 620  # more than the 500 the queue used to stop at
+IGNORED = 30
+UNITS = ("mianchi", "lingbao", "lushi", None)
+
+
+def _fill(database: Database) -> None:
+    """PENDING pending items in groups of 1–3 (every 7th flagged), IGNORED ignored ones, 5 accepted."""
+    rows = []
+    for i in range(PENDING + IGNORED + 5):
+        state = "pending" if i < PENDING else "ignored" if i < PENDING + IGNORED else "accepted"
+        flagged = i % 7 == 0
+        group = f"g-{i // 3}" if i % 5 else None  # every 5th alone, the rest in threes (a few of two)
+        rows.append(Item(
+            source="测试源", title=f"压力测试信息 {i}", link=f"https://n.example.cn/{i}", normalized_link="", summary="",
+            content_text="", author="", published_at=None if i % 11 == 0 else T0 - timedelta(minutes=i * 7 % 997),
+            content_hash=f"{i:064d}", fetched_at=T0, flagged=flagged, unit_code=UNITS[i % 4], group_key=group,
+            classification={"flagged": flagged, "topics": ["燃气"]}, triage_status=state,
+            triage_reason="flagged" if flagged else "topic",
+        ))
+    with database.session() as session:
+        session.add_all(rows)
+
+
+@pytest.fixture
+def crowded(database: Database) -> Database:
+    _fill(database)
+    return database
+
+
+def _groups_the_slow_way(database: Database, state: str) -> list[tuple[str, list[int]]]:
+    """Every item in queue order, grouped in the order each group first appears (what the page did)."""
+    with database.session() as session:
+        found: dict[str, list[int]] = {}
+        for item in queue(session, state=state):
+            found.setdefault(item.group, []).append(item.id)
+    return list(found.items())
+
+
+def test_the_queue_has_no_cap_and_pages_in_order(crowded: Database):
+    with crowded.session() as session:
+        everything = [i.id for i in queue(session)]
+        assert len(everything) == PENDING
+        assert [i.id for i in queue(session, limit=100, offset=450)] == everything[450:550]
+        assert queue(session, offset=PENDING) == []
+        assert len(queue(session, state="all")) == PENDING + IGNORED + 5
+
+
+def test_counts_come_from_one_aggregate_query(crowded: Database):
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):  # noqa: ANN001 — SQLAlchemy's event signature
+        statements.append(statement)
+
+    expected = {state: _groups_the_slow_way(crowded, state) for state in ("pending", "ignored", "decided", "all")}
+    event.listen(crowded.engine, "before_cursor_execute", seen)
+    try:
+        with crowded.session() as session:
+            counts = queue_counts(session)
+    finally:
+        event.remove(crowded.engine, "before_cursor_execute", seen)
+    assert len([s for s in statements if "items" in s]) == 1
+    assert counts["pending"] == QueueCount(PENDING, len(expected["pending"]))
+    assert counts["ignored"] == QueueCount(IGNORED, len(expected["ignored"]))
+    assert counts["decided"].items == 5 and counts["all"].items == PENDING + IGNORED + 5
+    assert counts["all"].groups == len(expected["all"])
+
+
+def test_group_pages_rank_groups_where_their_first_item_stands(crowded: Database):
+    for state, size in (("pending", 40), ("ignored", 5)):
+        expected = _groups_the_slow_way(crowded, state)
+        assert len(expected) > 2 * size
+        seen = []
+        with crowded.session() as session:
+            for offset in range(0, len(expected), size):
+                page = group_page(session, state=state, limit=size, offset=offset)
+                assert page.total_groups == len(expected) and page.total_items == sum(len(m) for _, m in expected)
+                seen += [(g.key, [i.id for i in g.items]) for g in page.groups]
+            assert seen == expected
+            last = group_page(session, state=state, limit=size, offset=lambda total: (total - 1) // size * size)  # noqa: B023 — used at once
+            assert last.offset == (len(expected) - 1) // size * size and last.pages == -(-len(expected) // size)
+            assert [g.key for g in last.groups] == [k for k, _ in expected[last.offset:]]
+
+
+def test_cli_triage_list_returns_everything_or_a_page_with_the_total(crowded: Database):
+    url = crowded.url
+    now = iso_beijing(T0)
+    whole = yq(url, "triage", "list", "--json", "--now", now)
+    assert whole.code == 0 and whole.err == ""
+    everything = json.loads(whole.out)
+    assert len(everything) == PENDING  # not 500
+    assert set(everything[0]) >= {"id", "title", "link", "published_at", "source", "classification", "unit", "group",
+                                  "state", "reason", "incident", "similar_incidents"}
+    paged = yq(url, "triage", "list", "--json", "--limit", "100", "--offset", "500", "--now", now)
+    assert paged.code == 0 and json.loads(paged.out) == everything[500:600]
+    assert "共 620 条" in paged.err and "501" in paged.err and "600" in paged.err
+    beyond = yq(url, "triage", "list", "--json", "--offset", "5000")
+    assert beyond.code == 0 and json.loads(beyond.out) == [] and "620" in beyond.err
+    text = yq(url, "triage", "list", "--limit", "3", "--now", now)
+    assert text.code == 0 and text.out.count("压力测试信息") == 3 and "共 620 条" in text.out
+    ignored = yq(url, "triage", "list", "--state", "ignored", "--json")
+    assert len(ignored.json()) == IGNORED
+    assert yq(url, "triage", "list", "--limit", "0").code == 2
+    assert yq(url, "triage", "list", "--offset", "-1").code == 2
+
+
+def test_api_triage_pages_with_the_total_in_headers(crowded: Database, tmp_path):
+    from starlette.applications import Starlette
+    from starlette.testclient import TestClient
+
+    from yuqing.api import Api
+
+    made = yq(crowded.url, "tokens", "add", "reader", "--role", "viewer")
+    assert made.code == 0, made.err
+    headers = {"Authorization": f"Bearer {made.out.strip()}"}
+    api = Api(lambda: crowded, preset="sanmenxia-2017", evidence_dir=tmp_path / "evidence", clock=lambda: T0)
+    cli = yq(crowded.url, "triage", "list", "--json", "--now", iso_beijing(T0)).json()
+    with TestClient(Starlette(routes=api.routes())) as client:
+        whole = client.get("/api/v1/triage", headers=headers)
+        assert whole.status_code == 200 and whole.json() == cli and whole.headers["X-Total-Count"] == str(PENDING)
+        page = client.get("/api/v1/triage", params={"limit": "50", "offset": "580"}, headers=headers)
+        assert page.status_code == 200 and page.json() == cli[580:]
+        assert page.headers["X-Total-Count"] == str(PENDING) and page.headers["X-Offset"] == "580"
+        for bad in ({"limit": "0"}, {"offset": "-1"}, {"limit": "x"}):
+            refused = client.get("/api/v1/triage", params=bad, headers=headers)
+            assert refused.status_code == 400 and refused.json()["error"]["code"] == "E_API_FIELD"
+
+
+def test_the_triage_page_shows_the_true_size_and_pages_groups(db_url: str, tmp_path, monkeypatch: pytest.MonkeyPatch):
+    from tests.test_dashboard import page_text, run_app
+    from yuqing.pages import common
+
+    monkeypatch.setenv("YUQING_DATABASE_URL", db_url)
+    monkeypatch.setenv("YUQING_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("YUQING_AUTH_HEADER", raising=False)
+    common.reset()
+    try:
+        assert yq(db_url, "init").code == 0
+        database = Database(db_url)
+        try:
+            _fill(database)
+            expected = _groups_the_slow_way(database, "pending")
+        finally:
+            database.dispose()
+        at = run_app(page="triage")
+        labels = [t.label for t in at.tabs]
+        assert f"待研判队列（{len(expected)}）" in labels and "无需研判（" in labels[1]
+        cards = [b for b in at.button if b.label == "立为舆情"]
+        assert len(cards) == 50 + min(50, len(_groups_the_slow_way_ignored(db_url)))
+        text = page_text(at)
+        pages = -(-len(expected) // 50)
+        assert f"第 1/{pages} 页，本页 50 组，共 {len(expected)} 组 {PENDING} 条信息" in text
+        shown = "- #{} "
+        head, fiftieth = expected[0][1][0], expected[49][1][0]
+        assert shown.format(head) in text and shown.format(fiftieth) in text and shown.format(expected[50][1][0]) not in text
+        at.number_input(key="triage_page_pending").set_value(pages).run()
+        assert not at.exception
+        text = page_text(at)
+        last = expected[(pages - 1) * 50:]
+        assert f"第 {pages}/{pages} 页，本页 {len(last)} 组" in text
+        assert shown.format(last[-1][1][0]) in text and shown.format(head) not in text
+    finally:
+        common.reset()
+
+
+def _groups_the_slow_way_ignored(db_url: str) -> list[tuple[str, list[int]]]:
+    database = Database(db_url)
+    try:
+        return _groups_the_slow_way(database, "ignored")
+    finally:
+        database.dispose()
+
+
+def test_audit_log_lists_every_record_or_a_page_with_the_total(database: Database):
+    from tests.conftest import writer
+
+    with database.session() as session:
+        w = writer(session, actor="admin")
+        for i in range(1100):  # more than the 1 000 `audit log` used to stop at
+            w.audit("item", i % 40, "probe", None, {"n": i}, f"第 {i} 条")
+    url = database.url
+    whole = yq(url, "audit", "log", "--json")
+    assert whole.code == 0 and whole.err == ""
+    records = json.loads(whole.out)
+    probes = [r for r in records if r["action"] == "probe"]
+    assert [r["after"]["n"] for r in probes] == list(range(1100))
+    assert [r["id"] for r in records] == sorted(r["id"] for r in records)  # oldest first
+    paged = yq(url, "audit", "log", "--json", "--limit", "10", "--offset", "1000")
+    assert paged.code == 0 and json.loads(paged.out) == records[1000:1010]
+    assert f"共 {len(records)} 条" in paged.err
+    one = yq(url, "audit", "log", "--entity", "item", "--id", "7", "--limit", "5")
+    assert one.code == 0 and one.out.count("item#7 probe") == 5 and "共 28 条" in one.out
