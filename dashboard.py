@@ -75,10 +75,9 @@ if display:
 st.session_state.pop(auth.SCREEN_KEY, None)
 actor = auth.current_actor()
 if actor is None:
-    st.navigation(SECTIONS, position="hidden")  # remembers the requested page; shown after login
-    auth.login_page()
+    wanted = st.navigation(SECTIONS, position="hidden")  # the requested page, opened after login
+    auth.login_page(wanted.url_path)
 else:
-    auth.touch()
     st.session_state["actor"] = actor
     if screen:
         # Wall display: no sidebar, no toolbar, the board alone.

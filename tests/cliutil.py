@@ -40,3 +40,30 @@ def ago(hours: float = 0, minutes: float = 0) -> str:
 def error_code(result: Result) -> str:
     assert result.err.rstrip().endswith("]"), result.err
     return result.err.rstrip().rsplit("[", 1)[1][:-1]
+
+
+def session_for(db_url: str, actor: Any) -> str | None:
+    """A dashboard session for `actor` (its account created if missing, with a password that never
+    verifies), as the login form would open one: the token an in-process run (AppTest) stands on.
+    None when the database is not initialised yet (the page then says so)."""
+    from sqlalchemy import select
+
+    from yuqing.db.logins import open_session
+    from yuqing.db.models import Unit, User
+    from yuqing.db.session import Database
+    from yuqing.errors import YuqingError
+
+    database = Database(db_url)
+    try:
+        database.require_current_schema()
+        with database.session() as session:
+            if session.scalar(select(User).where(User.name == actor.name)) is None:
+                unit = session.scalar(select(Unit).where(Unit.code == actor.unit_code)) if actor.unit_code else None
+                session.add(User(name=actor.name, role=actor.role, unit=unit, password_hash="!", active=True,
+                                 failed_logins=0, created_at=datetime.now(UTC)))
+                session.flush()
+            return open_session(session, actor.name, client="127.0.0.1", now=datetime.now(UTC))
+    except YuqingError:
+        return None
+    finally:
+        database.dispose()

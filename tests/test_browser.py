@@ -104,8 +104,8 @@ def test_log_an_incident_and_watch_its_countdown(server: str):
             page.goto(server)
 
             # Log in.
-            page.locator(".st-key-login_name input").fill(USER)
-            page.locator(".st-key-login_password input").fill(PASSWORD)
+            page.locator("input[name=account]").fill(USER)
+            page.locator("input[name=secret]").fill(PASSWORD)
             page.get_by_role("button", name="登录").click()
             expect(page.get_by_role("heading", name="倒计时看板")).to_be_visible()
 
@@ -163,8 +163,8 @@ def test_log_an_incident_and_watch_its_countdown(server: str):
             other = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
             other.set_default_timeout(30_000)
             other.goto(f"{server}/incident?id={incident_id}")
-            other.locator(".st-key-login_name input").fill(USER)
-            other.locator(".st-key-login_password input").fill(PASSWORD)
+            other.locator("input[name=account]").fill(USER)
+            other.locator("input[name=secret]").fill(PASSWORD)
             other.get_by_role("button", name="登录").click()
             expect(other.get_by_role("heading", name=f"#{incident_id} {title}")).to_be_visible()
         finally:

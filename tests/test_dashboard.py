@@ -1,6 +1,7 @@
 """AppTest smoke and behaviour tests of the dashboard pages (real database, no browser)."""
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.cliutil import ago, yq
+from tests.cliutil import ago, session_for, yq
 from timeline.clock import BEIJING
 from yuqing.db.service import Actor, NewAction
 from yuqing.errors import YuqingError
@@ -38,7 +39,9 @@ def app_env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
 def run_app(actor: Actor | None = ADMIN, page: str | None = None, **params: str) -> AppTest:
     at = AppTest.from_file(DASHBOARD, default_timeout=60)
     if actor is not None:
-        at.session_state["yq_auth"] = {"actor": actor, "seen": datetime.now(UTC)}
+        token = session_for(os.environ["YUQING_DATABASE_URL"], actor)
+        if token is not None:
+            at.session_state["yq_session"] = token
     for key, value in params.items():
         at.query_params[key] = value
     if page is not None:
@@ -345,7 +348,9 @@ def test_a_deep_link_survives_the_login(app_env: str, monkeypatch: pytest.Monkey
        monkeypatch=monkeypatch)
     at = run_app(None, "incident", id=str(incident))
     assert at.title[0].value == "政务舆情回应时效追踪"
-    login(at, "zhang", "zhang-pass-1")
+    assert f'name="next" value="/incident?id={incident}"' in login_form(at)
+    at.session_state["yq_session"] = session_for(app_env, Actor("zhang", "viewer"))  # what the cookie carries
+    at.run()
     assert not at.exception
     assert at.subheader[0].value == f"#{incident} 卢氏县网传停电"
 
@@ -432,42 +437,48 @@ def test_rules_page_cites_sources_and_admin_manages_accounts(app_env: str, tmp_p
     assert "账号" not in [h.value for h in staff_view.header]
 
 
-# --- login ----------------------------------------------------------------------------------------
-def login(at: AppTest, name: str, password: str) -> AppTest:
-    at.text_input(key="login_name").input(name)
-    at.text_input(key="login_password").input(password)
-    at.button[0].click().run()
-    return at
+# --- login ---------------------------------------------------------------------------------------
+# The form itself posts to the server's /auth/login (tests/test_sessions.py, tests/test_browser.py):
+# here, what the page shows around it.
+def login_form(at: AppTest) -> str:
+    forms = [h.proto.body for h in at.get("html") if "/auth/login" in h.proto.body]
+    assert len(forms) == 1
+    return forms[0]
 
 
-def test_login_page_lets_a_real_account_in(app_env: str, monkeypatch: pytest.MonkeyPatch):
+def test_login_page_shows_a_form_that_returns_to_the_requested_page(app_env: str):
     assert yq(app_env, "init", "--demo").code == 0
-    assert yq(app_env, "users", "add", "zhang", "--role", "viewer", "--password-stdin", stdin="zhang-pass-1\n",
-              monkeypatch=monkeypatch).code == 0
-    at = run_app(actor=None)
+    at = run_app(actor=None, page="incident", id="3")
     assert at.title[0].value == "政务舆情回应时效追踪" and "燃气" not in page_text(at)
-    login(at, "zhang", "wrong-pass")
-    assert at.error[0].value == "账号或密码错误"
-    login(at, "zhang", "zhang-pass-1")
-    assert not at.exception
-    assert "燃气泄漏" in page_text(at)
-    assert "zhang" in at.sidebar.markdown[0].value
+    form = login_form(at)
+    assert 'method="post"' in form and 'name="next" value="/incident?id=3"' in form
+    assert 'name="account"' in form and 'type="password"' in form
 
 
-def test_login_locks_after_five_failures(app_env: str, monkeypatch: pytest.MonkeyPatch):
+def test_a_refusal_sent_back_by_the_server_is_shown_once_in_chinese(app_env: str):
     assert yq(app_env, "init").code == 0
-    yq(app_env, "users", "add", "li", "--role", "viewer", "--password-stdin", stdin="li-pass-123\n", monkeypatch=monkeypatch)
-    at = run_app(actor=None)
-    for _ in range(5):
-        login(at, "li", "nope")
-    login(at, "li", "li-pass-123")
-    assert "已锁定" in at.error[0].value
+    at = run_app(actor=None, login_error="E_LOGIN_WAIT", login_wait="4", login_name="li")
+    assert at.error[0].value == "从此地址登录该账号失败次数过多，请 4 秒后再试"
+    assert 'value="li"' in login_form(at) and "login_error" not in at.query_params
+    forged = run_app(actor=None, login_error="E_DB_BUSY")  # only the form's own refusals are shown
+    assert not forged.error
 
 
 def test_idle_session_expires_back_to_login(app_env: str):
+    from sqlalchemy import update
+
+    from yuqing.db.models import LoginSession
+    from yuqing.db.session import Database
+
     assert yq(app_env, "init").code == 0
     at = AppTest.from_file(DASHBOARD, default_timeout=30)
-    at.session_state["yq_auth"] = {"actor": ADMIN, "seen": datetime.now(UTC) - timedelta(hours=2)}
+    at.session_state["yq_session"] = session_for(app_env, ADMIN)
+    database = Database(app_env)
+    try:
+        with database.session() as session:
+            session.execute(update(LoginSession).values(last_seen_at=datetime.now(UTC) - timedelta(hours=2)))
+    finally:
+        database.dispose()
     at.run()
     assert at.title[0].value == "政务舆情回应时效追踪"
     assert "超时" in at.warning[0].value

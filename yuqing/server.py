@@ -1,5 +1,5 @@
 """The ASGI server: Streamlit's `st.App` with the project's own routes beside it — the HTTP API,
-`/healthz`, `/metrics` — and the workers (feed poller, alert loop) as supervised children.
+`/healthz`, `/metrics`, the login form's `/auth/login` and `/auth/logout` — and the workers (feed poller, alert loop) as supervised children.
 
 `yuqing serve` runs it under uvicorn; every replica reads sessions, tokens and screens from the
 database, so several replicas behind one proxy serve the same users.
@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from yuqing.api import Api
 from yuqing.errors import YuqingError
+from yuqing.login_routes import LoginRoutes
 from yuqing.settings import Config, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -201,7 +202,7 @@ def worker_commands(config: Config, *, poll_interval: int = 60, alert_interval: 
 
 def build_app(config: Config | None = None, *, workers: Workers | None = None,
               clock: Callable[[], datetime] | None = None) -> Any:
-    """The ASGI application: Streamlit at `/`, the API at `/api/v1`, `/healthz`, `/metrics`."""
+    """The ASGI application: Streamlit at `/`, the API at `/api/v1`, `/healthz`, `/metrics`, `/auth/*`."""
     for name, value in STREAMLIT_OPTIONS.items():
         os.environ.setdefault(name, value)
     import streamlit as st
@@ -239,6 +240,7 @@ def build_app(config: Config | None = None, *, workers: Workers | None = None,
         return RedirectResponse("/" + (f"?{query}" if query else ""), status_code=307)
 
     api_routes = api.routes()
+    login_routes = LoginRoutes(database, config, clock).routes()
 
     def api_missing(request: Request) -> Response:
         # Streamlit answers any other path with its page: under /api/ a client gets a JSON error instead.
@@ -251,7 +253,7 @@ def build_app(config: Config | None = None, *, workers: Workers | None = None,
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
     routes = [*api_routes, Route("/api/{rest:path}", api_missing, methods=methods),
               Route("/healthz", healthz, methods=["GET"]), Route("/metrics", metrics_page, methods=["GET"]),
-              Route("/board", board, methods=["GET"])]
+              Route("/board", board, methods=["GET"]), *login_routes]
 
     @asynccontextmanager
     async def lifespan(_: Any) -> AsyncIterator[dict[str, Any]]:

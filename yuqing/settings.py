@@ -32,6 +32,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("YUQING_UNITS_FILE", lambda: "", "单位名单文件（默认：随程序提供的 yuqing/db/units.toml）"),
     Setting("YUQING_AUTH_HEADER", lambda: "", "设置后看板信任反向代理传入的该请求头作为登录账号（单点登录）"),
     Setting("YUQING_SESSION_MINUTES", lambda: "60", "看板登录空闲超时（分钟）"),
+    Setting("YUQING_SESSION_MAX_HOURS", lambda: "12", "看板登录最长有效期（小时，从登录时起算，不论是否活动）"),
     Setting("YUQING_FEED_PRIVATE_HOSTS", lambda: "", "单位工作人员可添加的内网信息源主机（逗号分隔的主机名或 IP；管理员不受限）"),
     Setting("YUQING_AUDIT_KEY_FILE", lambda: "", "审计密钥文件（默认：数据目录下的 audit.key；请与数据库分开备份）"),
     Setting("YUQING_ALERT_ROUTES", lambda: "", "告警路由文件（TOML，见 yuqing/alerts/routes.example.toml）"),
@@ -50,6 +51,7 @@ class Config:
     units_file: Path
     auth_header: str = ""
     session_minutes: int = 60
+    session_max_hours: int = 12
     alert_routes: Path | None = None
     public_url: str = "http://127.0.0.1:8501"
     trusted_proxies: tuple[str, ...] = ()
@@ -129,6 +131,12 @@ def load_config(env: Mapping[str, str] | None = None, *, database_url: str | Non
     if not 1 <= session_minutes <= 24 * 60:
         raise YuqingError("E_SETTING", name="YUQING_SESSION_MINUTES", problem="必须是 1 到 1440 之间的整数")
     try:
+        session_max_hours = int(values["YUQING_SESSION_MAX_HOURS"])
+    except ValueError:
+        session_max_hours = 0
+    if not 1 <= session_max_hours <= 24 * 30:
+        raise YuqingError("E_SETTING", name="YUQING_SESSION_MAX_HOURS", problem="必须是 1 到 720 之间的整数")
+    try:
         evidence_max_mb = int(values["YUQING_EVIDENCE_MAX_MB"])
     except ValueError:
         evidence_max_mb = 0
@@ -143,6 +151,7 @@ def load_config(env: Mapping[str, str] | None = None, *, database_url: str | Non
         units_file=units_file,
         auth_header=values["YUQING_AUTH_HEADER"].strip(),
         session_minutes=session_minutes,
+        session_max_hours=session_max_hours,
         alert_routes=Path(values["YUQING_ALERT_ROUTES"]).expanduser() if values["YUQING_ALERT_ROUTES"] else None,
         public_url=_check_public_url(values["YUQING_PUBLIC_URL"]),
         trusted_proxies=_check_proxies(values["YUQING_TRUSTED_PROXIES"]),

@@ -1,25 +1,22 @@
-"""Accounts: argon2 password hashes, roles scoped to a unit, login with lockout. Audited writes."""
+"""Accounts: argon2 password hashes, roles scoped to a unit. Audited writes (logins: yuqing.db.logins)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from argon2.exceptions import VerifyMismatchError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from yuqing.db.models import User
 from yuqing.db.service import Actor, Writer
-from yuqing.db.session import Database
 from yuqing.errors import YuqingError
 from yuqing.vocabulary import LABELS
 
 ROLES = ("admin", "staff", "viewer")
 ROLE_NAMES = LABELS["ROLE"]
 MIN_PASSWORD = 8
-MAX_FAILURES = 5
-LOCKOUT = timedelta(minutes=15)
 
 _hasher = PasswordHasher()
 # Verified against when the name is unknown, so that a wrong name costs the same argon2 work as a wrong
@@ -113,7 +110,11 @@ def _user(session: Session, name: str) -> User:
     return user
 
 
-def set_password(writer: Writer, name: str, password: str) -> None:
+def set_password(writer: Writer, name: str, password: str, *, keep_session: str | None = None) -> int:
+    """Change a password and revoke the account's sessions (all but `keep_session`, the token of the
+    session that made the change). Returns how many sessions were revoked."""
+    from yuqing.db.logins import end_sessions_of
+
     if writer.actor.name != name:
         writer.require_admin("修改他人密码")
     user = _user(writer.session, name)
@@ -122,6 +123,7 @@ def set_password(writer: Writer, name: str, password: str) -> None:
     user.locked_until = None
     writer.session.flush()
     writer.audit("user", name, "password", None, {"password": "changed"})
+    return end_sessions_of(writer.session, name, now=writer.now, keep=keep_session)
 
 
 def disable_user(writer: Writer, name: str) -> None:
@@ -132,52 +134,24 @@ def disable_user(writer: Writer, name: str) -> None:
     user.active = False
     writer.session.flush()
     writer.audit("user", name, "disable", {"active": True}, {"active": False})
+    from yuqing.db.logins import end_sessions_of
+
+    end_sessions_of(writer.session, name, now=writer.now)
 
 
 def list_users(session: Session) -> list[UserView]:
     return [_view(u) for u in session.scalars(select(User).order_by(User.id))]
 
 
-def check_login(session: Session, name: str, password: str, *, now: datetime) -> Actor | YuqingError:
-    """Check a login and record the outcome (failure count, lockout, last login) in `session`.
+def verify_password(password_hash: str | None, password: str) -> None:
+    """Raise argon2's mismatch unless `password` matches; with no hash (an unknown name) a dummy hash
+    is verified, so that a wrong name costs the same argon2 work as a wrong password."""
+    if password_hash is None:
+        _hasher.verify(_DUMMY_HASH, password)
+        raise VerifyMismatchError
+    _hasher.verify(password_hash, password)
 
-    Returns the refusal instead of raising it so that the failure count is committed with it. Five
-    failures in a row lock the account for 15 minutes; the refusal does not say whether the name exists.
-    """
-    user = session.scalar(select(User).where(User.name == (name or "").strip()))
-    if user is None:
-        try:
-            _hasher.verify(_DUMMY_HASH, password or "")
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            pass
-        return YuqingError("E_LOGIN_FAILED")
-    if not user.active:
-        return YuqingError("E_ACCOUNT_DISABLED", name=user.name)
-    if user.locked_until is not None and user.locked_until > now:
-        minutes = int((user.locked_until - now).total_seconds() // 60) + 1
-        return YuqingError("E_ACCOUNT_LOCKED", minutes=minutes)
-    try:
-        _hasher.verify(user.password_hash, password or "")
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        user.failed_logins = (user.failed_logins or 0) + 1
-        if user.failed_logins >= MAX_FAILURES:
-            user.locked_until = now + LOCKOUT
-            user.failed_logins = 0
-        session.flush()
-        return YuqingError("E_LOGIN_FAILED")
+
+def rehash_if_needed(user: User, password: str) -> None:
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
-    session.flush()
-    return Actor(user.name, user.role, user.unit.code if user.unit else None)
-
-
-def login(database: Database, name: str, password: str, *, now: datetime) -> Actor:
-    """One login attempt in its own transaction; raises the refusal after recording it."""
-    with database.session() as session:
-        outcome = check_login(session, name, password, now=now)
-    if isinstance(outcome, YuqingError):
-        raise outcome
-    return outcome

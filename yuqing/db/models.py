@@ -334,3 +334,36 @@ class Screen(Base):
     created_by: Mapped[str] = mapped_column(String(100))
     revoked_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
+
+
+class LoginSession(Base):
+    """A dashboard login: the browser's cookie holds a random token, only its SHA-256 is kept here, so
+    every replica resolves it and a server restart keeps it."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    client: Mapped[str | None] = mapped_column(String(64))
+    revoked_at: Mapped[datetime | None]
+
+
+class LoginFailures(Base):
+    """Failed logins per (account name as typed, client address): the pair's growing delay.
+
+    Keyed by the pair, not the account, so that a stranger guessing from elsewhere cannot lock the
+    account out of the office; by the typed name, so an unknown name is throttled like a real one.
+    """
+
+    __tablename__ = "login_failures"
+    __table_args__ = (UniqueConstraint("account", "client"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account: Mapped[str] = mapped_column(String(60))
+    client: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[datetime]
+    blocked_until: Mapped[datetime | None]

@@ -3,6 +3,8 @@ second, refreshed every 10 seconds; `?screen=1` is the wall display (large type,
 from __future__ import annotations
 
 from datetime import timedelta
+from html import escape
+from urllib.parse import urlencode
 
 import streamlit as st
 
@@ -25,6 +27,11 @@ WALL_FIT = """<style>
 .yq-screen td>*{overflow:hidden;text-overflow:ellipsis}
 .yq-screen td .yq-due{font-size:.75em}
 </style>"""
+
+WALL_LINK_STYLE = (
+    "<style>.yq-wall-link{display:inline-block;padding:.4rem .8rem;border:1px solid rgba(49,51,63,.3);"
+    "border-radius:.5rem;text-decoration:none;color:inherit!important}.yq-wall-link::before{content:'📺 '}</style>"
+)
 
 wall = auth.SCREEN_KEY in st.session_state  # opened by a wall display's URL: read-only, screen mode only
 screen = wall or st.query_params.get("screen") == "1"
@@ -59,8 +66,11 @@ if common.guard():
             "状态", options=list(TONE_NAMES), format_func=lambda value: str(TONE_NAMES.get(value, value)), key="board_tones", placeholder="全部状态",
             on_change=_first_page,
         )
+        # A plain link, not st.page_link: a page link to the page already shown kept the address at `/`,
+        # so a reload of the wall lost screen=1. This one loads `/?screen=1` itself.
         screen_params = {"screen": "1", **({"unit": unit_code} if unit_code else {})}
-        last.page_link(common.PAGE_BOARD, label="大屏模式", icon=":material/tv:", query_params=screen_params)
+        last.html(f'<a class="yq-wall-link" href="/?{escape(urlencode(screen_params))}" target="_self">'
+                  "大屏模式</a>" + WALL_LINK_STYLE)
 
     @st.fragment(run_every=REFRESH)
     def board() -> None:
