@@ -1,7 +1,7 @@
 """dashboard sessions (cookie token hashes) and login failures per account and client address
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0014
+Revises: 0013
 """
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from alembic import op
 
 import yuqing.db.types
 
-revision = '0012'
-down_revision = '0011'
+revision = '0014'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
