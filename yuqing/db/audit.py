@@ -255,7 +255,7 @@ def audit_head(session: Session) -> str:
     return head_hash(session)
 
 
-def incident_history(session: Session, incident_id: int) -> list[AuditView]:
+def incident_history(session: Session, incident_id: int, *, limit: int | None = None) -> list[AuditView]:
     """Every audit record about one incident: the incident itself, its actions, and the feed items
     accepted into it or merged with it — oldest first."""
     action_ids = select(Action.id).where(Action.incident_id == incident_id)
@@ -272,6 +272,8 @@ def incident_history(session: Session, incident_id: int) -> list[AuditView]:
         )
         .order_by(AuditRecord.id)
     )
+    if limit is not None:
+        stmt = stmt.limit(limit)
     return [
         AuditView(r.id, r.at, r.actor, r.entity, r.entity_id, r.action, r.before, r.after, r.reason, r.hash)
         for r in session.scalars(stmt)
