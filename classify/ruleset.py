@@ -4,6 +4,7 @@ Nothing here matches text; `detect`, `figures` and `levels` read these records.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ FIGURES = (
     "deaths", "injured", "seriously_injured", "missing", "trapped", "affected", "evacuated", "loss_yuan",
 )
 CRITERION_OPS = ("at_least", "over")
+# The stated version plus "+" and 8 hex digits of the file's SHA-256 must fit incidents.rules_version (40).
+VERSION_LIMIT = 30
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,7 @@ class Lexicon:
 
 @dataclass(frozen=True)
 class Rules:
+    # "<version in the file>+<first 8 hex digits of the file's SHA-256>" (see rules_version)
     version: str
     sudden: SuddenRules
     cues: tuple[str, ...]
@@ -364,11 +368,15 @@ def _figures(top: _Reader) -> FigureRules:
 def parse_rules(path: Path) -> Rules:
     """Load and validate one rules file; every error names the file, the key and the problem."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raw = path.read_bytes()
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise YuqingError("E_DATA_FILE", path=str(path), problem=str(exc)) from exc
     top = _Reader(path, data, "")
-    version = top.text("version")
+    declared = top.text("version").strip()
+    if len(declared) > VERSION_LIMIT:
+        raise top.fail(f"version 最多 {VERSION_LIMIT} 个字符（现有 {len(declared)} 个）")
+    version = f"{declared}+{hashlib.sha256(raw).hexdigest()[:8]}"
     sudden = top.sub("sudden")
     tier_reader = top.sub("tiers")
     tiers = {name: tier_reader.number(name, high=10) for name in ("strong", "medium", "weak")}
@@ -443,3 +451,9 @@ def parse_rules(path: Path) -> Rules:
 @lru_cache(maxsize=8)
 def load_rules(path: Path = RULES_FILE) -> Rules:
     return parse_rules(path)
+
+
+def rules_version(path: Path = RULES_FILE) -> str:
+    """The version stamped on every verdict of these rules: the file's own `version` and a digest of
+    its bytes, so that any edit of the rules (even one that forgets to raise `version`) gives a new one."""
+    return load_rules(path).version

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from classify import Classifier
-from classify.ruleset import RULES_FILE, parse_rules
+from classify.ruleset import RULES_FILE, parse_rules, rules_version
 from classify.units import load_units_file
 from yuqing.errors import YuqingError
 from yuqing.settings import UNITS_FILE
@@ -61,6 +61,23 @@ def test_an_edited_rules_file_changes_the_verdict_without_code_changes(tmp_path:
     path.write_text(text, encoding="utf-8")
     clf = Classifier.default(REGISTRY, rules_path=path)
     res = clf.classify("一场车祸。")
-    assert res.rules_version == "test-edit"
+    assert res.rules_version.startswith("test-edit+")
     assert "车祸" not in res.keywords
     assert "车祸" in Classifier.default(REGISTRY).classify("一场车祸。").keywords
+
+
+def test_any_edit_of_the_rules_changes_the_version_even_when_version_is_not_raised(tmp_path: Path) -> None:
+    same_stated = edited(tmp_path, "threshold = 1.2", "threshold = 1.3")
+    original = parse_rules(RULES_FILE).version
+    changed = parse_rules(same_stated).version
+    stated = original.split("+")[0]
+    assert changed.split("+")[0] == stated  # the file still says the same version …
+    assert changed != original  # … but the rules differ, and so does the version stamped on verdicts
+    assert rules_version() == original == Classifier.default(REGISTRY).classify("任意文本").rules_version
+
+
+def test_a_version_too_long_to_store_is_refused(tmp_path: Path) -> None:
+    path = edited(tmp_path, 'version = "2026.12-1"', f'version = "{"v" * 31}"')
+    with pytest.raises(YuqingError) as caught:
+        parse_rules(path)
+    assert caught.value.code == "E_DATA_FILE" and "version" in caught.value.message

@@ -437,6 +437,29 @@ def test_rules_page_cites_sources_and_admin_manages_accounts(app_env: str, tmp_p
     assert "账号" not in [h.value for h in staff_view.header]
 
 
+def test_rules_page_shows_the_classify_report_table(app_env: str):
+    assert yq(app_env, "init", "--demo").code == 0
+    items = {i["title"]: i["id"] for i in yq(app_env, "triage", "list", "--state", "all", "--json").json()}
+    # The two 燃气爆燃 items (one group, suggested sudden) dismissed; the 暴雨 item (sudden) accepted.
+    assert yq(app_env, "triage", "dismiss", str(items["网友：渑池一小区突发爆燃，现场浓烟滚滚"]), "--reason", "重复").code == 0
+    assert yq(app_env, "triage", "accept", str(items["卢氏县山区突降暴雨，一村庄道路被冲毁"])).code == 0
+    at = run_app(VIEWER, "rules")
+    table = next(d.value for d in at.dataframe if "精确率" in d.value.columns)
+    rows = {row["项目"]: (row["精确率"], row["召回率"], row["决定数 n"]) for row in table.to_dict("records")}
+    # sudden: 3 suggested sudden, 1 decided sudden, 1 correct; the accepted incident: category and unit
+    # agree, level neither suggested nor decided
+    assert rows == {"突发属性": ("33.3%", "100.0%", "3"), "事件类别": ("100.0%", "100.0%", "1"),
+                    "事件级别": ("—", "—", "1"), "责任单位": ("100.0%", "100.0%", "1")}
+    cli = yq(app_env, "classify", "report").out.splitlines()
+    assert cli[2].split() == ["突发属性", "33.3%", "100.0%", "3"]
+    assert "全部年份" in page_text(at) and "当前规则版本" in page_text(at)
+    this_year = datetime.now(BEIJING).year
+    at.selectbox(key="classify_report_year").set_value(this_year).run()
+    assert not at.exception and f"{this_year} 年登记" in page_text(at)
+    table = next(d.value for d in at.dataframe if "精确率" in d.value.columns)
+    assert table["决定数 n"].tolist() == ["3", "1", "1", "1"]
+
+
 # --- login ---------------------------------------------------------------------------------------
 # The form itself posts to the server's /auth/login (tests/test_sessions.py, tests/test_browser.py):
 # here, what the page shows around it.

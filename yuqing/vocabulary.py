@@ -177,6 +177,7 @@ MESSAGES: dict[str, str] = {
     "E_RECTIFY_DONE": "整改事项 {id} 已于 {at} 登记完成",
     "E_SNAPSHOT_NONE": "{year} 年还没有评分快照，请先运行 yuqing score --year {year} --freeze",
     "E_SCHEME_UNKNOWN": "找不到评分方案“{value}”，可选：{choices}",
+    "E_REPORT_YEAR": "年份“{value}”无效，请给出 {first} 到 {last} 之间的年份，例如 2026",
     "E_SCHEME_NO_YEAR": "没有适用于 {year} 年的评分方案，现有：{choices}",
     "E_SCHEME_INVALID": "评分方案文件 {path} 中 {key} 有误：{problem}",
     "E_HOLIDAY_FILE": "节假日文件 {path} 中 {key} 有误：{problem}",
@@ -360,6 +361,15 @@ MESSAGES: dict[str, str] = {
     "DASH_REFERRAL_SENT": "已发出函件 #{id}",
     "DASH_REFERRAL_REPLIED": "已登记函件 #{id} 的回复",
     "DASH_REFERRALS_EMPTY": "没有舆情函件",
+    # --- classify report: the classifier's suggestions against people's decisions (CLI and 规则与方案) ---
+    "REPORT_TITLE": "分类建议与人工决定的对比（{scope}，当前规则版本 {version}）",
+    "REPORT_YEAR": "{year} 年登记",
+    "REPORT_ALL_YEARS": "全部年份",
+    "REPORT_OTHER_VERSIONS": "其中 {count} 条记录的建议由其他版本的规则作出",
+    "REPORT_NOTE": "精确率 = 建议正确数 / 作出的建议数；召回率 = 建议正确数 / 人工决定有值的记录数；"
+                   "“—”表示无法计算（没有建议或没有人工决定）。突发属性按“突发”一类计算。",
+    "REPORT_USAGE": "yuqing classify report：只接受 --year 和 --json",
+    "REPORT_ONLY_OPTIONS": "yuqing classify：--year 和 --json 只用于 classify report",
     "DASH_REFERRAL_RULE": "办理时限按工作日计算：从发函后的第一个工作日起算，法定节假日不计、调休上班日计入，到第 N 个工作日 23:59:59（北京时间）为止。",
 }
 
@@ -397,6 +407,8 @@ LABELS: dict[str, dict[str, str]] = {
         "kind": "类型", "at": "时间", "channels": "渠道", "by_principal": "主要负责人", "evidence_url": "证据链接",
         "evidence_sha256": "证据文件", "note": "说明", "incident_id": "舆情", "triage_status": "研判",
     },
+    "REPORT_FIELD": {"sudden": "突发属性", "category": "事件类别", "level": "事件级别", "unit": "责任单位"},
+    "REPORT_COLUMN": {"field": "项目", "precision": "精确率", "recall": "召回率", "n": "决定数 n"},
 }
 
 # What the command line prints on success.

@@ -20,6 +20,10 @@ def cmd_classify(ctx: Context, args: argparse.Namespace) -> int:
     from timeline.presets import load_preset
     from yuqing.db.classifying import classifier_for
 
+    if args.texts[:1] == ["report"]:
+        return cmd_classify_report(ctx, args)
+    if args.year is not None or args.json:
+        raise UsageError(render("REPORT_ONLY_OPTIONS"))
     # Works without a database: the unit registry file is the same data `yuqing init` loads.
     _, units = load_units_file(ctx.config.units_file)
     classifier = classifier_for(units)
@@ -36,6 +40,42 @@ def cmd_classify(ctx: Context, args: argparse.Namespace) -> int:
         result = classifier.classify(text)
         write(classify_json(result, str(number), preset.is_flagged(result.level, result.sudden)))
     return 0
+
+
+def cmd_classify_report(ctx: Context, args: argparse.Namespace) -> int:
+    """`yuqing classify report [--year Y] [--json]`: the stored suggestions against people's decisions."""
+    from classify.ruleset import rules_version
+    from yuqing.db.agreement import classify_report, report_year
+
+    if args.jsonl or len(args.texts) > 1:
+        raise UsageError(render("REPORT_USAGE"))
+    year = report_year(args.year)
+    report = ctx.read(classify_report, rules_version=rules_version(), year=year)
+    if args.json:
+        ctx.json(report.as_json())
+        return 0
+    for line in report_lines(report):
+        ctx.print(line)
+    return 0
+
+
+def report_lines(report: Any) -> list[str]:
+    """The terminal table of a ClassifyReport (columns padded by display width)."""
+    import unicodedata
+
+    from yuqing.db.agreement import report_title, table_rows
+
+    def pad(text: str, width: int = 12) -> str:
+        shown = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+        return text + " " * max(1, width - shown)
+
+    rows = table_rows(report)
+    lines = [report_title(report), "".join(pad(h) for h in rows[0]).rstrip()]
+    lines += ["".join(pad(cell) for cell in row.values()).rstrip() for row in rows]
+    if report.other_versions:
+        lines.append(render("REPORT_OTHER_VERSIONS", count=report.other_versions))
+    lines.append(render("REPORT_NOTE"))
+    return lines
 
 
 def cmd_units_list(ctx: Context, args: argparse.Namespace) -> int:
@@ -245,9 +285,11 @@ def _sudden_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("classify", help="判断文本是否为突发/重大事件、类别、级别、责任单位")
-    p.add_argument("texts", nargs="*", metavar="TEXT")
+    p = sub.add_parser("classify", help="判断文本是否为突发/重大事件、类别、级别、责任单位；classify report：建议与人工决定的对比")
+    p.add_argument("texts", nargs="*", metavar="TEXT|report")
     p.add_argument("--jsonl", action="store_true", help="从标准输入逐行读取 {\"id\", \"title\", \"text\"}")
+    p.add_argument("--year", metavar="Y", help="（report）只统计该年（北京时间）登记的舆情和信息")
+    p.add_argument("--json", action="store_true", help="（report）以 JSON 输出")
     p.set_defaults(func=cmd_classify)
 
     units = sub.add_parser("units", help="单位名单").add_subparsers(dest="units_command", required=True, parser_class=Parser)

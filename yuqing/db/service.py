@@ -239,7 +239,9 @@ class Writer:
         sudden = new.sudden
         suggestion: Suggestion | None = None
         suggested: list[str] = []
-        if new.classify and self.classify is not None and (level is None or sudden is None or category is None):
+        if new.classify and self.classify is not None:
+            # Stored even when a person gave every field: `classify report` measures the suggestion
+            # against the values people chose.
             suggestion = self.classify(title, summary)
             if level is None and suggestion.level is not None:
                 level, suggested = suggestion.level, [*suggested, "level"]

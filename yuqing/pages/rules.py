@@ -112,6 +112,24 @@ def scheme_block(year: int) -> None:
         st.markdown(f"**直接归零**（第十六条）：{scheme.zeroing.name} → 得分 0，等次 {scheme.zeroing.grade}")
 
 
+def classify_report_block(this_year: int) -> None:
+    """How far to trust the classifier: the table of `yuqing classify report`, from the same query."""
+    from classify.ruleset import rules_version
+    from yuqing.db.agreement import classify_report, report_title, table_rows
+
+    years: list[int | None] = [None, *range(this_year, this_year - 5, -1)]
+    year = st.columns([1, 3])[0].selectbox(
+        "登记年度", options=years, key="classify_report_year",
+        format_func=lambda y: common.text("REPORT_ALL_YEARS") if y is None else str(y),
+    )
+    report = common.database().read(classify_report, rules_version=rules_version(), year=year)
+    st.markdown(report_title(report))
+    st.dataframe(table_rows(report), hide_index=True, key="classify_report_table")
+    if report.other_versions:
+        st.caption(common.text("REPORT_OTHER_VERSIONS", count=report.other_versions))
+    st.caption(common.text("REPORT_NOTE"))
+
+
 def do_add_user() -> None:
     s = st.session_state
     if s.get("user_password") != s.get("user_password2"):
@@ -215,6 +233,8 @@ if common.guard():
     first = min((s.first_year for s in schemes), default=this_year)
     year = st.columns([1, 3])[0].selectbox("考核年度", options=list(range(this_year, first - 1, -1)), key="rules_year")
     scheme_block(int(year))
+    st.header("分类建议的可信度")
+    classify_report_block(this_year)
     if common.is_admin(who):
         st.header("账号")
         users_block()
