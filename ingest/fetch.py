@@ -10,6 +10,7 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import http.client
+import ipaddress
 import math
 import os
 import socket
@@ -80,6 +81,53 @@ class Transport(Protocol):
     ) -> RawResponse: ...
 
 
+def resolve_addresses(host: str) -> list[str]:
+    """Every address `host` resolves to (an IP literal is itself); [] when it does not resolve."""
+    try:
+        return [str(ipaddress.ip_address(host))]
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return []
+    return list(dict.fromkeys(str(info[4][0]).split("%")[0] for info in infos))
+
+
+@dataclass(frozen=True)
+class HostPolicy:
+    """Where one fetch may connect, checked on the feed's own URL and again on every redirect hop.
+
+    A staff-added feed (`public_only`) may reach only hosts whose every address is public (global),
+    or the office's listed intranet hosts (`private_hosts`, YUQING_FEED_PRIVATE_HOSTS). An admin's
+    feed may start anywhere; its redirects may go to public addresses, to the feed's own host or to
+    the listed hosts — never from the internet to 127.0.0.1 or the intranet. The answer is decided
+    before connecting and the hop then connects to the address that was checked (no second DNS
+    answer), so a refusal says the same whatever listens on a local port.
+    """
+
+    public_only: bool = False
+    private_hosts: frozenset[str] = frozenset()
+    resolver: Callable[[str], list[str]] = resolve_addresses
+
+    def check(self, url: str, *, origin: str | None) -> str | None:
+        """The address to connect to for `url` (None: connect by name), or _Failure. `origin` is the
+        feed's own host on a redirect hop, None on the first."""
+        host = (urllib.parse.urlsplit(url).hostname or "").lower().strip("[]")
+        if host in self.private_hosts:
+            return None
+        if not self.public_only and (origin is None or host == origin):
+            return None
+        addresses = self.resolver(host) if host else []
+        try:
+            public = bool(addresses) and all(ipaddress.ip_address(a).is_global for a in addresses)
+        except ValueError:
+            public = False
+        if not public:
+            raise _Failure("E_FETCH_HOST_NOT_ALLOWED")
+        return addresses[0]
+
+
 class _Failure(Exception):
     def __init__(self, code: str, **params: object) -> None:
         super().__init__(code)
@@ -98,6 +146,7 @@ def fetch(
     max_redirects: int = MAX_REDIRECTS,
     total_timeout: float | None = None,
     transport: Transport | None = None,
+    policy: HostPolicy | None = None,
 ) -> FetchResult:
     """GET a feed URL (or read a `file://` URL / local path) and return what happened.
 
@@ -105,6 +154,7 @@ def fetch(
     whole fetch, so a server dripping a byte a second cannot hold a worker. Bodies over
     `max_bytes` (raw or decompressed) are refused without reading the rest. With `etag` /
     `last_modified` from the previous fetch, an unchanged feed comes back 'not_modified'.
+    With a `policy`, every hop's host is checked first (HostPolicy) and `file://` is refused.
     """
     started = _time.monotonic()
     text = (url or "").strip()
@@ -124,7 +174,10 @@ def fetch(
                 max_redirects=max_redirects,
                 transport=transport or http_transport,
                 started=started,
+                policy=policy,
             )
+        if policy is not None and policy.public_only:
+            raise _Failure("E_FETCH_HOST_NOT_ALLOWED")
         if scheme == "file" or (not scheme and text):
             return _fetch_file(text, max_bytes=max_bytes, started=started, etag=etag)
         raise _Failure("E_FETCH_BAD_URL", url=url)
@@ -147,8 +200,10 @@ def _fetch_http(
     max_redirects: int,
     transport: Transport,
     started: float,
+    policy: HostPolicy | None = None,
 ) -> FetchResult:
     deadline = started + total_timeout
+    origin = (urllib.parse.urlsplit(url).hostname or "").lower().strip("[]")
     headers = {
         "User-Agent": user_agent,
         "Accept": ACCEPT,
@@ -161,8 +216,9 @@ def _fetch_http(
     current = url
     response: RawResponse | None = None
     try:
-        for _hop in range(max_redirects + 1):
-            response = _call(transport, current, headers, timeout=timeout, deadline=deadline)
+        for hop in range(max_redirects + 1):
+            address = policy.check(current, origin=origin if hop else None) if policy is not None else None
+            response = _call(transport, current, headers, timeout=timeout, deadline=deadline, address=address)
             location = response.headers.get("location")
             if response.status not in REDIRECT_STATUSES or not location:
                 break
@@ -188,9 +244,12 @@ def _fetch_http(
 
 
 def _call(
-    transport: Transport, url: str, headers: Mapping[str, str], *, timeout: float, deadline: float
+    transport: Transport, url: str, headers: Mapping[str, str], *, timeout: float, deadline: float,
+    address: str | None = None,
 ) -> RawResponse:
     try:
+        if address is not None:  # the checked address (HostPolicy): the real transport connects to it
+            return transport(url, headers, timeout=timeout, deadline=deadline, address=address)  # type: ignore[call-arg]
         return transport(url, headers, timeout=timeout, deadline=deadline)
     except Exception as exc:
         failure = _network_failure(exc, url, timeout)
@@ -378,9 +437,12 @@ class _Watchdog:
 
 
 def http_transport(
-    url: str, headers: Mapping[str, str], *, timeout: float, deadline: float
+    url: str, headers: Mapping[str, str], *, timeout: float, deadline: float, address: str | None = None
 ) -> RawResponse:
-    """The real transport: one GET over http.client (no proxy support, no connection reuse)."""
+    """The real transport: one GET over http.client (no proxy support, no connection reuse).
+
+    `address`: connect to this IP instead of resolving the host again (the Host header, TLS SNI and
+    certificate check still use the host name)."""
     parts = urllib.parse.urlsplit(url)
     try:
         port = parts.port
@@ -404,6 +466,13 @@ def http_transport(
         connection = http.client.HTTPSConnection(host, port, timeout=budget(), context=_tls_context())
     else:
         connection = http.client.HTTPConnection(host, port, timeout=budget())
+    if address is not None:
+        pinned = address
+
+        def _connect_pinned(where: tuple[str, int], *args: object, **kwargs: object) -> socket.socket:
+            return socket.create_connection((pinned, where[1]), *args, **kwargs)  # type: ignore[arg-type]
+
+        connection._create_connection = _connect_pinned  # type: ignore[attr-defined]  # http.client's connect hook
     # http.client applies its timeout per socket read, so a server trickling one header byte a
     # second never trips it. The watchdog shuts the socket down when the one deadline passes,
     # whatever the exchange is doing then (connect, TLS, headers, body).

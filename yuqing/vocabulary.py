@@ -130,6 +130,7 @@ MESSAGES: dict[str, str] = {
     "E_POLL_CRASHED": "抓取此信息源时程序出错（{kind}），已记录，其他信息源照常抓取",
     "E_WORKER_DIED": "有 {count} 个抓取进程异常退出，其已提交的内容已保存；请查看信息源状态",
     "E_FETCH_TIMEOUT": "抓取 {url} 超时（{seconds} 秒内未完成）",
+    "E_FETCH_HOST_NOT_ALLOWED": "未抓取：订阅地址或其跳转目标不是互联网上的公网地址，也不在允许的内网主机（YUQING_FEED_PRIVATE_HOSTS）之中",
     "E_FETCH_NETWORK": "抓取 {url} 时网络出错：{detail}",
     "E_FETCH_TLS": "{url} 的 HTTPS 证书或加密连接有问题：{detail}",
     "E_FETCH_TOO_MANY_REDIRECTS": "{url} 重定向超过 {limit} 次，已停止抓取",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from ingest.fetch import FetchResult, fetch
+from ingest.fetch import FetchResult, HostPolicy, fetch
 from ingest.parse import parse_feed
 from yuqing.db.classifying import classifier_for, classify_text
 from yuqing.db.items import StoreStats, record_failure, record_skipped, record_success, store_items
@@ -65,7 +65,13 @@ class Poller:
     """Polls feeds of one database with one classifier (built once per process)."""
 
     def __init__(self, database: Database, *, preset: str, fetcher: Fetcher = fetch,
-                 clock: Callable[[], datetime] = _utcnow) -> None:
+                 clock: Callable[[], datetime] = _utcnow, private_hosts: Collection[str] | None = None) -> None:
+        if private_hosts is None:
+            from yuqing.settings import load_config
+
+            private_hosts = load_config().feed_private_hosts
+        # Read when the poller starts: hosts the office takes off the list are refused from then on.
+        self.private_hosts = frozenset(private_hosts)
         self.database = database
         self.preset = preset
         self.fetcher = fetcher
@@ -109,8 +115,10 @@ class Poller:
         record_success(session, feed, result, now=now)
         return report
 
-    def _fetch(self, feed: Feed) -> FetchResult:
-        return self.fetcher(feed.url, etag=feed.etag, last_modified=feed.last_modified)
+    def _fetch(self, url: str, etag: str | None, modified: str | None, public_only: bool) -> FetchResult:
+        # Every fetch re-checks where it may connect (HostPolicy), redirect hops included.
+        policy = HostPolicy(public_only=public_only, private_hosts=self.private_hosts)
+        return self.fetcher(url, etag=etag, last_modified=modified, policy=policy)
 
     def poll_next(self, *, feed_ids: list[int] | None = None, cutoff: datetime | None = None) -> PollReport | None:
         """Claim and poll one feed due at `cutoff` (default: now); None when nothing (more) is due.
@@ -151,7 +159,7 @@ class Poller:
                 if feed is None:
                     return None
                 claimed.append(feed.id)
-                result = self._fetch(feed)
+                result = self._fetch(feed.url, feed.etag, feed.last_modified, bool(feed.public_only))
                 return self._apply(session, feed, result, self.clock())
         with self.database.session() as session:
             stmt = _due(now) if feed_ids is None else select(Feed).where(Feed.id.in_(feed_ids)).order_by(Feed.id)
@@ -159,8 +167,9 @@ class Poller:
             if feed is None:
                 return None
             feed_id, url, etag, modified = feed.id, feed.url, feed.etag, feed.last_modified
+            public_only = bool(feed.public_only)
             claimed.append(feed_id)
-        result = self.fetcher(url, etag=etag, last_modified=modified)
+        result = self._fetch(url, etag, modified, public_only)
         with self.database.session() as session:
             feed = session.get(Feed, feed_id)
             if feed is None:  # removed meanwhile

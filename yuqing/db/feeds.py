@@ -137,6 +137,7 @@ def add_feed(
         created_at=writer.now,
         error_count=0,
         next_poll_at=writer.now,
+        public_only=kind != "import" and writer.actor.role != "admin",
     )
     session.add(feed)
     session.flush()

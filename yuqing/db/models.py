@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from yuqing.db.types import UTCDateTime
@@ -215,6 +216,9 @@ class Feed(Base):
     # Items of a successful poll that could not be stored as they were (set aside, the rest stored).
     skipped_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_skip_reason: Mapped[str | None] = mapped_column(Text)
+    # Added by a unit's staff: every fetch re-checks that each hop reaches a public address (or a
+    # listed intranet host), not only the check when it was added (DNS answers change).
+    public_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     last_skip_at: Mapped[datetime | None]
 
     unit: Mapped[Unit | None] = relationship(lazy="joined")
