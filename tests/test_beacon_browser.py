@@ -117,6 +117,7 @@ def dashboard(tmp_path: Path) -> Iterator[Dashboard]:
 def test_a_markdown_image_in_titles_and_feed_items_is_never_fetched(dashboard: Dashboard):
     from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=30_000)  # two shared cores: the page may take longer than 5 s to fill in
     beacon_port = str(dashboard.receiver.port)
     with sync_playwright() as p:
         browser = p.chromium.launch(
@@ -159,5 +160,6 @@ def test_a_markdown_image_in_titles_and_feed_items_is_never_fetched(dashboard: D
             no_beacon_on_the_page("detail")
         finally:
             browser.close()
+            expect.set_options(timeout=5_000)  # Playwright's default, for the tests after this one
     assert asked == [], f"the browser asked for the beacon: {asked}"
     assert dashboard.receiver.paths == [], f"the receiver got requests: {dashboard.receiver.paths}"
