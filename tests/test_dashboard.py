@@ -531,3 +531,40 @@ def test_ignored_items_have_a_tab_with_their_reason_and_a_duplicate_can_be_merge
     merge[0].click().run()
     assert at.success[0].value.startswith("已将 1 条信息并入舆情")
     assert yq(app_env, "triage", "list", "--state", "decided", "--json").json()[0]["state"] == "merged"
+
+
+def test_changing_the_own_password_in_the_sidebar_ends_the_other_sessions(app_env: str, monkeypatch):
+    from yuqing.db.logins import resolve
+    from yuqing.db.session import Database
+
+    assert yq(app_env, "init").code == 0
+    assert yq(app_env, "users", "add", "zhang", "--role", "viewer", "--password-stdin", stdin="zhang-pass-1\n",
+              monkeypatch=monkeypatch).code == 0
+    zhang = Actor("zhang", "viewer")
+    elsewhere = session_for(app_env, zhang)
+    at = AppTest.from_file(DASHBOARD, default_timeout=60)
+    mine = session_for(app_env, zhang)
+    at.session_state["yq_session"] = mine
+    at.run()
+
+    def change(current: str, new: str, again: str) -> None:
+        at.sidebar.text_input(key="pw_current").input(current)
+        at.sidebar.text_input(key="pw_new").input(new)
+        at.sidebar.text_input(key="pw_new2").input(again)
+        at.sidebar.button(key="pw_submit").click().run()
+
+    change("wrong-pass", "zhang-pass-2", "zhang-pass-2")
+    assert at.sidebar.error[0].value == "当前密码不正确"
+    change("zhang-pass-1", "zhang-pass-2", "zhang-pass-3")
+    assert at.sidebar.error[0].value == "两次输入的密码不一致"
+    change("zhang-pass-1", "zhang-pass-2", "zhang-pass-2")
+    assert at.sidebar.success[0].value == "密码已修改；本账号在其他地方的 1 个登录已退出"
+    database = Database(app_env)
+    try:
+        limits = {"now": datetime.now(UTC), "idle": timedelta(hours=1), "lifetime": timedelta(hours=12), "touch": False}
+        assert database.run(resolve, elsewhere, **limits).reason == "E_SESSION_ENDED"
+        assert database.run(resolve, mine, **limits).actor == zhang
+    finally:
+        database.dispose()
+    at.run()
+    assert "zhang" in at.sidebar.markdown[0].value  # still logged in here

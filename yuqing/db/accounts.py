@@ -126,6 +126,19 @@ def set_password(writer: Writer, name: str, password: str, *, keep_session: str 
     return end_sessions_of(writer.session, name, now=writer.now, keep=keep_session)
 
 
+def change_own_password(writer: Writer, current: str, password: str, *, keep_session: str | None) -> int:
+    """The signed-in account changes its own password, proving the current one first; every other
+    session of the account ends (the one making the change, `keep_session`, stays)."""
+    from argon2.exceptions import InvalidHashError, VerificationError
+
+    user = _user(writer.session, writer.actor.name)
+    try:
+        verify_password(user.password_hash, current or "")
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        raise YuqingError("E_PASSWORD_CURRENT") from None
+    return set_password(writer, user.name, password, keep_session=keep_session)
+
+
 def disable_user(writer: Writer, name: str) -> None:
     writer.require_admin("停用账号")
     user = _user(writer.session, name)

@@ -147,9 +147,36 @@ def login_page(requested: str) -> None:
     st.caption("账号由市政务公开办管理员用 `yuqing users add` 创建。")
 
 
+def change_password() -> None:
+    from yuqing.db.accounts import change_own_password
+
+    s = st.session_state
+    if s.get("pw_new") != s.get("pw_new2"):
+        s["pw_outcome"] = ("error", common.text("E_PASSWORD_MISMATCH"))
+        return
+    token = session_token()
+    outcome = common.write(lambda w: change_own_password(w, s.get("pw_current") or "", s.get("pw_new") or "",
+                                                         keep_session=token))
+    if outcome.ok:
+        s["pw_outcome"] = ("ok", common.text("DASH_PASSWORD_CHANGED", count=outcome.value))
+        s["pw_current"] = s["pw_new"] = s["pw_new2"] = ""
+    else:
+        s["pw_outcome"] = ("error", outcome.error)
+
+
 def sidebar(actor: Actor) -> None:
     with st.sidebar:
         st.markdown(f"**{common.plain(actor.name)}**  \n{ROLE_NAMES.get(actor.role, actor.role)}")
-        if not load_config().auth_header:
-            st.html(LOGIN_STYLE + '<form class="yq-logout" method="post" action="/auth/logout">'
-                    '<button type="submit">退出登录</button></form>')
+        if load_config().auth_header:
+            return
+        st.html(LOGIN_STYLE + '<form class="yq-logout" method="post" action="/auth/logout">'
+                '<button type="submit">退出登录</button></form>')
+        outcome = st.session_state.pop("pw_outcome", None)
+        with st.expander("修改密码", expanded=outcome is not None):
+            if outcome is not None:
+                (st.success if outcome[0] == "ok" else st.error)(outcome[1])
+            with st.form("password", clear_on_submit=False):
+                st.text_input("当前密码", type="password", key="pw_current")
+                st.text_input("新密码（至少 8 个字符）", type="password", key="pw_new")
+                st.text_input("再输入一次", type="password", key="pw_new2")
+                st.form_submit_button("修改密码", on_click=change_password, key="pw_submit")
