@@ -27,8 +27,13 @@ lint: install
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Every bench script at its modest default size (each has flags for the full sizes, see its --help);
+# each appends its targets to one results file, summarised in a table at the end.
 bench: install
-	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@results=$$(mktemp); status=0; \
+	for script in bench/[a-z]*.py; do echo "== $$script"; \
+		BENCH_RESULTS=$$results $(BIN)/python $$script || { echo "!! $$script failed"; status=1; }; done; \
+	$(BIN)/python bench/_common.py $$results; rm -f $$results; exit $$status
 
 clean:
 	rm -rf $(VENV) .pytest_cache

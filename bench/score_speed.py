@@ -2,9 +2,12 @@
 all units, inserted in bulk (Core inserts) into an SQLite file, then scored by yuqing.db.scoring_reads.
 
 Baseline in the same run: fetching the same incident and action rows with a SQLAlchemy Core select
-(work any reader of the year does anyway). Prints seconds, the ratio store / baseline (target ≤ 5×),
-the whole `yuqing score --format json` command, and the xlsx export.
-Run: .venv/bin/python bench/score_speed.py [incidents]
+(work any reader of the year does anyway). The baseline and the store (load_year + score + as_json)
+are sampled in turns, ≥ 3 each, CPU time; prints min/median/max, the ratio of medians (target ≤ 5×),
+then the whole `yuqing score --format json` command and the xlsx export (one run each).
+Default 20 000 incidents; `--full` for the 100 000-incident year. `populate()` is the year builder
+bench/pages_speed.py reuses.
+Run: .venv/bin/python bench/score_speed.py [incidents | --full] [--samples N]
 """
 from __future__ import annotations
 
@@ -17,7 +20,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _common import ratio, report, sample, show  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 from sqlalchemy import insert, select  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 
 from classify.units import load_units_file  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
@@ -27,7 +32,7 @@ from yuqing import cli  # noqa: E402 - imported after the sys.path line so the s
 from yuqing.db import migrate  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 from yuqing.db.models import Action, Incident, IncidentCoUnit, Reclassification, Unit  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 from yuqing.db.models_scoring import DailyRecord, ManualScore, Referral  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
-from yuqing.db.scoring_reads import load_year
+from yuqing.db.scoring_reads import load_year  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 from yuqing.db.service import Actor, Writer  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 from yuqing.db.session import Database  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 from yuqing.exports import export_xlsx  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
@@ -103,12 +108,11 @@ def populate(database: Database, n: int, rng: random.Random) -> int:
     return len(actions)
 
 
-def baseline_fetch(database: Database) -> tuple[float, int]:
+def baseline_fetch(database: Database) -> int:
     """The same incident and action rows with plain Core selects, materialised."""
     inc, act, unit = Incident.__table__, Action.__table__, Unit.__table__
     lo = datetime(YEAR, 1, 1, tzinfo=BEIJING).astimezone(UTC)
     hi = datetime(YEAR + 1, 1, 1, tzinfo=BEIJING).astimezone(UTC)
-    t0 = time.perf_counter()
     with database.engine.connect() as conn:
         incidents = conn.execute(
             select(inc.c.id, inc.c.title, unit.c.code, inc.c.started_at, inc.c.level, inc.c.sudden, inc.c.category,
@@ -119,56 +123,75 @@ def baseline_fetch(database: Database) -> tuple[float, int]:
             select(act.c.incident_id, act.c.kind, act.c.at, act.c.channels, act.c.by_principal)
             .join(inc, inc.c.id == act.c.incident_id).where(inc.c.started_at >= lo, inc.c.started_at < hi)
         ).all()
-    return time.perf_counter() - t0, len(incidents) + len(actions)
+    return len(incidents) + len(actions)
 
 
-def main(n: int = 100_000) -> None:
-    rng = random.Random(20260610)
-    now = datetime(YEAR + 1, 1, 31, 12, tzinfo=BEIJING).astimezone(UTC)
-    with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
-        database = Database(url)
+def build(url: str, n: int, now: datetime) -> int:
+    """A migrated database at `url` with the unit registry and the synthetic year; returns the actions."""
+    database = Database(url)
+    try:
         migrate.upgrade(database.engine)
         _, refs = load_units_file(UNITS_FILE)
         with database.session() as session:
             Writer(session, Actor("bench"), now=now, preset="sanmenxia-2017").sync_units(refs)
+        return populate(database, n, random.Random(20260610))
+    finally:
+        database.dispose()
+
+
+NOW = datetime(YEAR + 1, 1, 31, 12, tzinfo=BEIJING).astimezone(UTC)
+
+
+def main(n: int = 20_000, samples_per_side: int = 3) -> None:
+    now = NOW
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
         t0 = time.perf_counter()
-        n_actions = populate(database, n, rng)
+        n_actions = build(url, n, now)
         print(f"inserted {n} incidents, {n_actions} actions in {time.perf_counter() - t0:.1f} s (Core executemany)")
+        database = Database(url)
+        rows = baseline_fetch(database)  # warm the page cache once, so neither side pays for the first read
 
-        baseline_fetch(database)  # warm the page cache once, so neither side pays for the first read
-        baseline, rows = baseline_fetch(database)
-
-        # The whole command first, so it does not pay for the objects the store run below keeps alive.
+        # The whole command first, so it does not pay for the objects the store runs below keep alive.
         out, err = io.StringIO(), io.StringIO()
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         code = cli.run(["--db", url, "score", "--year", str(YEAR), "--now", now.isoformat(), "--format", "json"], out=out, err=err)
-        command = time.perf_counter() - t0
+        command = time.process_time() - t0
         assert code == 0, err.getvalue()
         del out
 
-        t0 = time.perf_counter()
-        with database.session() as session:
-            data = load_year(session, YEAR, now=now)
-        loaded = time.perf_counter() - t0
-        t1 = time.perf_counter()
-        results = data.score()
-        as_json(results)
-        scored = time.perf_counter() - t1
-        store = loaded + scored
+        kept: dict[str, object] = {}
 
-        t0 = time.perf_counter()
-        workbook = export_xlsx(results, data.incidents)
-        xlsx = time.perf_counter() - t0
+        def store() -> None:
+            kept.clear()
+            with database.session() as session:
+                data = load_year(session, YEAR, now=now)
+            results = data.score()
+            as_json(results)
+            kept["data"], kept["results"] = data, results
+
+        samples = sample({"baseline Core select": lambda: baseline_fetch(database), "store (load_year + score + as_json)": store},
+                         n=samples_per_side, clock=time.process_time)
+        t0 = time.process_time()
+        workbook = export_xlsx(kept["results"], kept["data"].incidents)  # type: ignore[attr-defined]
+        xlsx = time.process_time() - t0
         database.dispose()
 
-    print(f"baseline Core select (incidents + actions, {rows} rows)   {baseline:7.2f} s")
-    print(f"store: load_year (rows → facts, verdicts)          {loaded:7.2f} s")
-    print(f"store: score_year + as_json                         {scored:7.2f} s")
-    print(f"store total                                         {store:7.2f} s   ratio {store / baseline:.2f}× baseline (target ≤ 5×)")
-    print(f"yuqing score --year {YEAR} --format json (whole command) {command:7.2f} s   ratio {command / baseline:.2f}×")
-    print(f"export_xlsx (汇总, 时效明细, 扣分明细, 加减分; {len(workbook) // 1024} KiB) {xlsx:7.2f} s")
+    print(f"baseline: incidents + actions, {rows} rows")
+    show(samples)
+    value = ratio(samples, "store (load_year + score + as_json)", "baseline Core select")
+    report(f"score store / Core select ({n} incidents)", "≤ 5×", value, value <= 5)
+    base = sorted(samples["baseline Core select"])[len(samples["baseline Core select"]) // 2]
+    print(f"yuqing score --year {YEAR} --format json (whole command, one run) {command:7.2f} s   {command / base:.2f}× the median baseline")
+    print(f"export_xlsx (汇总, 时效明细, 扣分明细, 加减分; {len(workbook) // 1024} KiB, one run) {xlsx:7.2f} s")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000)
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("incidents", nargs="?", type=int, default=20_000)
+    parser.add_argument("--full", action="store_true", help="the 100 000-incident year")
+    parser.add_argument("--samples", type=int, default=3)
+    options = parser.parse_args()
+    main(100_000 if options.full else options.incidents, options.samples)
