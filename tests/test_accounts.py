@@ -210,6 +210,21 @@ def test_unknown_names_are_throttled_like_real_ones(database: Database):
     assert refused(attempt(database, "ghost", "whatever")) == "E_LOGIN_WAIT"
 
 
+def test_a_pair_quiet_for_a_day_is_forgotten(database: Database):
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    from yuqing.db.models import LoginFailures
+
+    for n in range(3):
+        attempt(database, f"guess{n}", "whatever", client="203.0.113.9")
+    attempt(database, "ghost", "whatever", at=T0 + timedelta(days=1, minutes=1))
+    with database.session() as session:
+        assert list(session.scalars(select(LoginFailures.account))) == ["ghost"]
+        assert session.scalar(select(func.count()).select_from(LoginFailures)) == 1
+
+
 def test_success_resets_the_failure_count(database: Database, monkeypatch: pytest.MonkeyPatch):
     assert add_user(database.url, "dan", "viewer", password="right-password", monkeypatch=monkeypatch) == 0
     for n in range(12):

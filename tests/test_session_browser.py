@@ -111,6 +111,7 @@ def test_a_login_survives_reload_tabs_and_links_until_logout_password_change_or_
             log_in(page, "wrong-password")
             expect(page.get_by_text(MESSAGES["E_LOGIN_FAILED"])).to_be_visible()
             expect(page).to_have_url(f"{base}/incident?id=3")  # the refusal's parameters are gone again
+            expect(page.locator("input[name=account]")).to_have_value(USER)  # the name is kept, not the password
             page.screenshot(path=str(ARTIFACTS / "login-refused.png"))
             log_in(page)
             heading = page.get_by_role("heading").filter(has_text=incident)

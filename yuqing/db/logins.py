@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,6 +27,9 @@ TOKEN_BYTES = 32  # secrets.token_urlsafe(32): 256 bits, 43 characters
 FREE_FAILURES = 5
 FIRST_DELAY = timedelta(seconds=1)
 MAX_DELAY = timedelta(minutes=15)
+# A pair with no failure for this long is forgotten (its count starts again), so guesses at random
+# names do not pile up rows.
+FORGET_AFTER = timedelta(days=1)
 # last_seen_at is written at most this often, so that every page run is not a write.
 TOUCH_EVERY = timedelta(seconds=30)
 
@@ -58,6 +61,9 @@ def _failures_row(session: Session, account: str, client: str) -> LoginFailures 
 
 
 def _record_failure(session: Session, account: str, client: str, now: datetime) -> None:
+    session.execute(delete(LoginFailures).where(LoginFailures.last_failed_at < now - FORGET_AFTER,
+                                                or_(LoginFailures.blocked_until.is_(None),
+                                                    LoginFailures.blocked_until < now)))
     row = _failures_row(session, account, client)
     if row is None:
         try:

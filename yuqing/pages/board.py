@@ -30,7 +30,7 @@ WALL_FIT = """<style>
 
 WALL_LINK_STYLE = (
     "<style>.yq-wall-link{display:inline-block;padding:.4rem .8rem;border:1px solid rgba(49,51,63,.3);"
-    "border-radius:.5rem;text-decoration:none;color:inherit!important}.yq-wall-link::before{content:'📺 '}</style>"
+    "border-radius:.5rem;text-decoration:none;color:inherit!important}</style>"
 )
 
 wall = auth.SCREEN_KEY in st.session_state  # opened by a wall display's URL: read-only, screen mode only
