@@ -426,6 +426,7 @@ CLI: dict[str, str] = {
     "CLI_DEMO_ACCOUNTS": "演示账号：{accounts}，密码均为 {password}（仅供试用，正式使用前请停用）",
     "CLI_REFERRAL_REPLIED": "已登记函件 {id} 的回复（{state}）",
     "CLI_RECTIFY_DONE": "整改事项 {id} 已完成（{state}）",
+    "CLI_WINDOWS_REBUILT": "已按现行规则重算 {count} 条处置中舆情的时限（看板排序与计数据此进行）",
 }
 
 # A library's error detail, in Chinese (yuqing.messages.explain finds which; the original goes to the log).

@@ -120,7 +120,7 @@ class Api:
 
     def incidents(self, session: Any, actor: Actor, request: Request, _: Any) -> Any:
         from classify.units import UnitResolver
-        from yuqing.db.incidents import incident_json, incident_page, iter_incidents
+        from yuqing.db.incidents import incident_json, incident_page, iter_incidents, open_ranking
         from yuqing.db.service import unit_refs
 
         now = self._now(request)
@@ -129,7 +129,12 @@ class Api:
         limit = _count(request.query_params.get("limit"), "limit", least=1)
         offset = _count(request.query_params.get("offset"), "offset", least=0) or 0
         unit_code = UnitResolver(unit_refs(session)).resolve(unit).code if unit else None
-        page = incident_page(session, open_only=open_only, unit_code=unit_code, limit=limit, offset=offset)
+        # Open incidents in the board's order (most urgent first at `now`), ranked and paged in SQL.
+        page: Any = (
+            open_ranking(session, now, unit_code=unit_code, limit=limit, offset=offset)
+            if open_only
+            else incident_page(session, unit_code=unit_code, limit=limit, offset=offset)
+        )
         body = [incident_json(v, now, with_actions=False) for v in iter_incidents(session, list(page.ids))]
         return Paged(body, page.total, offset)
 

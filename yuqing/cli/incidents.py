@@ -163,6 +163,12 @@ def cmd_incident_close(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_incident_reindex(ctx: Context, args: argparse.Namespace) -> int:
+    count = ctx.write(lambda w: w.rebuild_windows())
+    ctx.print(render("CLI_WINDOWS_REBUILT", count=count))
+    return 0
+
+
 def cmd_incident_show(ctx: Context, args: argparse.Namespace) -> int:
     from yuqing.db.incidents import get_incident, incident_json
 
@@ -215,13 +221,19 @@ def write_file(path: Path, data: bytes) -> None:
 
 
 def cmd_incident_list(ctx: Context, args: argparse.Namespace) -> int:
-    from yuqing.db.incidents import each_incident, incident_json, incident_page
+    from yuqing.db.incidents import each_incident, incident_json, incident_page, open_ranking
     from yuqing.db.scoring_writes import resolve_unit
 
     now = _now(ctx, args.now)
     paged = args.limit is not None or args.offset
     unit_code = ctx.read(resolve_unit, args.unit).code if args.unit else None
-    page = ctx.read(incident_page, open_only=args.open, unit_code=unit_code, limit=args.limit, offset=args.offset)
+    # Open incidents come in the board's order (most urgent first at `now`), ranked and paged in SQL;
+    # the whole list newest first.
+    page: Any = (
+        ctx.read(open_ranking, now, unit_code=unit_code, limit=args.limit, offset=args.offset)
+        if args.open
+        else ctx.read(incident_page, unit_code=unit_code, limit=args.limit, offset=args.offset)
+    )
     if args.json:
         # Streamed: the incidents are read and written a chunk at a time.
         array = JsonArray(ctx.out)
@@ -379,6 +391,9 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true")
     p.add_argument("--now", metavar="T")
     p.set_defaults(func=cmd_incident_list)
+
+    p = inc.add_parser("reindex", help="按现行规则重算处置中舆情的时限（规则文件修改后、批量导入后）")
+    p.set_defaults(func=cmd_incident_reindex)
 
     tl = sub.add_parser("timeline", help="时限判定").add_subparsers(dest="timeline_command", required=True, parser_class=Parser)
     p = tl.add_parser("check", help="按规则判定一份 JSON 描述的舆情时限")

@@ -19,6 +19,9 @@ def cmd_init(ctx: Context, args: argparse.Namespace) -> int:
     if create_key(ctx.config.audit_key_path):
         ctx.print(render("CLI_AUDIT_KEY_CREATED", path=str(ctx.config.audit_key_path)))
     version, added, updated = ctx.write(demo.sync_registry, ctx.config.units_file)
+    # The board's stored windows follow the preset files shipped with this version (an edited preset
+    # takes effect at the next init, as after an upgrade).
+    ctx.write(lambda w: w.rebuild_windows())
     ctx.print(render("CLI_INIT_READY", url=describe_url(database.url).split("?")[0], version=version,
                      added=added, updated=updated))
     if args.demo:

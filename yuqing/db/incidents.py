@@ -13,13 +13,11 @@ from sqlalchemy.orm import Session, selectinload
 from timeline.clock import iso_beijing
 from timeline.engine import Case, Grading, Verdict, evaluate, verdict_as_json
 from timeline.presets import load_preset
-from yuqing.board import board_tones, urgency
-from yuqing.db import cases
-from yuqing.db.models import Action, Incident, IncidentCoUnit, Reclassification, Unit
+from yuqing.db import cases, windows
+from yuqing.db.models import Incident, IncidentCoUnit, Unit
 from yuqing.db.units import UnitView, _unit_view
 
 UNGRADED = "未定级"
-BOARD_TONES = ("overdue", "at_risk", "on_track")
 
 
 @dataclass(frozen=True)
@@ -283,53 +281,30 @@ def board_page(
     limit: int | None = None,
     offset: int | Callable[[int], int] = 0,
 ) -> BoardPage:
-    """The board's data call. Unit and level filters run in the query; the windows of every matching
-    open incident are judged from three narrow reads (the incidents' grading columns, the first
-    action of each kind per incident — aggregated in SQL — and the reclassifications), so no full
-    incident is loaded except the `limit` shown on the page. `offset` may be a function of the total
-    (the wall display turns its pages by the clock)."""
-    from sqlalchemy import func
+    """The board's data call. Filters, the ranking (overdue first, then least time left), the counts
+    and the paging all run in SQL over the stored open windows (yuqing/db/windows.py); only the
+    `limit` incidents shown are loaded and judged, from their full views, so the page shows exactly
+    what the detail page does. `offset` may be a function of the total (the wall display turns its
+    pages by the clock)."""
+    ranking = open_ranking(session, now, unit_code=unit_code, levels=levels, tones=tones, limit=limit, offset=offset)
+    entries = tuple(BoardEntry(v, v.verdict(now)) for v in _incidents_by_ids(session, list(ranking.ids)))
+    return BoardPage(entries, ranking.total, ranking.counts, limit, ranking.offset)
 
-    base = _filtered(
-        select(Incident.id, Incident.started_at, Incident.level, Incident.sudden, Incident.category, Incident.preset),
-        open_only=True, unit_code=unit_code, levels=levels,
-    )
-    heads = session.execute(base).all()
-    open_ids = _filtered(select(Incident.id), open_only=True, unit_code=unit_code, levels=levels).scalar_subquery()
-    firsts: dict[int, list[tuple[str, datetime]]] = {}
-    for incident_id, kind, at in session.execute(
-        select(Action.incident_id, Action.kind, func.min(Action.at))
-        .where(Action.incident_id.in_(open_ids))
-        .group_by(Action.incident_id, Action.kind)
-    ):
-        firsts.setdefault(incident_id, []).append((kind, at))
-    regrades: dict[int, list[tuple[datetime, Any, Any]]] = {}
-    for r in session.execute(
-        select(Reclassification.incident_id, Reclassification.at, Reclassification.before, Reclassification.after)
-        .where(Reclassification.incident_id.in_(open_ids))
-        .order_by(Reclassification.at, Reclassification.id)
-    ):
-        regrades.setdefault(r.incident_id, []).append((r.at, dict(r.before), dict(r.after)))
-    wanted = set(tones or ())
-    judged: list[tuple[float, int, Verdict, set[str]]] = []
-    for h in heads:
-        case = cases.case(h.started_at, Grading(h.level, h.sudden, h.category), firsts.get(h.id, ()),
-                          regrades.get(h.id, ()))
-        verdict = evaluate(case, load_preset(h.preset), now=now)
-        present = board_tones(verdict)
-        if wanted and not (present & wanted):
-            continue
-        judged.append((urgency(verdict), h.id, verdict, present))
-    judged.sort(key=lambda j: (j[0], j[1]))
-    counts = {tone: sum(1 for j in judged if tone in j[3]) for tone in BOARD_TONES}
-    if callable(offset):
-        offset = offset(len(judged))
-    offset = max(0, offset)
-    shown = judged[offset:] if limit is None else judged[offset:offset + limit]
-    views = _incidents_by_ids(session, [j[1] for j in shown])
-    # Judge the shown ones again from their full views: the page shows exactly what the detail page does.
-    entries = tuple(BoardEntry(v, v.verdict(now)) for v in views)
-    return BoardPage(entries, len(judged), counts, limit, offset)
+
+def open_ranking(
+    session: Session,
+    now: datetime,
+    *,
+    unit_code: str | None = None,
+    levels: list[str] | tuple[str, ...] | None = None,
+    tones: list[str] | tuple[str, ...] | None = None,
+    limit: int | None = None,
+    offset: int | Callable[[int], int] = 0,
+) -> windows.OpenRanking:
+    """Open incidents most urgent first at `now` (the board's order, shared by `incident list --open`
+    and the API's open list), `limit` of them from `offset`, with the total and the tone counts."""
+    chosen = _filtered(select(Incident.id), open_only=True, unit_code=unit_code, levels=levels)
+    return windows.rank_open(session, now, chosen, tones=tuple(tones or ()), limit=limit, offset=offset)
 
 
 def count_incidents(session: Session) -> int:

@@ -71,6 +71,20 @@ class Incident(Base):
     )
 
 
+class OpenWindow(Base):
+    """One applicable deadline window of an open incident, as the board ranks it in SQL: its due
+    instant, when it turns amber, and its earliest satisfying action (None while unmet). Kept by
+    the write service (yuqing/db/windows.py); closed and voided incidents have none."""
+
+    __tablename__ = "open_windows"
+
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(20), primary_key=True)
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    at_risk_at: Mapped[datetime]
+    satisfied_at: Mapped[datetime | None]
+
+
 class IncidentCoUnit(Base):
     __tablename__ = "incident_co_units"
     __table_args__ = (UniqueConstraint("incident_id", "unit_id"),)

@@ -25,7 +25,7 @@ from timeline.clock import display_seconds, iso_beijing
 from timeline.engine import start_time
 from timeline.model import CHANNELS, parse_action_kind, parse_category, parse_channel, parse_level
 from timeline.presets import load_preset
-from yuqing.db import audit
+from yuqing.db import audit, windows
 from yuqing.db.models import Action, Incident, IncidentCoUnit, Reclassification, Transfer, Unit
 from yuqing.errors import YuqingError
 from yuqing.vocabulary import LABELS
@@ -190,6 +190,12 @@ class Writer:
         if value is not None and value > self.now + FUTURE_TOLERANCE:
             raise YuqingError("E_TIME_IN_FUTURE", what=what, value=display_seconds(value))
 
+    def windows_changed(self, incident: Incident) -> None:
+        """Recompute the incident's stored open windows (yuqing/db/windows.py) after a write that can
+        move them: its start, grading, actions or status. Every such write calls this."""
+        self.session.flush()
+        windows.refresh(self.session, [incident.id])
+
     def audit(self, entity: str, entity_id: Any, action: str, before: Any, after: Any, reason: str | None = None) -> None:
         audit.append(
             self.session,
@@ -282,6 +288,7 @@ class Writer:
         self.session.add(incident)
         self.session.flush()
         self.audit("incident", incident.id, "create", None, incident_snapshot(incident))
+        self.windows_changed(incident)
         return incident
 
     def record_action(self, incident_id: int, new: NewAction) -> Action:
@@ -349,6 +356,7 @@ class Writer:
             },
             reason,
         )
+        self.windows_changed(incident)
         return action
 
     def _acting_unit_id(self, incident: Incident) -> int:
@@ -448,6 +456,7 @@ class Writer:
         self.session.add(regrade)
         self.session.flush()
         self.audit("incident", incident.id, "reclassify", before, after, reason)
+        self.windows_changed(incident)
         return regrade
 
     def transfer(self, incident_id: int, *, unit: str, reason: str | None, at: datetime | None = None) -> Transfer:
@@ -481,6 +490,7 @@ class Writer:
         incident.co_units = [c for c in incident.co_units if c.unit_id != target.id]
         self.session.flush()
         self.audit("incident", incident.id, "transfer", before, {"unit": target.code, "at": iso_beijing(moved_at)}, reason)
+        self.windows_changed(incident)  # the clock keeps running: nothing moves, kept for certainty
         return transfer
 
     def void(self, incident_id: int, *, reason: str | None) -> Incident:
@@ -493,6 +503,7 @@ class Writer:
         incident.void_reason = reason
         self.session.flush()
         self.audit("incident", incident.id, "void", before, {"status": "voided"}, reason)
+        self.windows_changed(incident)
         return incident
 
     def close(self, incident_id: int, *, at: datetime | None = None) -> Incident:
@@ -506,6 +517,7 @@ class Writer:
         incident.closed_at = closed_at
         self.session.flush()
         self.audit("incident", incident.id, "close", {"status": "open"}, {"status": "closed", "closed_at": iso_beijing(closed_at)})
+        self.windows_changed(incident)
         return incident
 
     def reopen(self, incident_id: int, *, reason: str | None) -> Incident:
@@ -520,7 +532,14 @@ class Writer:
         incident.closed_at = None
         self.session.flush()
         self.audit("incident", incident.id, "reopen", before, {"status": "open"}, reason)
+        self.windows_changed(incident)
         return incident
+
+    def rebuild_windows(self) -> int:
+        """Recompute the stored windows of every open incident (the office; after a preset file
+        changed or rows were loaded around the write service). Derived data: no fact changes."""
+        self.require_admin("重算时限")
+        return windows.rebuild(self.session)
 
     @staticmethod
     def _reason(reason: str | None, what: str) -> str:

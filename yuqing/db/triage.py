@@ -283,6 +283,7 @@ def merge(writer: Writer, item_id: int, incident_id: int) -> int:
         writer.audit("incident", incident.id, "earlier_start", before,
                      {"first_post_at": earliest.isoformat(), "started_at": incident.started_at.isoformat()},
                      f"并入信息 {item_id}")
+        writer.windows_changed(incident)
     _decide(writer, group, "merged", incident_id=incident.id, reason=None)
     return len(group)
 

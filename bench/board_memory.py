@@ -1,0 +1,155 @@
+"""Peak memory of the Streamlit process (`yuqing serve`) while headless Chromium shows the countdown
+board with many open incidents, against the same with 10 open, and how long the board takes to show
+its counts and to tick through its 10-second refreshes.
+
+For each open count a fresh SQLite database gets that many open incidents (the bulk load of
+bench/board_speed.py, windows rebuilt), `yuqing serve --no-workers` starts on it, Chromium logs in,
+waits for the board's metrics, then for REFRESHES refreshes (the 更新时间 metric changing). The serve
+process's peak resident set (VmHWM from /proc) is read at the end; its RSS is sampled meanwhile.
+Run: .venv/bin/python bench/board_memory.py [open counts…]   (default 10 5000)
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+CHROMIUM = "/usr/bin/chromium"
+USER, PASSWORD = "bench", "bench-pass-1"
+REFRESHES = 4
+DEADLINE = 180.0  # seconds for the board to show its metrics, and for each refresh
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _status_kb(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"yuqing serve exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit("yuqing serve did not answer within 60 s")
+
+
+def measure(count: int) -> dict[str, float]:
+    from playwright.sync_api import expect, sync_playwright
+
+    from bench.board_speed import _bulk_open
+
+    yuqing = str(Path(sys.executable).with_name("yuqing"))
+    with tempfile.TemporaryDirectory(prefix="yuqing-mem-") as folder:
+        url_db = f"sqlite:///{Path(folder) / 'board.sqlite3'}"
+        env = {**os.environ, "YUQING_DATABASE_URL": url_db, "YUQING_DATA_DIR": folder}
+        for name in ("YUQING_AUTH_HEADER", "YUQING_ALERT_ROUTES"):
+            env.pop(name, None)
+        subprocess.run([yuqing, "init"], env=env, cwd=ROOT, check=True, capture_output=True)
+        subprocess.run([yuqing, "users", "add", USER, "--role", "admin", "--password-stdin"], env=env, cwd=ROOT,
+                       input=f"{PASSWORD}\n".encode(), check=True, capture_output=True)
+        _bulk_open(url_db, count)
+        port = _free_port()
+        log = (Path(folder) / "serve.log").open("wb")
+        proc = subprocess.Popen([yuqing, "serve", "--port", str(port), "--no-workers"], env=env, cwd=ROOT,
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        url = f"http://127.0.0.1:{port}"
+        samples: list[int] = []
+        stop = threading.Event()
+
+        def sample() -> None:
+            while not stop.wait(0.5):
+                try:
+                    samples.append(_status_kb(proc.pid, "VmRSS"))
+                except OSError:
+                    return
+
+        try:
+            _wait_healthy(url, proc)
+            idle_kb = _status_kb(proc.pid, "VmRSS")
+            threading.Thread(target=sample, daemon=True).start()
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+                    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                    "--disable-sync"])
+                try:
+                    page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
+                    page.set_default_timeout(DEADLINE * 1000)
+                    page.goto(url)
+                    page.locator(".st-key-login_name input").fill(USER)
+                    page.locator(".st-key-login_password input").fill(PASSWORD)
+                    started = time.monotonic()
+                    page.get_by_role("button", name="登录").click()
+                    clock = page.locator("[data-testid='stMetric']", has_text="更新时间").locator("[data-testid='stMetricValue']")
+                    expect(clock).to_be_visible()
+                    first_metric = time.monotonic() - started
+                    expect(page.locator("[data-testid='stMetric']", has_text="处置中舆情")).to_contain_text(str(count))
+                    ticks = []
+                    for _ in range(REFRESHES):
+                        before = clock.inner_text()
+                        tick = time.monotonic()
+                        page.wait_for_function(
+                            "([sel, before]) => { const el = document.querySelectorAll(sel); "
+                            "return [...el].some(e => e.textContent.includes('更新时间') && !e.textContent.includes(before)); }",
+                            arg=["[data-testid='stMetric']", before], timeout=DEADLINE * 1000,
+                        )
+                        ticks.append(time.monotonic() - tick)
+                    if page.locator("[data-testid='stException']").count():
+                        raise SystemExit("the board raised an exception")
+                finally:
+                    browser.close()
+            peak_kb = _status_kb(proc.pid, "VmHWM")
+        finally:
+            stop.set()
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(timeout=20)
+            except ProcessLookupError:
+                pass
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+            log.close()
+    return {"open": count, "idle_mb": idle_kb / 1024, "peak_mb": peak_kb / 1024,
+            "max_sampled_mb": max(samples, default=0) / 1024, "first_metric_s": first_metric,
+            "refresh_s": max(ticks)}
+
+
+def main(counts: list[int]) -> None:
+    rows = []
+    for count in counts:
+        row = measure(count)
+        rows.append(row)
+        print(f"{count:6,d} open: serve RSS idle {row['idle_mb']:6.0f} MB, peak (VmHWM) {row['peak_mb']:6.0f} MB; "
+              f"board metrics after {row['first_metric_s']:5.1f} s, slowest of {REFRESHES} refreshes "
+              f"{row['refresh_s']:5.1f} s", flush=True)
+    base = rows[0]
+    for row in rows[1:]:
+        print(f"peak RSS {int(row['open']):,} open / {int(base['open']):,} open: {row['peak_mb'] / base['peak_mb']:.2f}×")
+
+
+if __name__ == "__main__":
+    main([int(a) for a in sys.argv[1:]] or [10, 5_000])
