@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import warnings
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from typing import Any
@@ -105,8 +106,21 @@ _ASCTIME = re.compile(
     _FLAGS,
 )
 _HAS_DIGIT = re.compile(r"\d")
+# 2009年8月8日下午: a part of the day written after a date, without an hour (read at the match's end).
+_DAY_PART = re.compile(rf"\s*(?:{_WEEKDAY_CN}\s*)?(?P<part>{_MARKERS})(?!\s*\d)")
 _HAS_WORD = re.compile(r"[^\W\d_]")
 _CST_WORD = re.compile(r"(?<![A-Za-z])CST(?![A-Za-z])", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class DateReading:
+    """What a date string says. `at` is aware UTC; when only the day is written (`date_only`:
+    2016年2月5日, 2009年8月8日下午) it is the start of that day in the feed's zone — a sort key and
+    the day, not a time anyone wrote. `day_part` keeps a 上午/下午/晚上 written without an hour."""
+
+    at: datetime
+    date_only: bool = False
+    day_part: str | None = None
 
 
 def parse_date(raw: str | None, *, now: datetime, tz: str | ZoneInfo = DEFAULT_TZ) -> datetime | None:
@@ -116,7 +130,18 @@ def parse_date(raw: str | None, *, now: datetime, tz: str | ZoneInfo = DEFAULT_T
     dates (the latest year that puts them at most NO_YEAR_SLACK after now). CST means China
     Standard Time, +08:00. Impossible values (2月30日, 25:00) and
     ambiguous ones (07/08/2009, 晚上12点, a bare 2005-12) give None, never a neighbouring date.
+    A plain date gives the start of its day (as written: the day); a day with a part of the day but
+    no hour (2009年8月8日下午) gives None, never midnight — read_date() keeps its day, flagged.
     """
+    reading = read_date(raw, now=now, tz=tz)
+    if reading is None or reading.day_part is not None:
+        return None
+    return reading.at
+
+
+def read_date(raw: str | None, *, now: datetime, tz: str | ZoneInfo = DEFAULT_TZ) -> DateReading | None:
+    """parse_date's reading with what it knows: the instant, or the day only (flagged, with the
+    part of the day when one was written without an hour)."""
     require_aware(now, "now")
     if not raw:
         return None
@@ -127,13 +152,16 @@ def parse_date(raw: str | None, *, now: datetime, tz: str | ZoneInfo = DEFAULT_T
     found = _fast_path(text, now=now, zone=zone)
     if found is _REJECT:
         return None
+    if isinstance(found, DateReading):
+        return found
     if found is not None:
-        return found  # type: ignore[return-value]  # dateparser returns datetime or None; its stubs say Any
+        return DateReading(found)  # type: ignore[arg-type]  # a datetime: the fast path returns nothing else
     if len(text) > FALLBACK_MAX_LEN or not _HAS_WORD.search(text):
         # Digits and punctuation we did not read (2005-12, 13:430, 20201217) are guesses for
         # dateparser too; it earns its cost only on words (昨天, 3小时前, November).
         return None
-    return _fallback(text, now=now, zone=zone)
+    moment = _fallback(text, now=now, zone=zone)
+    return DateReading(moment) if moment is not None else None
 
 
 def clamp_future(
@@ -186,7 +214,11 @@ def _fast_path(text: str, *, now: datetime, zone: ZoneInfo) -> object:
             zone = BEIJING
         if pattern is _DAY_WORD:
             return _from_day_word(match, now=now, zone=zone)
-        return _from_numeric(match, now=now, zone=zone, day_first=pattern is _DMY_DATE)
+        found = _from_numeric(match, now=now, zone=zone, day_first=pattern is _DMY_DATE)
+        if isinstance(found, datetime) and match.groupdict().get("h") is None and match.groupdict().get("hc") is None:
+            part = _DAY_PART.match(text, match.end())
+            return DateReading(found, date_only=True, day_part=part["part"] if part else None)
+        return found
     return None
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import feedparser
 
-from ingest.dates import DEFAULT_TZ, clamp_future, parse_date
+from ingest.dates import DEFAULT_TZ, clamp_future, read_date
 from timeline.clock import require_aware
 from timeline.words import YuqingError
 
@@ -44,6 +44,8 @@ class FeedItem:
     published_at: datetime | None  # aware UTC
     published_clamped: bool  # dated after the fetch; published_at was set to the fetch time
     content_hash: str  # sha256 of the normalised body, title excluded: an edited title is not news
+    # Only the day was written (2009年8月8日下午): published_at is the start of that day, not a time.
+    published_date_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -130,11 +132,12 @@ def _item(entry: Mapping[str, Any], *, fetched_at: datetime, feed_tz: str) -> Fe
     summary_full = _plain(entry.get("summary_detail") or entry.get("summary"))
     content_full = _best_content(entry) or summary_full
     raw = _raw_date(entry)
-    published_at, clamped = None, False
+    published_at, clamped, date_only = None, False, False
     if raw is not None:
-        parsed = parse_date(raw, now=fetched_at, tz=feed_tz)
+        parsed = read_date(raw, now=fetched_at, tz=feed_tz)
         if parsed is not None:
-            published_at, clamped = clamp_future(parsed, fetched_at)
+            published_at, clamped = clamp_future(parsed.at, fetched_at)
+            date_only = parsed.date_only and not clamped
     content_hash = _content_hash(content_full, normalized, str(entry.get("id") or ""), title)
     guid = str(entry.get("id") or "").strip() or link or content_hash
     return FeedItem(
@@ -149,6 +152,7 @@ def _item(entry: Mapping[str, Any], *, fetched_at: datetime, feed_tz: str) -> Fe
         published_at=published_at,
         published_clamped=clamped,
         content_hash=content_hash,
+        published_date_only=date_only,
     )
 
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.dates import NO_YEAR_SLACK, clamp_future, parse_date
+from ingest.dates import NO_YEAR_SLACK, DateReading, clamp_future, parse_date, read_date
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "dates"
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -216,6 +216,25 @@ def test_naive_now_is_a_programming_error() -> None:
 
 def test_none_input_gives_none() -> None:
     assert parse_date(None, now=NOW) is None
+
+
+# --- the day only (issue 19 item 5) -------------------------------------------------------------
+@pytest.mark.parametrize(("raw", "reading"), [
+    ("2009年8月8日下午", DateReading(bj(2009, 8, 8), date_only=True, day_part="下午")),
+    ("2009年8月8日 上午", DateReading(bj(2009, 8, 8), date_only=True, day_part="上午")),
+    ("2009年8月8日晚上", DateReading(bj(2009, 8, 8), date_only=True, day_part="晚上")),
+    ("2009年8月8日 星期六 下午", DateReading(bj(2009, 8, 8), date_only=True, day_part="下午")),
+    ("2009-08-08 晚上", DateReading(bj(2009, 8, 8), date_only=True, day_part="晚上")),
+    ("11月24日下午", DateReading(bj(2026, 11, 24), date_only=True, day_part="下午")),
+    ("2009年8月8日", DateReading(bj(2009, 8, 8), date_only=True)),
+    ("2009年8月8日下午3点", DateReading(bj(2009, 8, 8, 15, 0))),
+    ("2009年8月8日下午15:20", DateReading(bj(2009, 8, 8, 15, 20))),
+    ("Sat, 08 Aug 2009 15:00:00 +0800", DateReading(bj(2009, 8, 8, 15, 0))),
+])
+def test_a_day_part_without_an_hour_gives_the_day_flagged_never_midnight(raw: str, reading: DateReading) -> None:
+    assert read_date(raw, now=NOW) == reading
+    expected = None if reading.day_part else reading.at
+    assert parse_date(raw, now=NOW) == expected
 
 
 # --- dateparser's own Chinese cases ---------------------------------------------------------------

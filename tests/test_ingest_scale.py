@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 from ingest.triage import SAME_EVENT_SPAN, GroupIndex, ItemFacts, Representative, fingerprint, same_event
 from tests.cliutil import yq
 from tests.feedserver import FeedServer, rss
-from yuqing.db.models import Feed, Item
+from yuqing.db.models import Feed, Incident, Item
 from yuqing.db.session import Database
 from yuqing.worker import Poller
 
@@ -163,3 +163,25 @@ def test_a_feed_without_validators_sending_the_same_body_is_not_parsed_again(url
     server.serve(path, rss([GAS, FLOOD, GAS2]))  # new bytes are parsed
     third = again()
     assert third["feeds_unchanged"] == 0 and third["items_new"] == 1
+
+
+# --- the day only (issue 19 item 5) --------------------------------------------------------------
+
+def test_an_item_dated_with_the_day_only_shows_the_day_and_starts_no_clock(url: str, server: FeedServer):
+    body = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>频道</title>'
+            f"<item><guid>{GAS[0]}</guid><title>{GAS[1]}</title><link>{GAS[2]}</link><description>{GAS[3]}</description>"
+            "<pubDate>2009年8月8日下午</pubDate></item></channel></rss>").encode()
+    yq(url, "feeds", "add", server.serve("/day.xml", body))
+    assert yq(url, "ingest", "once").code == 0
+    (item,) = yq(url, "triage", "list", "--json").json()
+    assert item["published_at"] is None
+    assert item["published_date"] == "2009-08-08" and item["published_date_only"] is True
+    assert "2009-08-08（仅日期" in yq(url, "triage", "list").out
+    assert yq(url, "triage", "accept", str(item["id"])).code == 0
+    database = Database(url)
+    try:
+        with database.session() as s:
+            incident = s.scalar(select(Incident))
+            assert incident is not None and incident.first_post_at is None  # not 2009-08-08 00:00
+    finally:
+        database.dispose()

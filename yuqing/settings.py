@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from ingest.limits import Limits
 from yuqing.errors import YuqingError
 
 # The unit registry shipped with the application (附件1): the default of YUQING_UNITS_FILE.
@@ -39,6 +40,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("YUQING_TRUSTED_PROXIES", lambda: "", "反向代理的地址或网段（逗号分隔）：只信任来自这些地址的登录请求头和 X-Forwarded-*"),
     Setting("YUQING_PUBLIC_URL", lambda: "http://127.0.0.1:8501", "看板对外地址（用于生成大屏地址）"),
     Setting("YUQING_EVIDENCE_MAX_MB", lambda: "50", "单个证据文件的大小上限（MB，与看板上传上限相同）"),
+    Setting("YUQING_IMPORT_MAX_ROWS", lambda: "200000", "表格导入：每个文件的行数上限"),
+    Setting("YUQING_IMPORT_MAX_CELL", lambda: "32767", "表格导入：单元格的字符数上限（Excel 的上限）"),
+    Setting("YUQING_IMPORT_MAX_XLSX_MB", lambda: "512", "表格导入：xlsx 解压后的大小上限（MB，防压缩炸弹）"),
+    Setting("YUQING_IMPORT_MAX_RATIO", lambda: "200", "表格导入：xlsx 中单个成员的压缩比上限（超过 1 MB 的成员）"),
     Setting("YUQING_OFFICE_NAME", lambda: "三门峡市政务公开领导小组办公室", "发文机关名称：通报、排名等公文的红头与落款"),
 )
 
@@ -60,6 +65,7 @@ class Config:
     audit_key_file: Path | None = None
     evidence_max_mb: int = 50
     owner_database_url: str = ""
+    import_limits: Limits = field(default_factory=Limits)
 
     @property
     def migration_url(self) -> str:
@@ -143,6 +149,7 @@ def load_config(env: Mapping[str, str] | None = None, *, database_url: str | Non
     if not 1 <= evidence_max_mb <= 10_000:
         raise YuqingError("E_SETTING", name="YUQING_EVIDENCE_MAX_MB", problem="必须是 1 到 10000 之间的整数")
     return Config(
+        import_limits=_import_limits(values),
         evidence_max_mb=evidence_max_mb,
         owner_database_url=owner_url,
         data_dir=data_dir,
@@ -174,6 +181,22 @@ def check_owner_url(config: Config) -> None:
         raise YuqingError("E_SETTING", name=name, problem="只用于 PostgreSQL（SQLite 没有数据库角色）")
     if (o.host or "", o.port or 5432, o.database) != (a.host or "", a.port or 5432, a.database):
         raise YuqingError("E_SETTING", name=name, problem="必须与 YUQING_DATABASE_URL 指向同一台服务器上的同一个数据库")
+
+
+def _import_limits(values: Mapping[str, str]) -> Limits:
+    def number(name: str, low: int, high: int) -> int:
+        try:
+            value = int(values[name])
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high:
+            raise YuqingError("E_SETTING", name=name, problem=f"必须是 {low} 到 {high} 之间的整数")
+        return value
+
+    return Limits(max_rows=number("YUQING_IMPORT_MAX_ROWS", 1, 10_000_000),
+                  max_cell=number("YUQING_IMPORT_MAX_CELL", 100, 10_000_000),
+                  max_expanded_mb=number("YUQING_IMPORT_MAX_XLSX_MB", 1, 100_000),
+                  max_ratio=number("YUQING_IMPORT_MAX_RATIO", 10, 100_000))
 
 
 def _check_proxies(text: str) -> tuple[str, ...]:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,27 @@ def _progress(ctx: Context) -> Callable[[Any], None] | None:
               end="", file=sys.stderr, flush=True)
 
     return show
+
+
+@contextmanager
+def _import_progress() -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on stderr when it is a terminal (rich); nothing otherwise."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from yuqing.vocabulary import render
+
+    with Progress(TextColumn(render("CLI_IMPORT_PROGRESS")), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("import", total=None)
+
+        def show(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield show
 
 
 def _report(ctx: Context, report: Any, *, as_json: bool) -> None:
@@ -182,7 +204,9 @@ def cmd_import(ctx: Context, args: argparse.Namespace) -> int:
     if not path.is_file():
         raise YuqingError("E_FILE_READ", path=args.file, detail="文件不存在")
     poller = _poller(ctx)
-    report = ctx.write(import_table, path, args.mapping or "generic", poller=poller, shown_name=str(path))
+    with _import_progress() as progress:
+        report = import_table(ctx.write, path, args.mapping or "generic", poller=poller, shown_name=str(path),
+                              limits=ctx.config.import_limits, progress=progress)
     errors = [{"row": row, "error": error} for row, error in zip(report.error_rows, report.errors)]
     if args.json:
         ctx.json({"rows": report.rows, "items_new": report.new, "items_duplicate": report.duplicate, "errors": errors})

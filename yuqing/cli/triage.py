@@ -8,7 +8,7 @@ from yuqing.cli.base import Context, JsonArray, Parser, page_offset, page_size, 
 
 
 def cmd_triage_list(ctx: Context, args: argparse.Namespace) -> int:
-    from timeline.clock import display_beijing
+    from timeline.clock import display_beijing, to_beijing
     from yuqing.cli.base import _now
     from yuqing.cli.incidents import _page_note
     from yuqing.db.classifying import topic_names
@@ -50,7 +50,9 @@ def cmd_triage_list(ctx: Context, args: argparse.Namespace) -> int:
             clamped = "（发布时间晚于抓取时间，已按抓取时间计）" if item.published_clamped else ""
             state = render(f"TRIAGE_STATE_{item.state}")
             reason = render(f"TRIAGE_REASON_{item.reason}") if item.reason else ""
-            ctx.print(f"    #{item.id} [{state}：{reason}] {display_beijing(item.published_at)}{clamped} {item.source}：{item.title}")
+            when = (render("TRIAGE_DATE_ONLY", date=to_beijing(item.published_at).date().isoformat())
+                    if item.published_date_only and item.published_at else display_beijing(item.published_at))
+            ctx.print(f"    #{item.id} [{state}：{reason}] {when}{clamped} {item.source}：{item.title}")
             for similar in item.similar:
                 ctx.print("        " + render("TRIAGE_SIMILAR", id=similar.id, title=similar.title, score=f"{similar.score:.2f}",
                                               item=item.id))

@@ -1,14 +1,19 @@
 """Importing a spreadsheet into the store: mapping → rows → items, one pseudo-feed per mapping source,
-stored with classification in the caller's transaction. `yuqing import` and the dashboard call this."""
+stored with classification in batches, each its own transaction. `yuqing import` and the dashboard
+call this with their own transaction runner and progress display."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
-from ingest.importer import Mapping, load_mapping, read_table, rows_to_items
+from ingest.importer import ImportRows, Mapping, check_table, iter_item_batches, iter_table, load_mapping
+from ingest.limits import Limits
 from yuqing.db.feeds import add_feed
 from yuqing.db.items import StoreStats, store_chosen_items
 from yuqing.db.models import Feed
@@ -40,27 +45,67 @@ def assigned_unit_codes(writer: Writer, written: dict[str, str]) -> dict[str, st
     return resolved
 
 
-def import_table(writer: Writer, path: Path, mapping_name: str, *, poller: Poller, shown_name: str) -> ImportReport:
-    writer.require_writer("导入表格")
+# Rows stored per transaction: a kill leaves whole batches, and a rerun adds only the rest (the
+# dedup keys recognise what the earlier run stored).
+BATCH_ROWS = 1000
+
+Runner = Callable[[Callable[[Writer], Any]], Any]  # runs one change in one transaction, returns its value
+Progress = Callable[[int, int], None]  # (rows done, rows in the file)
+
+
+def import_table(run: Runner, path: Path, mapping_name: str, *, poller: Poller, shown_name: str,
+                 limits: Limits | None = None, progress: Progress | None = None,
+                 batch_rows: int = BATCH_ROWS) -> ImportReport:
+    """Import a spreadsheet in batches of `batch_rows`, each its own transaction with its own audit
+    record. The file is checked first (format, zip-bomb limits, rows, cell length) so a refused
+    file stores nothing; then it is streamed, one batch in memory at a time."""
+    limits = limits or Limits()
     mapping: Mapping = load_mapping(mapping_name)
     if path.suffix.lower() not in (".xlsx", ".csv"):
         raise YuqingError("E_IMPORT_FORMAT", path=shown_name)
-    parsed = rows_to_items(read_table(path), mapping, path=Path(shown_name), now=writer.now)
+    now = run(_allowed_at)
+    total = check_table(path, limits, shown=shown_name)
+    if progress:
+        progress(0, total)
+    stats = StoreStats()
+    rows = 0
+    errors: list[tuple[int, str]] = []
+    batches = iter_item_batches(iter_table(path, limits), mapping, path=Path(shown_name), now=now, size=batch_rows)
+    for batch in batches:
+        stats.add(run(partial(_store_import_batch, batch=batch, mapping=mapping, poller=poller, shown_name=shown_name)))
+        rows += batch.rows
+        errors.extend(batch.errors)
+        if progress:
+            progress(rows, total)
+    messages = tuple(YuqingError("E_IMPORT_ROW", row=row, problem=problem).message for row, problem in errors)
+    return ImportReport(rows, stats.new, stats.duplicate, messages, tuple(row for row, _ in errors))
+
+
+def _allowed_at(writer: Writer) -> datetime:
+    """The import's `now`, once the account is known to be allowed to import."""
+    writer.require_writer("导入表格")
+    return writer.now
+
+
+def _store_import_batch(writer: Writer, *, batch: ImportRows, mapping: Mapping, poller: Poller,
+                        shown_name: str) -> StoreStats:
+    writer.require_writer("导入表格")
     session = writer.session
     url = f"import:{mapping.source}"
     feed = session.scalar(select(Feed).where(Feed.url == url))
     if feed is None:
         feed = add_feed(writer, url, name=mapping.source, kind="import")
     by_source: dict[str, list[Any]] = {}
-    for _, item, source in parsed.items:
+    for _, item, source in batch.items:
         by_source.setdefault(source, []).append(item)
     stats = StoreStats()
-    assigned = assigned_unit_codes(writer, parsed.units)
+    assigned = assigned_unit_codes(writer, batch.units)
     for source, items in by_source.items():
         stats.add(store_chosen_items(session, feed, items, now=writer.now, classify=poller.classify(session), source=source,
                                      assigned_units=assigned))
-    errors = tuple(YuqingError("E_IMPORT_ROW", row=row, problem=problem).message for row, problem in parsed.errors)
+    numbers = [number for number, _, _ in batch.items] + [row for row, _ in batch.errors]
     writer.audit("import", feed.id, "import", None,
-                 {"file": Path(shown_name).name, "mapping": mapping.name, "rows": parsed.rows, "new": stats.new,
-                  "duplicate": stats.duplicate, "bad_rows": [row for row, _ in parsed.errors]})
-    return ImportReport(parsed.rows, stats.new, stats.duplicate, errors, tuple(row for row, _ in parsed.errors))
+                 {"file": Path(shown_name).name, "mapping": mapping.name, "rows": batch.rows,
+                  "first_row": min(numbers, default=None), "last_row": max(numbers, default=None),
+                  "new": stats.new, "duplicate": stats.duplicate, "bad_rows": [row for row, _ in batch.errors]})
+    return stats

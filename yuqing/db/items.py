@@ -218,6 +218,7 @@ def _row(feed: Feed, item: FeedItem, *, now: datetime, how: _How) -> dict[str, A
         "published_raw": (item.published_raw or None) and item.published_raw[:200],
         "published_at": item.published_at,
         "published_clamped": item.published_clamped,
+        "published_date_only": item.published_date_only,
         "content_hash": item.content_hash,
         "fetched_at": now,
         "classification": classification,

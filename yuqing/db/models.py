@@ -264,6 +264,8 @@ class Item(Base):
     published_raw: Mapped[str | None] = mapped_column(String(200))
     published_at: Mapped[datetime | None] = mapped_column(index=True)
     published_clamped: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Only the day was written (2009年8月8日下午): published_at is that day's start, not a time.
+    published_date_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)
     fetched_at: Mapped[datetime]
     classification: Mapped[dict[str, Any] | None] = mapped_column(JSON)

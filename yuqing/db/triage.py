@@ -34,6 +34,7 @@ class QueueItem:
     reason: str | None = None
     incident_id: int | None = None
     similar: tuple[SimilarIncident, ...] = field(default=())
+    published_date_only: bool = False  # only the day was written: published_at is that day's start
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ OPEN_STATES = ("pending", "ignored")  # what a person can still accept, merge or
 def _queue_item(r: Item) -> QueueItem:
     return QueueItem(r.id, r.title, r.link, r.published_at, r.published_clamped, r.fetched_at, r.source, r.classification or {},
                      r.unit_code, r.group_key or str(r.id), r.triage_status, r.triage_reason or _legacy_reason(r),
-                     r.incident_id)
+                     r.incident_id, published_date_only=bool(r.published_date_only))
 
 
 def _legacy_reason(r: Item) -> str | None:
@@ -237,7 +238,8 @@ def accept(writer: Writer, item_id: int, *, unit: str | None = None) -> Incident
     unit_text = unit or item.unit_code
     if not unit_text:
         raise YuqingError("E_TRIAGE_NO_UNIT", id=item_id)
-    published = [r.published_at for r in group if r.published_at is not None]
+    # A day without a time (2009年8月8日下午) is no instant to start a clock from.
+    published = [r.published_at for r in group if r.published_at is not None and not r.published_date_only]
     c = item.classification or {}
     writer.classify = lambda _t, _s: Suggestion(
         level=c.get("level"), sudden=c.get("sudden"), category=c.get("category"),
@@ -271,7 +273,8 @@ def merge(writer: Writer, item_id: int, incident_id: int) -> int:
     # not leave the queue without that unit or the office deciding.
     for row in group:
         writer.require_unit({row.unit_code} if row.unit_code else set(), "并入信息：")
-    published = [r.published_at for r in group if r.published_at is not None]
+    # A day without a time (2009年8月8日下午) is no instant to start a clock from.
+    published = [r.published_at for r in group if r.published_at is not None and not r.published_date_only]
     earliest = min(published) if published else None
     if earliest is not None and (incident.first_post_at is None or earliest < incident.first_post_at):
         before = {"first_post_at": incident.first_post_at.isoformat() if incident.first_post_at else None,
@@ -366,9 +369,13 @@ def group_page(session: Session, *, state: str = "pending", limit: int = 50, off
 
 def item_json(item: QueueItem) -> dict[str, Any]:
     """One queue item as `triage list --json` and GET /api/v1/triage give it."""
-    from timeline.clock import iso_beijing
+    from timeline.clock import iso_beijing, to_beijing
 
-    return {"id": item.id, "title": item.title, "link": item.link, "published_at": iso_beijing(item.published_at),
+    return {"id": item.id, "title": item.title, "link": item.link,
+            # only the day written (2009年8月8日下午): no time, the day, and the flag
+            "published_at": None if item.published_date_only else iso_beijing(item.published_at),
+            "published_date": item.published_at and to_beijing(item.published_at).date().isoformat(),
+            "published_date_only": item.published_date_only,
             "published_clamped": item.published_clamped,
             "fetched_at": iso_beijing(item.fetched_at), "source": item.source, "classification": item.classification,
             "unit": item.unit_code, "group": item.group, "state": item.state, "reason": item.reason,

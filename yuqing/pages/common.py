@@ -238,6 +238,22 @@ def write(change: Callable[[Writer], T], *, classify: bool = False) -> Outcome[T
     return Outcome(value=value)
 
 
+def write_batches(work: Callable[[Callable[[Callable[[Writer], Any]], Any]], T]) -> Outcome[T]:
+    """Run a change made of several transactions (a batched import): `work` gets a runner that
+    runs one step in its own transaction as the signed-in account. A refusal comes back as its
+    sentence; the caches are dropped afterwards either way (earlier steps are committed)."""
+    def run(change: Callable[[Writer], Any]) -> Any:
+        return database().run(lambda session: change(make_writer(session, actor())))
+
+    try:
+        value = work(run)
+    except YuqingError as exc:
+        refresh()
+        return Outcome(error=exc.message, code=exc.code)
+    refresh()
+    return Outcome(value=value)
+
+
 @contextmanager
 def uploaded_file(upload: Any) -> Iterator[Path | None]:
     """An upload written to a temporary file under its own name (the services read paths)."""

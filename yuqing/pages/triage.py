@@ -65,8 +65,14 @@ def do_import() -> None:
         if mapping is None:
             s[OUTCOME] = ("error", common.text("E_DASH_MAPPING_INCOMPLETE"))
             return
-        outcome = common.write(
-            lambda w: importing.import_table(w, path, mapping, poller=poller, shown_name=upload.name)  # type: ignore[arg-type]  # a mapping was chosen above, so it is not None here
+        bar = st.progress(0.0, text=common.text("DASH_IMPORT_PROGRESS", done=0, total="…"))
+
+        def show(done: int, total: int) -> None:
+            bar.progress(min(done / total, 1.0) if total else 1.0, text=common.text("DASH_IMPORT_PROGRESS", done=done, total=total))
+
+        outcome = common.write_batches(
+            lambda run: importing.import_table(run, path, mapping, poller=poller, shown_name=upload.name,  # type: ignore[arg-type]  # a mapping was chosen above, so it is not None here
+                                               limits=common.config().import_limits, progress=show)
         )
     if not outcome.ok:
         s[OUTCOME] = ("error", outcome.error)

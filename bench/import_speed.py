@@ -1,0 +1,181 @@
+"""Spreadsheet import at scale (issue 11 finding 5): rows/s at 10 000 and 100 000 realistic rows, the
+growth ratio 100k/10k (target ≤ 12: linear), peak RSS, and import throughput as a ratio to
+`yuqing classify --jsonl` on the same texts (classification is the essential cost; target ≥ 0.5).
+Also the two xlsx readers (openpyxl read-only, python-calamine when installed): time and peak RSS.
+
+Rows are built from ../shared/data (CEC incidents and ordinary news): each row a corpus article
+with a county of 三门峡 as the place, numbered so every row is distinct, dated at a steady 300 rows
+a day (a busy year of intake). Every sample is its own process (fresh SQLite database), so the peak
+RSS is that run's own (os.wait4); the sides are interleaved.
+
+    .venv/bin/python bench/import_speed.py [--samples 3] [--big-samples 1] [--sizes 10000,100000]
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+CORPORA = ("cec/events.jsonl", "cec/environment_pollution.jsonl", "negatives/news.jsonl",
+           "negatives/mixed_politics_society.jsonl")
+PLACES = ("湖滨区", "陕州区", "义马市", "灵宝市", "渑池县", "卢氏县")
+ROWS_PER_DAY = 300
+START = datetime(2026, 1, 1, 8, 0)
+TEXT_FOR_CLASSIFIER = 800  # yuqing.db.items: what the import classifies
+
+
+def corpus() -> list[tuple[str, str]]:
+    docs = []
+    for name in CORPORA:
+        with (DATA / name).open(encoding="utf-8") as handle:
+            for line in handle:
+                record = json.loads(line)
+                docs.append((record.get("title") or record["text"][:30], record["text"]))
+    return docs
+
+
+def build(count: int, folder: Path) -> tuple[Path, Path]:
+    """The CSV to import and the JSONL of the same (title, text) for `yuqing classify --jsonl`."""
+    docs = corpus()
+    table, lines = folder / f"rows-{count}.csv", folder / f"rows-{count}.jsonl"
+    with table.open("w", encoding="utf-8", newline="") as out, lines.open("w", encoding="utf-8") as jl:
+        writer = csv.writer(out)
+        writer.writerow(["标题", "内容", "发布时间"])
+        for i in range(count):
+            title, text = docs[i % len(docs)]
+            place = PLACES[(i // len(docs)) % len(PLACES)]
+            title = f"{place}{title}（{i}）"
+            text = f"{place}消息：{text}"
+            when = START + timedelta(seconds=i * 86400 // ROWS_PER_DAY)
+            writer.writerow([title, text, when.strftime("%Y-%m-%d %H:%M:%S")])
+            body = " ".join(text.split())[:TEXT_FOR_CLASSIFIER]
+            jl.write(json.dumps({"id": str(i), "title": title, "text": body}, ensure_ascii=False) + "\n")
+    return table, lines
+
+
+def timed(argv: list[str], *, stdin: Path | None = None, env: dict[str, str] | None = None) -> tuple[float, float]:
+    """(wall seconds, peak RSS MB) of one child process."""
+    started = time.perf_counter()
+    with open(stdin or os.devnull, "rb") as source:
+        process = subprocess.Popen(argv, cwd=ROOT, stdin=source, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                   env={**os.environ, **(env or {})})
+        assert process.stderr is not None
+        _, status, usage = os.wait4(process.pid, 0)
+        err = process.stderr.read().decode(errors="replace")
+        process.stderr.close()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(argv)} failed: {err[-400:]}")
+    return time.perf_counter() - started, usage.ru_maxrss / 1024
+
+
+def import_once(table: Path, folder: Path, n: int) -> tuple[float, float]:
+    db = folder / f"import-{n}-{time.monotonic_ns()}.sqlite3"
+    url = f"sqlite:///{db}"
+    cli = [sys.executable, "-m", "yuqing.cli", "--db", url]
+    timed(cli + ["init"])
+    result = timed(cli + ["import", str(table), "--json"])
+    db.unlink()
+    return result
+
+
+def classify_once(lines: Path) -> tuple[float, float]:
+    return timed([sys.executable, "-m", "yuqing.cli", "classify", "--jsonl"], stdin=lines)
+
+
+def read_once(reader: str, path: Path) -> tuple[float, float]:
+    code = {
+        "openpyxl": "from openpyxl import load_workbook\n"
+                    f"wb = load_workbook({str(path)!r}, read_only=True, data_only=True)\n"
+                    "n = sum(1 for _ in wb.worksheets[0].iter_rows(values_only=True))\nwb.close()",
+        "calamine": "from python_calamine import CalamineWorkbook\n"
+                    f"wb = CalamineWorkbook.from_path({str(path)!r})\n"
+                    "n = sum(1 for _ in wb.get_sheet_by_index(0).iter_rows())",
+    }[reader]
+    return timed([sys.executable, "-c", code])
+
+
+def summary(values: list[float]) -> str:
+    return f"min {min(values):.1f} / median {statistics.median(values):.1f} / max {max(values):.1f}"
+
+
+def readers(folder: Path, table: Path, samples: int) -> None:
+    from openpyxl import Workbook
+
+    xlsx = folder / "rows.xlsx"
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet()
+    with table.open(encoding="utf-8", newline="") as handle:
+        for row in csv.reader(handle):
+            sheet.append(row)
+    book.save(xlsx)
+    try:
+        import python_calamine  # noqa: F401
+        kinds = ["openpyxl", "calamine"]
+    except ImportError:
+        kinds = ["openpyxl"]
+        print("python-calamine not installed: only openpyxl measured")
+    results: dict[str, list[tuple[float, float]]] = {k: [] for k in kinds}
+    for _ in range(samples):
+        for kind in kinds:
+            results[kind].append(read_once(kind, xlsx))
+    for kind in kinds:
+        seconds = [s for s, _ in results[kind]]
+        rss = [r for _, r in results[kind]]
+        print(f"xlsx reader {kind:9} {xlsx.stat().st_size >> 10} kB: s {summary(seconds)}; peak RSS MB {summary(rss)}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--samples", type=int, default=3)
+    parser.add_argument("--big-samples", type=int, default=1, help="samples at the largest size (slow)")
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--no-readers", action="store_true")
+    args = parser.parse_args()
+    if not all((DATA / name).exists() for name in CORPORA):
+        print(f"skipped: the shared corpora are not in {DATA}")
+        return 0
+    sizes = [int(s) for s in args.sizes.split(",")]
+    rate: dict[int, float] = {}
+    with tempfile.TemporaryDirectory(prefix="yuqing-import-bench-") as name:
+        folder = Path(name)
+        for n in sizes:
+            table, lines = build(n, folder)
+            samples = args.big_samples if n == max(sizes) and len(sizes) > 1 else args.samples
+            imports: list[tuple[float, float]] = []
+            classes: list[tuple[float, float]] = []
+            for _ in range(samples):  # interleaved: import, classify, import, classify …
+                imports.append(import_once(table, folder, n))
+                classes.append(classify_once(lines))
+            t_import = statistics.median(s for s, _ in imports)
+            t_class = statistics.median(s for s, _ in classes)
+            rate[n] = n / t_import
+            print(f"{n} rows, {samples} sample(s) per side")
+            print(f"  import   s {summary([s for s, _ in imports])}  → {n / t_import:,.0f} rows/s; "
+                  f"peak RSS MB {summary([r for _, r in imports])}")
+            print(f"  classify s {summary([s for s, _ in classes])}  → {n / t_class:,.0f} texts/s; "
+                  f"peak RSS MB {summary([r for _, r in classes])}")
+            ratio = t_class / t_import
+            print(f"  import throughput ÷ classify --jsonl throughput (medians): {ratio:.2f} "
+                  f"(target ≥ 0.5: {'met' if ratio >= 0.5 else 'NOT met'})")
+            if n == min(sizes) and not args.no_readers:
+                readers(folder, table, args.samples)
+        if len(sizes) > 1:
+            small, big = min(sizes), max(sizes)
+            growth = (big / rate[big]) / (small / rate[small])
+            print(f"growth {big}/{small} in time: {growth:.1f} for {big // small}× the rows "
+                  f"(target ≤ 12: {'met' if growth <= 12 else 'NOT met'})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,201 @@
+"""Imports that scale and refuse what they cannot hold (issue 11 finding 5): a zip bomb is refused
+from its zip directory, rows and cells over the limits are refused before anything is stored, and
+batches are committed one by one so a rerun after an interruption adds only the rest."""
+from __future__ import annotations
+
+import os
+import struct
+import subprocess
+import sys
+import time
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from ingest.importer import iter_table
+from ingest.limits import Limits
+from tests.cliutil import error_code, yq
+from tests.conftest import writer
+from yuqing.db.imports import import_table
+from yuqing.db.models import Item
+from yuqing.db.session import Database
+from yuqing.worker import Poller
+
+ROOT = Path(__file__).resolve().parents[1]
+HEADER = "标题,内容,发布时间\n"
+NOW = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def url(db_url: str) -> str:
+    assert yq(db_url, "init").code == 0
+    return db_url
+
+
+def items(url: str) -> int:
+    database = Database(url)
+    try:
+        with database.session() as s:
+            return int(s.scalar(select(func.count()).select_from(Item)))
+    finally:
+        database.dispose()
+
+
+def csv_rows(n: int, *, start: int = 0) -> str:
+    return "".join(f"卢氏县网民反映第{i}号小区停水,卢氏县某小区第{i}号楼停水三天，居民生活受影响,2026-11-{1 + i % 20:02d} 08:{i % 60:02d}\n"
+                   for i in range(start, start + n))
+
+
+def _sheet(rows: str) -> str:
+    return ('<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+            f'spreadsheetml/2006/main"><sheetData>{rows}</sheetData></worksheet>')
+
+
+def write_xlsx(path: Path, sheet_rows: str | None = None, *, repeat_row: str | None = None, repeat: int = 0) -> None:
+    """A minimal xlsx (inline strings). `repeat_row` × `repeat` streams a huge sheet into the zip."""
+    ns = "http://schemas.openxmlformats.org"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="' + ns + '/package/2006/content-types">'
+                   '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                   '<Default Extension="xml" ContentType="application/xml"/>'
+                   '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+                   '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+                   '</Types>')
+        z.writestr("_rels/.rels", '<?xml version="1.0"?><Relationships xmlns="' + ns + '/package/2006/relationships">'
+                   '<Relationship Id="rId1" Type="' + ns + '/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+        z.writestr("xl/workbook.xml", '<?xml version="1.0"?><workbook xmlns="' + ns + '/spreadsheetml/2006/main" '
+                   'xmlns:r="' + ns + '/officeDocument/2006/relationships"><sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>')
+        z.writestr("xl/_rels/workbook.xml.rels", '<?xml version="1.0"?><Relationships xmlns="' + ns + '/package/2006/relationships">'
+                   '<Relationship Id="rId1" Type="' + ns + '/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>')
+        if repeat_row is None:
+            z.writestr("xl/worksheets/sheet1.xml", _sheet(sheet_rows or ""))
+            return
+        head, tail = _sheet("").split("<sheetData>")
+        with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            sheet.write((head + "<sheetData>").encode())
+            block = (repeat_row * 4096).encode()
+            for _ in range(repeat // 4096):
+                sheet.write(block)
+            sheet.write(("</sheetData>" + tail.split("</sheetData>", 1)[-1]).encode())
+
+
+def cell_row(*values: str) -> str:
+    return "<row>" + "".join(f'<c t="inlineStr"><is><t>{v}</t></is></c>' for v in values) + "</row>"
+
+
+def test_a_zip_bomb_xlsx_is_refused_from_its_directory_quickly_with_bounded_memory(url: str, tmp_path: Path):
+    bomb = tmp_path / "bomb.xlsx"
+    # about 3 million rows in a file of a few hundred kB (the finding: 677 MB RSS and growing)
+    write_xlsx(bomb, repeat_row='<row><c t="n"><v>1</v></c></row>', repeat=3_000_000)
+    assert bomb.stat().st_size < 2_000_000
+    started = time.monotonic()
+    with (tmp_path / "err.txt").open("wb") as stderr:
+        process = subprocess.Popen([sys.executable, "-m", "yuqing.cli", "--db", url, "import", str(bomb)],
+                                   cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr)
+        _, status, usage = os.wait4(process.pid, 0)  # wait4: the child's own peak RSS
+        process.returncode = os.waitstatus_to_exitcode(status)
+    err = (tmp_path / "err.txt").read_text(encoding="utf-8")
+    elapsed = time.monotonic() - started
+    assert process.returncode == 1, err
+    assert "[E_IMPORT_XLSX_BOMB]" in err and "压缩比" in err
+    assert usage.ru_maxrss < 250 * 1024, usage.ru_maxrss  # kB: the interpreter and the CLI, no sheet
+    assert elapsed < 60
+    assert items(url) == 0
+
+
+def test_an_xlsx_declaring_more_than_the_expanded_limit_is_refused_before_inflating(url: str, tmp_path: Path):
+    path = tmp_path / "liar.xlsx"
+    write_xlsx(path, cell_row("标题", "发布时间") + cell_row("甲", "2026-11-24 08:00"))
+    data = bytearray(path.read_bytes())
+    # Declare 3 GB for the sheet in the central directory (the local header is left alone).
+    at = data.rfind(b"PK\x01\x02", 0, data.rfind(b"xl/worksheets/sheet1.xml") + 1)
+    data[at + 24:at + 28] = struct.pack("<I", 3_000_000_000)
+    path.write_bytes(bytes(data))
+    result = yq(url, "import", str(path))
+    assert result.code == 1 and error_code(result) == "E_IMPORT_XLSX_TOO_LARGE"
+    assert items(url) == 0
+
+
+def test_more_rows_than_the_limit_are_refused_and_nothing_is_stored(url: str, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("YUQING_IMPORT_MAX_ROWS", "5")
+    path = tmp_path / "six.csv"
+    path.write_text(HEADER + csv_rows(6), encoding="utf-8")
+    result = yq(url, "import", str(path))
+    assert result.code == 1 and error_code(result) == "E_IMPORT_TOO_MANY_ROWS"
+    assert "5 行" in result.err and items(url) == 0
+    path.write_text(HEADER + csv_rows(5), encoding="utf-8")
+    assert yq(url, "import", str(path), "--json").json()["items_new"] == 5
+
+
+def test_a_cell_over_the_limit_is_refused_with_its_row_and_column(url: str, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("YUQING_IMPORT_MAX_CELL", "100")
+    path = tmp_path / "long.xlsx"
+    write_xlsx(path, cell_row("标题", "内容", "发布时间") + cell_row("甲", "短", "2026-11-24 08:00")
+               + cell_row("乙", "长" * 101, "2026-11-24 09:00"))
+    result = yq(url, "import", str(path))
+    assert result.code == 1 and error_code(result) == "E_IMPORT_CELL_TOO_LONG"
+    assert "第 3 行第 2 列" in result.err and items(url) == 0
+
+
+def test_a_csv_cell_over_excels_limit_is_refused(url: str, tmp_path: Path):
+    path = tmp_path / "long.csv"
+    path.write_text(HEADER + "甲," + "长" * 40_000 + ",2026-11-24 08:00\n", encoding="utf-8")
+    result = yq(url, "import", str(path))
+    assert result.code == 1 and error_code(result) == "E_IMPORT_CELL_TOO_LONG"
+    assert items(url) == 0
+
+
+@pytest.mark.parametrize("name, value", [("YUQING_IMPORT_MAX_ROWS", "0"), ("YUQING_IMPORT_MAX_CELL", "lots"),
+                                         ("YUQING_IMPORT_MAX_XLSX_MB", "-1"), ("YUQING_IMPORT_MAX_RATIO", "1")])
+def test_bad_import_limit_settings_are_refused_by_name(url: str, monkeypatch: pytest.MonkeyPatch, name: str, value: str):
+    monkeypatch.setenv(name, value)
+    result = yq(url, "feeds", "list")
+    assert result.code == 1 and error_code(result) == "E_SETTING" and name in result.err
+
+
+def test_the_reader_streams_a_gb18030_csv(tmp_path: Path):
+    path = tmp_path / "gbk.csv"
+    path.write_bytes((HEADER + csv_rows(3)).encode("gb18030"))
+    rows = list(iter_table(path, Limits()))
+    assert rows[0] == ["标题", "内容", "发布时间"] and len(rows) == 4 and rows[1][0].startswith("卢氏县")
+
+
+class Interrupted(Exception):
+    """Stands for the kill: the transaction under way is rolled back, the earlier ones stay."""
+
+
+def test_an_interrupted_import_keeps_whole_batches_and_a_rerun_adds_only_the_rest(url: str, tmp_path: Path):
+    path = tmp_path / "many.csv"
+    path.write_text(HEADER + csv_rows(25), encoding="utf-8")
+    database = Database(url)
+    calls = 0
+
+    def run(change):  # type: ignore[no-untyped-def]
+        nonlocal calls
+        calls += 1
+
+        def step(session):  # type: ignore[no-untyped-def]
+            value = change(writer(session, now=NOW))
+            if calls == 4:  # the permission check, two batches, then the third batch dies uncommitted
+                raise Interrupted
+            return value
+
+        return database.run(step)
+
+    try:
+        with pytest.raises(Interrupted):
+            import_table(run, path, "generic", poller=Poller(database, preset="sanmenxia-2017"), shown_name="many.csv",
+                         batch_rows=10)
+    finally:
+        database.dispose()
+    assert items(url) == 20  # two whole batches of ten
+    rerun = yq(url, "import", str(path), "--json").json()
+    assert rerun["rows"] == 25 and rerun["items_new"] == 5 and rerun["items_duplicate"] == 20
+    assert items(url) == 25
+    again = yq(url, "import", str(path), "--json").json()
+    assert again["items_new"] == 0 and again["items_duplicate"] == 25
