@@ -134,7 +134,7 @@ def build(url: str, n: int, now: datetime) -> int:
         _, refs = load_units_file(UNITS_FILE)
         with database.session() as session:
             Writer(session, Actor("bench"), now=now, preset="sanmenxia-2017").sync_units(refs)
-        return populate(database, n, random.Random(20260610))
+        return populate(database, n, random.Random(20260610)) if n else 0
     finally:
         database.dispose()
 

@@ -175,15 +175,24 @@ def _squash(text: str) -> str:
 def title_similarity(a: str, b: str) -> float:
     """0.0–1.0: rapidfuzz token_set_ratio over the jieba tokens of both titles (punctuation dropped),
     so a short hand-written title contained in a long headline scores high."""
-    from rapidfuzz import fuzz
+    return token_similarity(title_tokens(a), title_tokens(b))
 
+
+def title_tokens(title: str) -> str:
+    """A title's jieba tokens joined by spaces (punctuation dropped): compute once, compare many times."""
     from classify.segment import tokenizer_for
 
-    x, y = _squash(a), _squash(b)
+    x = _squash(title)
+    return " ".join(tokenizer_for(()).lcut(x)) if x else ""
+
+
+def token_similarity(x: str, y: str) -> float:
+    """title_similarity of two titles already turned into tokens by title_tokens."""
+    from rapidfuzz import fuzz
+
     if not x or not y:
         return 0.0
-    tokenizer = tokenizer_for(())
-    return float(fuzz.token_set_ratio(" ".join(tokenizer.lcut(x)), " ".join(tokenizer.lcut(y)))) / 100
+    return float(fuzz.token_set_ratio(x, y)) / 100
 
 
 def same_kind(classification: dict[str, Any] | None, category: str | None, topics: list[str] | None) -> bool:

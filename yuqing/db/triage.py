@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import String, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
-from ingest.triage import SIMILAR_CLOSED_SPAN, SIMILAR_INCIDENT, same_kind, title_similarity
+from ingest.triage import SIMILAR_CLOSED_SPAN, SIMILAR_INCIDENT, same_kind, title_tokens, token_similarity
 from timeline.engine import start_time
 from timeline.presets import load_preset
 from yuqing.db.models import Incident, Item, Unit
@@ -160,13 +160,19 @@ def _candidates(session: Session, now: datetime) -> dict[str | None, list[_Candi
     return by_unit
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Candidate:
     id: int
     title: str
     category: str | None
     topics: tuple[str, ...]
     unit_code: str
+    _tokens: str | None = None
+
+    def tokens(self) -> str:
+        if self._tokens is None:
+            self._tokens = title_tokens(self.title)
+        return self._tokens
 
 
 def _with_similar(session: Session, item: QueueItem, now: datetime) -> QueueItem:
@@ -183,12 +189,15 @@ def _with_similar(session: Session, item: QueueItem, now: datetime) -> QueueItem
 
 def similar_incidents(item: QueueItem, candidates: dict[str | None, list[_Candidate]], *, limit: int = 3) -> list[SimilarIncident]:
     """Open incidents (or closed in the last 7 days) of the item's unit and kind whose title resembles
-    the item's, best first. An item with no unit is compared with every unit's incidents."""
+    the item's, best first. An item with no unit is compared with every unit's incidents. Titles are
+    tokenised once: the item's here, each candidate's the first time it is compared."""
     found: list[SimilarIncident] = []
+    tokens = ""
     for incident in candidates.get(item.unit_code, ()):
         if not same_kind(item.classification, incident.category, list(incident.topics)):
             continue
-        score = title_similarity(item.title, incident.title)
+        tokens = tokens or title_tokens(item.title)
+        score = token_similarity(tokens, incident.tokens())
         if score >= SIMILAR_INCIDENT:
             found.append(SimilarIncident(incident.id, incident.title, round(score, 3)))
     found.sort(key=lambda s: (-s.score, -s.id))

@@ -125,17 +125,17 @@ def open_incidents(
         board_page, now(), unit_code=unit_code, levels=levels, tones=tones, limit=limit, offset=offset)
 
 
-@st.cache_data(ttl=5, show_spinner=False)
+@st.cache_data(ttl=5, max_entries=32, show_spinner=False)
 def incident(incident_id: int) -> IncidentView | None:
     return database().read(get_incident, incident_id)
 
 
-@st.cache_data(ttl=5, show_spinner=False)
+@st.cache_data(ttl=5, max_entries=32, show_spinner=False)
 def history(incident_id: int) -> list[AuditView]:
     return database().read(audit.incident_history, incident_id)
 
 
-@st.cache_data(ttl=10, show_spinner=False)
+@st.cache_data(ttl=10, max_entries=4, show_spinner=False)
 def incident_choices(open_only: bool = False) -> list[incidents.IncidentChoice]:
     return database().read(incidents.incident_choices, open_only=open_only)
 

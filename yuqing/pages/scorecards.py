@@ -48,7 +48,7 @@ class YearScores:
         return None
 
 
-@st.cache_data(ttl=60, show_spinner="正在计算考核得分…")
+@st.cache_data(ttl=60, max_entries=2, show_spinner="正在计算考核得分…")
 def year_scores(year: int) -> YearScores:
     now = common.now()
     data = common.database().read(scoring_reads.load_year, year, now=now)
@@ -56,7 +56,7 @@ def year_scores(year: int) -> YearScores:
                       as_json(data.score()), data.incidents)
 
 
-@st.cache_data(ttl=60, show_spinner="正在生成季度通报…")
+@st.cache_data(ttl=60, max_entries=4, show_spinner="正在生成季度通报…")
 def bulletin(year: int, quarter: int) -> tuple[str, bytes, str]:
     """(title, xlsx bytes, Markdown) of the quarterly bulletin (第十条)."""
     from yuqing.bulletin import quarter_bounds
@@ -68,7 +68,7 @@ def bulletin(year: int, quarter: int) -> tuple[str, bytes, str]:
     return result.title, result.to_xlsx(), result.to_markdown()
 
 
-@st.cache_data(ttl=60, show_spinner="正在生成公文格式的通报…")
+@st.cache_data(ttl=60, max_entries=4, show_spinner="正在生成公文格式的通报…")
 def bulletin_docx(year: int, quarter: int, doc_number: str) -> bytes:
     """The quarterly bulletin as a 公文 (docx), exactly as `yuqing bulletin --format docx`."""
     from yuqing.bulletin import quarter_bounds
@@ -80,7 +80,7 @@ def bulletin_docx(year: int, quarter: int, doc_number: str) -> bytes:
     return render_docx(result, office=common.config().office_name, doc_number=doc_number.strip() or None)
 
 
-@st.cache_data(ttl=60, show_spinner=False)
+@st.cache_data(ttl=60, max_entries=2, show_spinner=False)
 def public_html(year: int) -> bytes:
     """The public ranking page (`yuqing score --public --format html`)."""
     from timeline.clock import to_beijing
@@ -90,17 +90,17 @@ def public_html(year: int) -> bytes:
     return render_html(rows, year, office=common.config().office_name, day=to_beijing(common.now()).date())
 
 
-@st.cache_data(ttl=10, show_spinner=False)
+@st.cache_data(ttl=10, max_entries=4, show_spinner=False)
 def referrals(year: int | None) -> list[referral_store.ReferralView]:
     return common.database().read(referral_store.list_referrals, now=common.now(), year=year)
 
 
-@st.cache_data(ttl=10, show_spinner=False)
+@st.cache_data(ttl=10, max_entries=4, show_spinner=False)
 def rectifications(year: int) -> list[appeal_store.RectificationView]:
     return common.database().read(appeal_store.list_rectifications, year=year)
 
 
-@st.cache_data(ttl=10, show_spinner=False)
+@st.cache_data(ttl=10, max_entries=4, show_spinner=False)
 def appeals(year: int) -> list[appeal_store.AppealView]:
     return common.database().read(appeal_store.list_appeals, year=year)
 

@@ -1,0 +1,163 @@
+"""The dashboard's 待研判 and 单位考核 pages on a year of incidents and pending items vs an empty database.
+
+The year is bench/score_speed.py's builder (incidents, actions, referrals, manual and daily scores)
+plus as many pending triage items in groups of about three (Core inserts). Each sample is a fresh
+Python process that renders, through Streamlit's AppTest (the page scripts as `yuqing serve` runs
+them, server side), first the board (untimed warm-up: imports, login), then 待研判, then 单位考核 for
+the year, and reports each page's CPU time and the process's resident memory after both pages.
+Sides take turns (empty, year, empty, year …; ≥ 3 each). Targets: each page on the year ≤ 2× the
+empty database's median, the process after both pages < 400 MB.
+Run: .venv/bin/python bench/pages_speed.py [--incidents N] [--full] [--samples N]
+     (default 20 000 incidents and items; --full: 100 000 of each)
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _common import report, show  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
+
+RSS_LIMIT_MB = 400
+PLACES = ("灵宝市", "渑池县", "卢氏县", "义马市", "陕州区", "湖滨区")
+EVENTS = ("某小区发生燃气爆燃，已致2人受伤", "网民反映冬季供暖不热", "一工厂发生火灾，无人员伤亡", "国道发生交通事故")
+UNIT_CODES = ("lingbao", "mianchi", "lushi", "yima", "shanzhou", "hubin")
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def add_items(url: str, n: int) -> None:
+    """n pending items in groups of about three, every 9th flagged, published over the year."""
+    from score_speed import YEAR
+    from sqlalchemy import insert
+
+    from yuqing.db.models import Item
+    from yuqing.db.session import Database
+
+    rng = random.Random(19)
+    start = datetime(YEAR, 1, 1, tzinfo=UTC)
+    rows = []
+    for i in range(n):
+        place, event = PLACES[i % len(PLACES)], EVENTS[i % len(EVENTS)]
+        flagged = i % 9 == 0
+        published = start + timedelta(seconds=rng.randrange(365 * 86400))
+        rows.append({
+            "source": "测试源", "title": f"{place}{event}（{i}）", "link": f"https://news.example.cn/{i}", "normalized_link": "",
+            "summary": f"{place}消息：{event}。", "content_text": f"{place}消息：{event}。相关部门已介入。", "author": "",
+            "published_at": published, "published_clamped": False, "content_hash": f"{i:064x}", "fetched_at": published,
+            "classification": {"flagged": flagged, "topics": ["燃气"] if i % 4 == 0 else [], "category": None, "level": None,
+                               "keywords": [], "rules_version": "bench"},
+            "flagged": flagged, "unit_code": UNIT_CODES[i % len(UNIT_CODES)], "group_key": f"g-{i // 3}",
+            "triage_status": "pending", "triage_reason": "flagged" if flagged else "topic",
+        })
+    database = Database(url)
+    try:
+        with database.engine.begin() as conn:
+            for at in range(0, len(rows), 20_000):
+                conn.execute(insert(Item.__table__), rows[at:at + 20_000])
+    finally:
+        database.dispose()
+
+
+def child(url: str, data_dir: str, year: int) -> None:
+    """One sample: render board (warm-up), 待研判, 单位考核; print the figures as one JSON line."""
+    os.environ["YUQING_DATABASE_URL"] = url
+    os.environ["YUQING_DATA_DIR"] = data_dir
+    os.environ.pop("YUQING_AUTH_HEADER", None)
+    from streamlit.testing.v1 import AppTest
+
+    from tests.cliutil import session_for  # a login session as the login form opens one
+    from yuqing.db.service import Actor
+
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=900)
+    at.session_state["yq_session"] = session_for(url, Actor("office", "admin"))
+    at.session_state["scores_year"] = year
+    at.run()
+    figures: dict[str, float] = {"rss_warm_mb": rss_mb()}
+    for page in ("triage", "scores"):
+        at.switch_page(f"yuqing/pages/{page}.py")
+        start = time.process_time()
+        at.run()
+        figures[page] = time.process_time() - start
+        if at.exception:
+            raise SystemExit(f"{page}: {[e.value for e in at.exception]}")
+        titles = [t.value for t in at.title]
+        if titles != [{"triage": "待研判", "scores": "单位考核"}[page]] or at.error:
+            raise SystemExit(f"{page} did not render: titles {titles}, errors {[e.value for e in at.error]}")
+    figures["rss_mb"] = rss_mb()
+    figures["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(figures))
+
+
+def run_child(url: str, data_dir: str, year: int) -> dict[str, float]:
+    done = subprocess.run([sys.executable, __file__, "--child", url, data_dir, str(year)], capture_output=True, text=True,
+                          timeout=1800, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"sample failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--incidents", type=int, default=20_000, help="incidents and pending items in the year")
+    parser.add_argument("--full", action="store_true", help="100 000 incidents and 100 000 pending items")
+    parser.add_argument("--samples", type=int, default=3)
+    parser.add_argument("--child", nargs=3, metavar=("URL", "DATA_DIR", "YEAR"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child[0], args.child[1], int(args.child[2]))
+        return 0
+    if args.samples < 3:
+        raise SystemExit("at least 3 samples per side")
+    n = 100_000 if args.full else args.incidents
+    from score_speed import NOW, YEAR, build
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        empty, year = f"sqlite:///{folder / 'empty.sqlite3'}", f"sqlite:///{folder / 'year.sqlite3'}"
+        build(empty, 0, NOW)
+        t0 = time.perf_counter()
+        actions = build(year, n, NOW)
+        add_items(year, n)
+        print(f"year: {n} incidents, {actions} actions, {n} pending items (built in {time.perf_counter() - t0:.0f} s)")
+        figures: dict[str, list[dict[str, float]]] = {"empty": [], "year": []}
+        for _ in range(args.samples):
+            for side, url in (("empty", empty), ("year", year)):
+                figures[side].append(run_child(url, str(folder / f"data-{side}"), YEAR))
+    for page, title in (("triage", "待研判"), ("scores", "单位考核")):
+        samples = {f"{title} {side}": [f[page] for f in figures[side]] for side in figures}
+        print(f"{title} page (CPU s of the page run):")
+        show(samples)
+        value = statistics.median(samples[f"{title} year"]) / statistics.median(samples[f"{title} empty"])
+        report(f"{title} page: {n}-incident year / empty", "≤ 2×", value, value <= 2)
+    for side in figures:
+        rss = [f["rss_mb"] for f in figures[side]]
+        peak = [f["peak_mb"] for f in figures[side]]
+        print(f"process after both pages, {side}: RSS min {min(rss):.0f} median {statistics.median(rss):.0f} "
+              f"max {max(rss):.0f} MB; peak median {statistics.median(peak):.0f} MB")
+    value = statistics.median(f["rss_mb"] for f in figures["year"])
+    report(f"Streamlit process RSS after both pages ({n}-incident year)", f"< {RSS_LIMIT_MB} MB", value,
+           value < RSS_LIMIT_MB, detail=f"empty {statistics.median(f['rss_mb'] for f in figures['empty']):.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
