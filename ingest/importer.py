@@ -157,7 +157,8 @@ def iter_table(path: Path, limits: Limits | None = None) -> Iterator[list[Any]]:
             except csv.Error:
                 dialect = csv.excel
             previous = csv.field_size_limit()
-            csv.field_size_limit(limits.max_cell + 1)
+            # Generous, so check_table names the cell's column; a cell beyond it stops the reader here.
+            csv.field_size_limit(limits.max_cell * 4 + 1)
             try:
                 reader = csv.reader(handle, dialect)
                 while True:
@@ -167,8 +168,8 @@ def iter_table(path: Path, limits: Limits | None = None) -> Iterator[list[Any]]:
                         return
                     except csv.Error as exc:
                         if "field limit" in str(exc):
-                            raise YuqingError("E_IMPORT_CELL_TOO_LONG", path=path.name, row=reader.line_num,
-                                              column="?", limit=limits.max_cell) from exc
+                            raise YuqingError("E_IMPORT_CSV_CELL_TOO_LONG", path=path.name, line=reader.line_num,
+                                              limit=limits.max_cell) from exc
                         raise
                     yield row
             finally:

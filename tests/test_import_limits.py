@@ -142,12 +142,13 @@ def test_a_cell_over_the_limit_is_refused_with_its_row_and_column(url: str, tmp_
     assert "第 3 行第 2 列" in result.err and items(url) == 0
 
 
-def test_a_csv_cell_over_excels_limit_is_refused(url: str, tmp_path: Path):
+@pytest.mark.parametrize("length, code", [(40_000, "E_IMPORT_CELL_TOO_LONG"), (200_000, "E_IMPORT_CSV_CELL_TOO_LONG")])
+def test_a_csv_cell_over_excels_limit_is_refused(url: str, tmp_path: Path, length: int, code: str):
     path = tmp_path / "long.csv"
-    path.write_text(HEADER + "甲," + "长" * 40_000 + ",2026-11-24 08:00\n", encoding="utf-8")
+    path.write_text(HEADER + csv_rows(2) + "甲," + "长" * length + ",2026-11-24 08:00\n", encoding="utf-8")
     result = yq(url, "import", str(path))
-    assert result.code == 1 and error_code(result) == "E_IMPORT_CELL_TOO_LONG"
-    assert items(url) == 0
+    assert result.code == 1 and error_code(result) == code
+    assert "4 行" in result.err and items(url) == 0
 
 
 @pytest.mark.parametrize("name, value", [("YUQING_IMPORT_MAX_ROWS", "0"), ("YUQING_IMPORT_MAX_CELL", "lots"),

@@ -124,6 +124,7 @@ MESSAGES: dict[str, str] = {
     "E_IMPORT_EMPTY": "{path} 中没有数据行",
     "E_IMPORT_TOO_MANY_ROWS": "无法导入 {path}：超过每个文件 {limit} 行的上限（设置 YUQING_IMPORT_MAX_ROWS），请拆分后分批导入",
     "E_IMPORT_CELL_TOO_LONG": "无法导入 {path}：第 {row} 行第 {column} 列的单元格超过 {limit} 个字符（Excel 单元格上限，设置 YUQING_IMPORT_MAX_CELL）",
+    "E_IMPORT_CSV_CELL_TOO_LONG": "无法导入 {path}：第 {line} 行附近有单元格超过 {limit} 个字符（Excel 单元格上限，设置 YUQING_IMPORT_MAX_CELL）",
     "E_IMPORT_XLSX_TOO_LARGE": "无法导入 {path}：解压后约 {size} MB，超过 {limit} MB 的上限（设置 YUQING_IMPORT_MAX_XLSX_MB）",
     "E_IMPORT_XLSX_BOMB": "无法导入 {path}：其中 {member} 的压缩比为 {ratio} 倍，超过 {limit} 倍的上限，可能是恶意构造的压缩文件（设置 YUQING_IMPORT_MAX_RATIO）",
     "E_IMPORT_COLUMNS": "{path} 缺少必需的列：{columns}（可用 --mapping 指定列名对应）",
