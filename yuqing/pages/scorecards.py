@@ -33,13 +33,14 @@ class YearScores:
     proposed: bool
     now: datetime
     rows: list[dict[str, Any]]
-    details: tuple[ScoredIncident, ...]
 
     def csv(self) -> bytes:
         return export_csv(self.rows)
 
     def xlsx(self) -> bytes:
-        return export_xlsx(self.rows, self.details)
+        """The workbook with its per-incident sheet: built when the download is clicked, from a fresh
+        read judged at the same `now` (the cache keeps the ranking, not every incident of the year)."""
+        return year_xlsx(self.year, self.now)
 
     def row(self, code: str) -> dict[str, Any] | None:
         for row in self.rows:
@@ -53,7 +54,13 @@ def year_scores(year: int) -> YearScores:
     now = common.now()
     data = common.database().read(scoring_reads.load_year, year, now=now)
     return YearScores(year, data.scheme.name, data.scheme.title, data.scheme.status == "proposed", now,
-                      as_json(data.score()), data.incidents)
+                      as_json(data.score()))
+
+
+def year_xlsx(year: int, now: datetime) -> bytes:
+    data = common.database().read(scoring_reads.load_year, year, now=now)
+    details: tuple[ScoredIncident, ...] = tuple(data.incidents)
+    return export_xlsx(as_json(data.score()), details)
 
 
 @st.cache_data(ttl=60, max_entries=4, show_spinner="正在生成季度通报…")
