@@ -9,14 +9,12 @@
 2. The whole command: `yuqing score --format xlsx` against `yuqing score --format json` on the same
    year, each a fresh process (wall time and peak RSS from wait4), target ≤ 2×.
 Samples interleave (A, B, A, B, …), at least 3 per side; min / median / max are printed.
-Run: .venv/bin/python bench/export_speed.py [incidents] [samples]
+Run: .venv/bin/python bench/export_speed.py [incidents] [--full] [--samples N]   (default 5 000 incidents)
 """
 from __future__ import annotations
 
 import io
 import os
-import random
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,22 +27,18 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
+from _common import ratio, report, show  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 from openpyxl import Workbook  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 from openpyxl.cell import WriteOnlyCell  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 from openpyxl.styles import Alignment, Font  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 from openpyxl.utils import get_column_letter  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
-from score_speed import YEAR, populate  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
+from score_speed import NOW, YEAR, build  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 
-from classify.units import load_units_file  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 from scoring import as_json  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 from scoring.wallclock import naive  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
-from timeline.clock import BEIJING  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 from yuqing import exports  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
-from yuqing.db import migrate  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 from yuqing.db.scoring_reads import load_year  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
-from yuqing.db.service import Actor, Writer  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 from yuqing.db.session import Database  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
-from yuqing.settings import UNITS_FILE  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 
 Table = tuple[str, Sequence[str], list[list[Any]], dict[int, int]]
 
@@ -109,14 +103,15 @@ def nothing(tables: list[Table]) -> bytes:
 
 # -- measuring --------------------------------------------------------------------------------------
 def in_child(work: Callable[[list[Table]], bytes], tables: list[Table]) -> tuple[float, int, int]:
-    """(seconds, peak RSS in KiB, output bytes) of `work` run in a forked child."""
+    """(CPU seconds, peak RSS in KiB, output bytes) of `work` run in a forked child. CPU time, not
+    wall time: on shared cores the wall clock mostly measures the neighbours."""
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # child
         os.close(read)
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         size = len(work(tables))
-        os.write(write, f"{time.perf_counter() - t0} {size}".encode())
+        os.write(write, f"{time.process_time() - t0} {size}".encode())
         os._exit(0)
     os.close(write)
     with os.fdopen(read) as pipe:
@@ -126,75 +121,84 @@ def in_child(work: Callable[[list[Table]], bytes], tables: list[Table]) -> tuple
     return float(seconds), usage.ru_maxrss, int(size)
 
 
-def command(argv: list[str]) -> tuple[float, int]:
-    """(seconds, peak RSS in KiB) of one whole `yuqing` command in a fresh process."""
+def command(argv: list[str]) -> tuple[float, int, float]:
+    """(CPU seconds user + system, peak RSS in KiB, wall seconds) of one whole `yuqing` command in a
+    fresh process, from wait4."""
     t0 = time.perf_counter()
     process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - t0
+    wall = time.perf_counter() - t0
     process.returncode = os.waitstatus_to_exitcode(status)
     assert process.returncode == 0, process.stderr.read() if process.stderr else ""
     if process.stderr:
         process.stderr.close()
-    return seconds, usage.ru_maxrss
+    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss, wall
 
 
-def spread(values: list[float]) -> str:
-    return f"min {min(values):6.2f}  median {statistics.median(values):6.2f}  max {max(values):6.2f}"
-
-
-def main(n: int = 100_000, samples: int = 3) -> None:
-    rng = random.Random(20260610)
-    now = datetime(YEAR + 1, 1, 31, 12, tzinfo=BEIJING)
+def main(n: int, samples: int) -> None:
+    if samples < 3:
+        raise SystemExit("at least 3 samples per side")
+    now = NOW
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
-        database = Database(url)
-        migrate.upgrade(database.engine)
-        _, refs = load_units_file(UNITS_FILE)
-        with database.session() as session:
-            Writer(session, Actor("bench"), now=now, preset="sanmenxia-2017").sync_units(refs)
         t0 = time.perf_counter()
-        n_actions = populate(database, n, rng)
+        n_actions = build(url, n, now)
         print(f"inserted {n} incidents, {n_actions} actions in {time.perf_counter() - t0:.1f} s")
-
+        database = Database(url)
         with database.session() as session:
             data = load_year(session, YEAR, now=now)
         database.dispose()
         rows = as_json(data.score())
+        detail_header, detail_rows = exports.timeliness_rows(rows, data.incidents)
         tables: list[Table] = [
             ("汇总", *exports.summary_table(rows), {3: 30}),
-            ("时效明细", exports.timeliness_rows(rows, data.incidents)[0], list(exports.timeliness_rows(rows, data.incidents)[1]),
-             {2: 40, 5: 20, 12: 20, 13: 20}),
+            ("时效明细", detail_header, list(detail_rows), {2: 40, 5: 20, 12: 20, 13: 20}),
             ("扣分明细", *exports.deduction_rows(rows), {2: 24, 5: 28, 12: 80}),
             ("加减分", *exports.adjustment_rows(rows), {2: 24, 4: 40, 7: 60}),
         ]
         cells = sum(len(t[1]) * (len(t[2]) + 1) for t in tables)
-        print(f"four tables: {sum(len(t[2]) for t in tables)} rows, {cells} cells "
-              f"(时效明细 {len(tables[1][2])} rows)")
+        print(f"four tables: {sum(len(t[2]) for t in tables)} rows, {cells} cells (时效明细 {len(tables[1][2])} rows)")
 
+        # 1. The writers, each sample in a forked child (its own peak RSS), taking turns.
         base = in_child(nothing, tables)[1]
-        sides: dict[str, list[tuple[float, int, int]]] = {"openpyxl write-only": [], "xlsxwriter constant_memory": []}
+        writers = {"openpyxl write-only": openpyxl_book, "xlsxwriter constant_memory": xlsxwriter_book}
+        runs: dict[str, list[tuple[float, int, int]]] = {name: [] for name in writers}
         for _ in range(samples):
-            sides["openpyxl write-only"].append(in_child(openpyxl_book, tables))
-            sides["xlsxwriter constant_memory"].append(in_child(xlsxwriter_book, tables))
-        print(f"\n1. writers on the same tables (forked child each; base RSS of the loaded year {base // 1024} MiB)")
-        for name, runs in sides.items():
-            print(f"   {name:<28} s: {spread([r[0] for r in runs])}   peak RSS {max(r[1] for r in runs) // 1024} MiB "
-                  f"(+{(max(r[1] for r in runs) - base) // 1024} MiB)   {runs[0][2] // 1024} KiB file")
-        a, b = (statistics.median(r[0] for r in runs) for runs in sides.values())
-        print(f"   median ratio openpyxl / xlsxwriter: {a / b:.2f}×")
+            for name, work in writers.items():
+                runs[name].append(in_child(work, tables))
+        print(f"\n1. writers on the same four tables (forked child each; base RSS with the year loaded {base // 1024} MiB)")
+        show({name: [r[0] for r in values] for name, values in runs.items()}, unit="s CPU")
+        for name, values in runs.items():
+            peak = max(r[1] for r in values)
+            print(f"  {name}: peak RSS {peak // 1024} MiB (+{(peak - base) // 1024} MiB over the base), "
+                  f"file {values[0][2] // 1024} KiB")
+        value = ratio({name: [r[0] for r in values] for name, values in runs.items()},
+                      "xlsxwriter constant_memory", "openpyxl write-only")
+        report(f"xlsx writer: xlsxwriter / openpyxl write-only ({n} incidents)", "< 1 (chosen writer faster)", value, value < 1)
 
+        # 2. The whole command, a fresh process each, taking turns; wall time and peak RSS from wait4.
         yuqing = [str(ROOT / ".venv" / "bin" / "yuqing"), "--db", url, "score", "--year", str(YEAR), "--now", now.isoformat()]
-        whole: dict[str, list[tuple[float, int]]] = {"json": [], "xlsx": []}
+        whole: dict[str, list[tuple[float, int, float]]] = {"score --format json": [], "score --format xlsx": []}
         for _ in range(samples):
-            for fmt in whole:
-                whole[fmt].append(command([*yuqing, "--format", fmt, "--out", str(Path(folder) / f"year.{fmt}")]))
-        print(f"\n2. whole command, yuqing score --year {YEAR} --format … --out FILE (fresh process each)")
-        for fmt, runs in whole.items():
-            print(f"   --format {fmt:<5} s: {spread([r[0] for r in runs])}   peak RSS {max(r[1] for r in runs) // 1024} MiB")
-        ratios = [x[0] / j[0] for x, j in zip(whole["xlsx"], whole["json"], strict=True)]
-        print(f"   ratio xlsx / json per pair: {spread(ratios)}   (target ≤ 2×)")
+            for name in whole:
+                fmt = name.rsplit(" ", 1)[1]
+                whole[name].append(command([*yuqing, "--format", fmt, "--out", str(Path(folder) / f"year.{fmt}")]))
+        print(f"\n2. whole command: yuqing score --year {YEAR} --format json|xlsx --out FILE ({n} incidents, fresh process each)")
+        show({name: [r[0] for r in values] for name, values in whole.items()}, unit="s CPU")
+        for name, values in whole.items():
+            walls = sorted(r[2] for r in values)
+            print(f"  {name}: peak RSS {max(r[1] for r in values) // 1024} MiB, wall median {walls[len(walls) // 2]:.2f} s")
+        value = ratio({name: [r[0] for r in values] for name, values in whole.items()}, "score --format xlsx",
+                      "score --format json")
+        report(f"score --format xlsx / --format json ({n} incidents)", "≤ 2×", value, value <= 2)
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000, int(sys.argv[2]) if len(sys.argv) > 2 else 3)
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("incidents", nargs="?", type=int, default=5_000)
+    parser.add_argument("--full", action="store_true", help="the 100 000-incident year")
+    parser.add_argument("--samples", type=int, default=3)
+    options = parser.parse_args()
+    main(100_000 if options.full else options.incidents, options.samples)
