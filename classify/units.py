@@ -11,7 +11,7 @@ from pathlib import Path
 
 from timeline.words import YuqingError
 
-KINDS = ("department", "county")
+KINDS = ("department", "county", "town", "enterprise")
 
 
 @dataclass(frozen=True)
@@ -31,21 +31,27 @@ class UnitRef:
 def load_units_file(path: Path) -> tuple[str, tuple[UnitRef, ...]]:
     """Read and validate a unit file (the application passes its registry); returns (version, units).
     Errors name the file and entry."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise YuqingError("E_DATA_FILE", path=str(path), problem=str(exc)) from exc
+    return str(data.get("version", "")), units_from_entries(data.get("unit"), path)
+
+
+def units_from_entries(entries: object, path: Path) -> tuple[UnitRef, ...]:
+    """Validate `[[unit]]` entries (from a TOML file or the rows of a sheet with the same columns)."""
 
     def problem(text: str) -> YuqingError:
         return YuqingError("E_DATA_FILE", path=str(path), problem=text)
 
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise problem(str(exc)) from exc
-    entries = data.get("unit")
     if not isinstance(entries, list) or not entries:
         raise problem("没有任何 [[unit]] 条目")
     units: list[UnitRef] = []
     seen: dict[str, str] = {}
     for index, entry in enumerate(entries):
         where = f"unit[{index}]"
+        if not isinstance(entry, dict):
+            raise problem(f"{where} 不是表")
         code = entry.get("code")
         if not isinstance(code, str) or not code.strip():
             raise problem(f"{where} 缺少 code")
@@ -56,10 +62,12 @@ def load_units_file(path: Path) -> tuple[str, tuple[UnitRef, ...]]:
             raise problem(f"{where}（{code}）缺少 name")
         kind = entry.get("kind")
         if kind not in KINDS:
-            raise problem(f"{where}（{code}）的 kind 必须是 department 或 county")
+            raise problem(f"{where}（{code}）的 kind 必须是 department、county、town 或 enterprise")
         aliases = entry.get("aliases", [])
         predecessors = entry.get("predecessors", [])
-        if not all(isinstance(a, str) and a for a in [*aliases, *predecessors]):
+        if not isinstance(aliases, list) or not isinstance(predecessors, list) or not all(
+            isinstance(a, str) and a for a in [*aliases, *predecessors]
+        ):
             raise problem(f"{where}（{code}）的 aliases/predecessors 必须是非空字符串列表")
         seen[code] = name
         units.append(
@@ -76,7 +84,7 @@ def load_units_file(path: Path) -> tuple[str, tuple[UnitRef, ...]]:
     for unit in units:
         if unit.merged_into is not None and unit.merged_into not in seen:
             raise problem(f"{unit.code} 的 merged_into {unit.merged_into!r} 不存在")
-    return str(data.get("version", "")), tuple(units)
+    return tuple(units)
 
 
 class UnitResolver:

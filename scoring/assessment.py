@@ -295,6 +295,9 @@ def _competition(values: list[tuple[int, float]]) -> dict[int, int]:
     return ranks
 
 
+UNIT_KINDS = ("department", "county", "town", "enterprise")
+
+
 def rank(scores: Iterable[UnitScore]) -> list[UnitScore]:
     """Rank within departments and within counties separately by total, highest first; equal totals
     share a rank and the next rank skips (1, 1, 3). Units without a total get no rank and come last.
@@ -303,7 +306,7 @@ def rank(scores: Iterable[UnitScore]) -> list[UnitScore]:
     computes, so a ranking exists before the manual indicators are entered."""
     ordered: list[UnitScore] = []
     scores = list(scores)
-    for kind in ("department", "county"):
+    for kind in UNIT_KINDS:
         group = [s for s in scores if s.unit.kind == kind]
         totals = _competition([(n, s.total) for n, s in enumerate(group) if s.total is not None])
         opinion = _competition([(n, s.opinion_points) for n, s in enumerate(group) if s.opinion_points is not None])
@@ -311,7 +314,7 @@ def rank(scores: Iterable[UnitScore]) -> list[UnitScore]:
         ordered.extend(sorted((s for s in ranked if s.rank is not None), key=lambda s: s.rank or 0))
         ordered.extend(sorted((s for s in ranked if s.rank is None),
                               key=lambda s: (s.opinion_rank is None, s.opinion_rank or 0)))
-    ordered.extend(s for s in scores if s.unit.kind not in ("department", "county"))
+    ordered.extend(s for s in scores if s.unit.kind not in UNIT_KINDS)
     return ordered
 
 

@@ -15,7 +15,7 @@ from classify.units import UnitRef
 from scoring.facts import ActionFact, AppealDecision, Referral, ScoredIncident
 from scoring.keys import DeductionKey
 from scoring.results import Deduction, round2
-from scoring.scheme import Scheme
+from scoring.scheme import TREE_OF_KIND, Scheme
 from scoring.wallclock import duration, stamp
 from timeline.clock import BEIJING
 from timeline.engine import WindowVerdict
@@ -120,6 +120,9 @@ class Collector:
         self.params = {
             kind: {i.source: i.params for i in tree.indicators if i.computed} for kind, tree in scheme.trees.items()
         }
+        for kind, tree_kind in TREE_OF_KIND.items():  # towns and enterprises on the tree they share
+            if kind not in self.sources:
+                self.sources[kind], self.params[kind] = self.sources[tree_kind], self.params[tree_kind]
 
     # -- helpers ---------------------------------------------------------------------------
     def _unit(self, code: str, what: str) -> UnitRef:

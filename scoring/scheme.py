@@ -21,6 +21,8 @@ from timeline.words import YuqingError
 SCHEME_DIR = Path(__file__).with_name("schemes")
 DEFAULT_SCHEME = "sanmenxia-2017"
 KINDS = ("department", "county")
+# Unit kinds without a tree of their own and the tree they are assessed on.
+TREE_OF_KIND = {"town": "county", "enterprise": "department"}
 SOURCES = ("manual", "timeliness", "authority", "coverage", "continuity", "daily_monitoring", "referrals")
 PAST_DUE_RULES = ("exempt", "count", "unflagged_rate")
 STATUSES = ("proposed", "adopted")
@@ -120,7 +122,9 @@ class Scheme:
     digest: str = ""
 
     def tree(self, kind: str) -> Tree:
-        return self.trees[kind]
+        """The indicator tree a unit of `kind` is assessed on: towns (乡镇、街道) on the counties'
+        附件3-style tree, public enterprises (第十八条) on the departments' 附件2-style tree."""
+        return self.trees[kind] if kind in self.trees else self.trees[TREE_OF_KIND[kind]]
 
     def section(self, code: str) -> Section:
         for section in self.sections:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("YUQING_IMPORT_MAX_CELL", lambda: "32767", "表格导入：单元格的字符数上限（Excel 的上限）"),
     Setting("YUQING_IMPORT_MAX_XLSX_MB", lambda: "512", "表格导入：xlsx 解压后的大小上限（MB，防压缩炸弹）"),
     Setting("YUQING_IMPORT_MAX_RATIO", lambda: "200", "表格导入：xlsx 中单个成员的压缩比上限（超过 1 MB 的成员）"),
+    Setting("YUQING_OFFICE", lambda: "sanmenxia", "本级考核主体（根考核办）的代码：初始化时创建，未指定考核办的账号和命令属于它"),
     Setting("YUQING_OFFICE_NAME", lambda: "三门峡市政务公开领导小组办公室", "发文机关名称：通报、排名等公文的红头与落款"),
 )
 
@@ -61,6 +63,7 @@ class Config:
     public_url: str = "http://127.0.0.1:8501"
     trusted_proxies: tuple[str, ...] = ()
     office_name: str = "三门峡市政务公开领导小组办公室"
+    office_code: str = "sanmenxia"
     feed_private_hosts: tuple[str, ...] = ()
     audit_key_file: Path | None = None
     evidence_max_mb: int = 50
@@ -148,8 +151,12 @@ def load_config(env: Mapping[str, str] | None = None, *, database_url: str | Non
         evidence_max_mb = 0
     if not 1 <= evidence_max_mb <= 10_000:
         raise YuqingError("E_SETTING", name="YUQING_EVIDENCE_MAX_MB", problem="必须是 1 到 10000 之间的整数")
+    office_code = values["YUQING_OFFICE"].strip()
+    if not OFFICE_CODE.fullmatch(office_code):
+        raise YuqingError("E_SETTING", name="YUQING_OFFICE", problem="只能由小写字母、数字、“-”和“_”组成（不超过 40 个字符）")
     return Config(
         import_limits=_import_limits(values),
+        office_code=office_code,
         evidence_max_mb=evidence_max_mb,
         owner_database_url=owner_url,
         data_dir=data_dir,
@@ -197,6 +204,9 @@ def _import_limits(values: Mapping[str, str]) -> Limits:
                   max_cell=number("YUQING_IMPORT_MAX_CELL", 100, 10_000_000),
                   max_expanded_mb=number("YUQING_IMPORT_MAX_XLSX_MB", 1, 100_000),
                   max_ratio=number("YUQING_IMPORT_MAX_RATIO", 10, 100_000))
+
+
+OFFICE_CODE = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 
 
 def _check_proxies(text: str) -> tuple[str, ...]:

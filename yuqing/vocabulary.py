@@ -256,6 +256,17 @@ MESSAGES: dict[str, str] = {
     "E_ACCOUNT_UNKNOWN": "没有名为“{name}”的账号",
     "E_ACCOUNT_DISABLED": "账号“{name}”已停用",
     "E_ACCOUNT_EXISTS": "账号“{name}”已存在",
+    # --- assessing offices (考核主体) ---
+    "E_OFFICE_UNKNOWN": "没有代码为“{value}”的考核办，请用 yuqing offices list 查看",
+    "E_OFFICE_EXISTS": "考核办“{value}”已存在",
+    "E_OFFICE_CODE": "考核办代码“{value}”无效：只能由小写字母、数字、“-”和“_”组成，以字母或数字开头，最长 40 个字符",
+    "E_OFFICE_NAME": "考核办名称不能为空，最长 {limit} 个字符",
+    "E_OFFICE_UNIT": "上级考核办（{parent}）的单位名单中没有代码为“{unit}”的单位",
+    "E_OFFICE_FORBIDDEN": "您的账号无权{what}{office}的记录",
+    "E_OFFICE_READ_ONLY": "正在查看{office}的记录（只读）：不能{what}，请用该考核办的账号操作",
+    "E_UNIT_CODE_TAKEN": "单位代码“{value}”已由{office}的“{name}”使用：单位代码在整个系统中不能重复",
+    "E_UNIT_FILE_KIND": "不支持的单位名单文件“{path}”：请使用 .toml 或 .xlsx",
+    "E_UNIT_SHEET": "单位名单表格“{path}”无法读取：{problem}",
     # --- api tokens, wall displays, the HTTP server ---
     "E_TOKEN_NAME": "名称“{name}”无效：不能为空、不能含空白，最长 60 个字符",
     "E_TOKEN_EXISTS": "接口令牌“{name}”已存在",
@@ -387,7 +398,7 @@ MESSAGES: dict[str, str] = {
 
 # Labels: the names of codes, one family each, looked up as FAMILY_code (see `label`).
 LABELS: dict[str, dict[str, str]] = {
-    "UNIT_KIND": {"department": "市政府部门", "county": "县（市、区）"},
+    "UNIT_KIND": {"department": "市政府部门", "county": "县（市、区）", "town": "乡镇、街道", "enterprise": "公共企事业单位"},
     "ROLE": {"admin": "管理员（市政务公开办）", "staff": "单位工作人员", "viewer": "只读用户"},
     "STATUS": {"open": "处置中", "closed": "已办结", "voided": "已作废"},
     "ITEM": {"pending": "待研判", "accepted": "已立为舆情", "merged": "已并入舆情", "dismissed": "已排除",
@@ -428,6 +439,9 @@ CLI: dict[str, str] = {
     "CLI_AT_RISK": "（临近时限）",
     "CLI_RECORD_WRITTEN": "已写入舆情 {id} 的处置台账：{path}",
     "CLI_INIT_READY": "数据库已就绪（{url}），单位名单 {version}：新增 {added} 个，更新 {updated} 个",
+    "CLI_OFFICE_ADDED": "已添加考核办 {office}（{name}，上级：{parent}）",
+    "CLI_OFFICE_LINE": "{office:<16} {name}  上级：{parent}",
+    "CLI_UNITS_IMPORTED": "已载入{office}的单位名单 {version}：新增 {added} 个，更新 {updated} 个",
     "CLI_DEMO_PRESENT": "演示数据已存在，未重复添加",
     "CLI_DEMO_NOT_EMPTY": "数据库中已有舆情记录，未添加演示数据",
     "CLI_DEMO_LOADED": "已添加演示数据：{incidents} 条舆情，演示信息源 1 个（{items} 条信息）",

@@ -1,6 +1,6 @@
 """The `yuqing` command: parse arguments → one call into the packages → print. Errors → one line, exit 1.
 
-Each noun has its module here (incidents, intake, triage, accounts, alerts, scores, audit, system, holidays),
+Each noun has its module here (offices, incidents, intake, triage, accounts, alerts, scores, audit, system, holidays),
 each command's options beside its handler; this module holds the root parser and the error edge.
 """
 from __future__ import annotations
@@ -10,16 +10,17 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from yuqing.cli import accounts, alerts, audit, holidays, incidents, intake, scores, system, tokens, triage
+from yuqing.cli import accounts, alerts, audit, holidays, incidents, intake, offices, scores, system, tokens, triage
 from yuqing.cli.base import Context, Parser, UsageError, account_name
 from yuqing.errors import YuqingError
 
-NOUNS = (system, incidents, audit, intake, triage, alerts, accounts, tokens, scores, holidays)
+NOUNS = (system, offices, incidents, audit, intake, triage, alerts, accounts, tokens, scores, holidays)
 
 
 def build_parser() -> Parser:
     parser = Parser(prog="yuqing", description="政务舆情回应时效追踪")
     parser.add_argument("--db", metavar="URL", help="数据库地址（覆盖 YUQING_DATABASE_URL）")
+    parser.add_argument("--office", dest="scope_office", metavar="CODE", help="查看下级考核办的记录（只读；上级考核办的管理员）")
     parser.add_argument("--as", dest="actor", metavar="NAME", type=account_name, help="以该用户身份操作（记入审计）")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     for noun in NOUNS:
@@ -47,7 +48,7 @@ def run(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: Te
         print(parser.format_usage().rstrip(), file=err)
         print(str(exc), file=err)
         return 2
-    ctx = Context(db_url=args.db, actor_name=args.actor, out=out, err=err)
+    ctx = Context(db_url=args.db, actor_name=args.actor, out=out, err=err, office_code=args.scope_office)
     try:
         return int(args.func(ctx, args))
     except UsageError as exc:

@@ -30,7 +30,7 @@ def cmd_users_add(ctx: Context, args: argparse.Namespace) -> int:
     from yuqing.db.accounts import add_user
 
     password = _read_password(args)
-    user = ctx.write(add_user, args.name, role=args.role, unit=args.unit, password=password)
+    user = ctx.write(add_user, args.name, role=args.role, unit=args.unit, password=password, office=args.office)
     ctx.print(f"已创建账号 {user.name}（{args.role}{'，' + user.unit_name if user.unit_name else ''}）")
     return 0
 
@@ -91,6 +91,7 @@ def register(sub: Any) -> None:
     p.add_argument("name")
     p.add_argument("--role", required=True, choices=["admin", "staff", "viewer"])
     p.add_argument("--unit", metavar="UNIT", help="staff 账号所属单位")
+    p.add_argument("--office", metavar="CODE", help="账号所属考核办（默认：本考核办）")
     p.add_argument("--password-stdin", action="store_true", help="从标准输入读取一行作为密码")
     p.set_defaults(func=cmd_users_add)
     p = us.add_parser("passwd", help="修改密码")

@@ -37,6 +37,8 @@ class Context:
     _actor: Any = None
     now_override: datetime | None = field(default=None)
     err: TextIO | None = None
+    # The global `--office CODE`: read a child office's records (an administrator of a parent office).
+    office_code: str | None = None
 
     @property
     def config(self) -> Any:
@@ -50,22 +52,49 @@ class Context:
         if self._database is None:
             from yuqing.db.session import Database
 
-            self._database = Database(self.config.database_url)
+            base = Database(self.config.database_url)
+            self._database = base
             if require_schema:
-                self._database.require_current_schema()
-                if self.actor_name is not None:
-                    # `--as` is checked for every command, reads included.
-                    self._database.read(self.actor)
+                base.require_current_schema()
+                # `--as` is checked for every command, reads included; the office follows from it.
+                office_id, read_only = base.read(self._scope)
+                self._database = base.for_office(office_id, read_only=read_only)
         return self._database
+
+    def _scope(self, session: Any) -> tuple[int, bool]:
+        """The office this command works in: the account's own, or (`--office`) one under it, read-only."""
+        from yuqing.db.offices import descendants, find_office
+
+        actor = self.actor(session)
+        if self.office_code is None:
+            return actor.office_id, False
+        target = find_office(session, self.office_code)
+        if target.id == actor.office_id:
+            return actor.office_id, False
+        if actor.role == "admin" and target.id in descendants(session, actor.office_id):
+            return target.id, True
+        from yuqing.errors import YuqingError
+
+        raise YuqingError("E_OFFICE_FORBIDDEN", office=target.name, what="查看")
+
+    def home_office_id(self) -> int:
+        """The acting account's own office."""
+        self.database()
+        return int(self._actor.office_id)
 
     def actor(self, session: Any) -> Any:
         """`--as NAME` names an account (refused if unknown or disabled); without it the local
-        operator acts as admin, recorded under the operating-system user."""
+        operator acts as admin of the root office (YUQING_OFFICE), recorded under the operating-system user."""
         from yuqing.db.accounts import actor_for
         from yuqing.db.service import Actor
 
         if self._actor is None:
-            self._actor = actor_for(session, self.actor_name) if self.actor_name is not None else Actor(_os_user(), "admin")
+            if self.actor_name is not None:
+                self._actor = actor_for(session, self.actor_name)
+            else:
+                from yuqing.db.offices import local_office_id
+
+                self._actor = Actor(_os_user(), "admin", office_id=local_office_id(session, self.config.office_code))
         return self._actor
 
     def now(self) -> datetime:
@@ -93,7 +122,14 @@ class Context:
     def write(self, operation: Callable[..., Any], *args: Any, classify: bool = False, **kwargs: Any) -> Any:
         """Run one write-service operation in its own transaction; its result is returned after the
         commit, so nothing is printed for a write that did not land."""
-        return self.database().run(lambda session: operation(self.writer(session, classify=classify), *args, **kwargs))
+        database = self.database()
+        if database.read_only:
+            from yuqing.db.offices import office_by_id
+            from yuqing.errors import YuqingError
+
+            office = database.read(office_by_id, database.office_id)
+            raise YuqingError("E_OFFICE_READ_ONLY", office=office.name, what="修改")
+        return database.run(lambda session: operation(self.writer(session, classify=classify), *args, **kwargs))
 
     def read(self, query: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         """Run one read query of yuqing.db (`query(session, ...)`) and return its result."""

@@ -309,6 +309,9 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true")
     p.add_argument("--all", action="store_true", help="包括已撤并的单位")
     p.set_defaults(func=cmd_units_list)
+    from yuqing.cli.offices import register_units
+
+    register_units(units)
 
     inc = sub.add_parser("incident", help="舆情登记与处置").add_subparsers(
         dest="incident_command", required=True, parser_class=Parser

@@ -53,7 +53,7 @@ def _migrate_and_grant(ctx: Context, database: Any) -> None:
         check_owner_url(config)
     else:
         database.check_reachable()
-        migrate.upgrade(database.engine)
+        migrate.upgrade(database.engine, root_office=(config.office_code, config.office_name))
         if database.engine.dialect.name == "postgresql":
             with database.engine.connect() as connection:
                 ctx.print(render("CLI_APP_ROLE_IS_OWNER", role=roles.current_role(connection)))
@@ -67,7 +67,7 @@ def _migrate_and_grant(ctx: Context, database: Any) -> None:
             app_role = app.username or owner_role
             if app_role != owner_role:
                 roles.check_app_role(connection, app_role)  # refused before anything changes
-        migrate.upgrade(owner.engine)
+        migrate.upgrade(owner.engine, root_office=(config.office_code, config.office_name))
         if app_role == owner_role:
             ctx.print(render("CLI_APP_ROLE_IS_OWNER", role=owner_role))
             return

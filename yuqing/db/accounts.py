@@ -60,7 +60,7 @@ def actor_for(session: Session, name: str) -> Actor:
         raise YuqingError("E_ACCOUNT_UNKNOWN", name=name)
     if not user.active:
         raise YuqingError("E_ACCOUNT_DISABLED", name=name)
-    return Actor(user.name, user.role, user.unit.code if user.unit else None)
+    return Actor(user.name, user.role, user.unit.code if user.unit else None, office_id=user.office_id)
 
 
 def require_admin_account(actor: Actor, what: str) -> None:
@@ -71,8 +71,15 @@ def require_admin_account(actor: Actor, what: str) -> None:
         raise YuqingError("E_FORBIDDEN", role=ROLE_LABELS.get(actor.role, actor.role), what=what)
 
 
-def add_user(writer: Writer, name: str, *, role: str, unit: str | None, password: str) -> UserView:
+def add_user(writer: Writer, name: str, *, role: str, unit: str | None, password: str,
+             office: str | None = None) -> UserView:
+    """A new account of `office` (the session's office when None); an administrator adds accounts to
+    their own office and the offices under it, and a staff account's unit is one of that office's."""
+    from yuqing.db.offices import current_office_id, find_office
+
     writer.require_admin("管理账号")
+    office_id = find_office(writer.session, office).id if office is not None else current_office_id(writer.session)
+    writer.require_office(office_id, "管理账号")
     name = (name or "").strip()
     if not name or len(name) > 60 or any(c.isspace() for c in name):
         raise YuqingError("E_ACCOUNT_NAME", name=name)
@@ -85,12 +92,13 @@ def add_user(writer: Writer, name: str, *, role: str, unit: str | None, password
     if role == "staff":
         if not unit:
             raise YuqingError("E_STAFF_NEEDS_UNIT")
-        unit_row = writer.unit(unit)
+        unit_row = writer.unit_in_office(unit, office_id)
     elif unit:
         raise YuqingError("E_UNIT_ONLY_FOR_STAFF")
     user = User(
         name=name,
         role=role,
+        office_id=office_id,
         unit=unit_row,
         password_hash=_hasher.hash(check_password(password)),
         active=True,
@@ -153,7 +161,10 @@ def disable_user(writer: Writer, name: str) -> None:
 
 
 def list_users(session: Session) -> list[UserView]:
-    return [_view(u) for u in session.scalars(select(User).order_by(User.id))]
+    """The accounts of the session's office."""
+    from yuqing.db.offices import users_of
+
+    return [_view(u) for u in session.scalars(select(User).where(users_of(session)).order_by(User.id))]
 
 
 def verify_password(password_hash: str | None, password: str) -> None:

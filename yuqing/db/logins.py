@@ -108,7 +108,7 @@ def check_login(session: Session, name: str, password: str, *, client: str | Non
     user.failed_logins = 0
     user.last_login_at = now
     session.flush()
-    return Actor(user.name, user.role, user.unit.code if user.unit else None)
+    return Actor(user.name, user.role, user.unit.code if user.unit else None, office_id=user.office_id)
 
 
 def open_session(session: Session, name: str, *, client: str | None, now: datetime) -> str:
@@ -160,7 +160,7 @@ def resolve(session: Session, token: str, *, now: datetime, idle: timedelta, lif
         return Resolved(None, "E_SESSION_EXPIRED")
     if touch and now - row.last_seen_at >= TOUCH_EVERY:
         row.last_seen_at = now
-    return Resolved(Actor(user.name, user.role, user.unit.code if user.unit else None))
+    return Resolved(Actor(user.name, user.role, user.unit.code if user.unit else None, office_id=user.office_id))
 
 
 def needs_write(session: Session, token: str, *, now: datetime, idle: timedelta, lifetime: timedelta,

@@ -15,11 +15,34 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
 
 
-class Unit(Base):
-    __tablename__ = "units"
+class Office(Base):
+    """An assessing office (考核主体): the city's 政务公开办, a county's, a zone's. Each has its own unit
+    registry and records; `unit_code` names the unit of the parent's registry that this office's own
+    government is (灵宝's office → the city's unit 灵宝市), so that an incident about the county
+    government itself is the county's record and the city's at once."""
+
+    __tablename__ = "offices"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"))
+    unit_code: Mapped[str | None] = mapped_column(String(40))
+
+
+def office_column() -> Mapped[int]:
+    """The office a record belongs to. Filled from the session's office when left empty (db.offices)."""
+    return mapped_column(ForeignKey("offices.id"), nullable=False)
+
+
+class Unit(Base):
+    __tablename__ = "units"
+    __table_args__ = (Index("ix_units_office", "office_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Unique in the installation, not only in the office: other tables refer to units by code.
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    office_id: Mapped[int] = office_column()
     name: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(20))
     aliases: Mapped[list[Any]] = mapped_column(default=list)
@@ -30,9 +53,13 @@ class Unit(Base):
 
 class Incident(Base):
     __tablename__ = "incidents"
-    __table_args__ = (Index("ix_incidents_status_started", "status", "started_at"),)
+    __table_args__ = (
+        Index("ix_incidents_status_started", "status", "started_at"),
+        Index("ix_incidents_office_status_started", "office_id", "status", "started_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = office_column()
     title: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str | None] = mapped_column(Text)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
@@ -185,6 +212,7 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(60), unique=True)
     role: Mapped[str] = mapped_column(String(10))
+    office_id: Mapped[int] = office_column()
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -202,9 +230,13 @@ class Feed(Base):
     A failure is data on this row (error count, last error), reset on success (Miniflux's habit)."""
 
     __tablename__ = "feeds"
-    __table_args__ = (Index("ix_feeds_due", "enabled", "next_poll_at"),)
+    __table_args__ = (
+        Index("ix_feeds_due", "enabled", "next_poll_at"),
+        Index("ix_feeds_office", "office_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = office_column()
     url: Mapped[str] = mapped_column(String(2000), unique=True)
     kind: Mapped[str] = mapped_column(String(10), default="feed")  # feed | file | import
     name: Mapped[str] = mapped_column(String(200))
@@ -249,9 +281,11 @@ class Item(Base):
         Index("ix_items_triage", "triage_status", "published_at"),
         # Grouping at intake reads the open groups of one unit and kind near a time (ingest.triage).
         Index("ix_items_open_groups", "triage_status", "unit_code", "event_kind", "published_at"),
+        Index("ix_items_office_triage", "office_id", "triage_status", "published_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = office_column()
     feed_id: Mapped[int | None] = mapped_column(ForeignKey("feeds.id", ondelete="SET NULL"))
     source: Mapped[str] = mapped_column(String(200))
     title: Mapped[str] = mapped_column(Text)
@@ -332,6 +366,7 @@ class ApiToken(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(60), unique=True)
+    office_id: Mapped[int] = office_column()
     role: Mapped[str] = mapped_column(String(10))
     unit_code: Mapped[str | None] = mapped_column(String(40))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -347,6 +382,7 @@ class Screen(Base):
     __tablename__ = "screens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = office_column()
     name: Mapped[str] = mapped_column(String(60), unique=True)
     unit_code: Mapped[str | None] = mapped_column(String(40))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -11,15 +11,17 @@ from typing import Any
 from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from yuqing.db.models import Base, Incident, Unit
+from yuqing.db.models import Base, Incident, Unit, office_column
 
 
 class Referral(Base):
     """A 舆情函件: the office refers an incident to a unit by letter, due in `due_workdays` working days."""
 
     __tablename__ = "referrals"
+    __table_args__ = (Index("ix_referrals_office_sent", "office_id", "sent_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = office_column()
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     sent_at: Mapped[datetime] = mapped_column(index=True)
@@ -155,8 +157,10 @@ class ScoreSnapshot(Base):
     head hash at that moment, and the results in the `score --format json` shape."""
 
     __tablename__ = "score_snapshots"
+    __table_args__ = (Index("ix_score_snapshots_office_year", "office_id", "year"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = office_column()
     year: Mapped[int] = mapped_column(Integer, index=True)
     scheme: Mapped[str] = mapped_column(String(60))
     scheme_digest: Mapped[str] = mapped_column(String(64))

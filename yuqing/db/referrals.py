@@ -19,6 +19,7 @@ from yuqing.db.models import Incident, Unit
 from yuqing.db.models_scoring import (
     Referral as ReferralRow,
 )
+from yuqing.db.offices import office_clause
 from yuqing.db.scoring_writes import _not_future
 from yuqing.db.service import Writer, locked
 from yuqing.errors import YuqingError
@@ -92,6 +93,9 @@ def list_referrals(session: Session, *, now: datetime, year: int | None = None) 
     if year is not None:
         lo, hi = year_bounds(year)
         stmt = stmt.where(r.c.sent_at >= lo, r.c.sent_at < hi)
+    scope = office_clause(session, r.c.office_id)
+    if scope is not None:
+        stmt = stmt.where(scope)
     views = []
     for i, incident_id, title, code, name, sent, workdays, due, replied in session.execute(stmt):
         state = referral_state(Referral(i, incident_id, code, sent, due, replied), now)

@@ -56,6 +56,7 @@ from yuqing.db.models_scoring import (
 from yuqing.db.models_scoring import (
     Zeroing as ZeroingRow,
 )
+from yuqing.db.offices import office_clause
 from yuqing.db.service import Writer, unit_refs
 from yuqing.errors import YuqingError
 
@@ -69,6 +70,13 @@ _CHUNK = 500  # ids per IN (...) list
 
 
 # --- reads: rows → facts ---------------------------------------------------------------------------
+def _scope(session: Session, office_column: Any) -> tuple[Any, ...]:
+    """The office condition of a Core query (nothing in an installation-wide session): records kept
+    by unit belong to the unit's office."""
+    clause = office_clause(session, office_column)
+    return () if clause is None else (clause,)
+
+
 def _chunks(ids: Iterable[int]) -> Iterable[list[int]]:
     ordered = sorted(set(ids))
     for start in range(0, len(ordered), _CHUNK):
@@ -111,7 +119,10 @@ def _load_incidents(session: Session, *, now: datetime, start: datetime | None, 
     moves: dict[int, list[TransferFact]] = defaultdict(list)
     act, co, rc, unit = Action.__table__, IncidentCoUnit.__table__, Reclassification.__table__, Unit.__table__
     tr, src, dst = Transfer.__table__, Unit.__table__.alias("from_unit"), Unit.__table__.alias("to_unit")
+    scope = office_clause(session, inc.c.office_id, inc.c.unit_id)
     for where in selections:
+        if scope is not None:
+            where = where & scope
         for row in session.execute(
             select(inc.c.id, inc.c.title, unit.c.code, inc.c.started_at, inc.c.level, inc.c.sudden, inc.c.category,
                    inc.c.status, inc.c.preset, inc.c.parent_id)
@@ -170,7 +181,8 @@ def _referrals(session: Session, where: Any) -> list[Referral]:
         Referral(id=i, incident_id=incident_id, unit_code=code, sent_at=sent, due_at=due, replied_at=replied)
         for i, incident_id, code, sent, due, replied in session.execute(
             select(r.c.id, r.c.incident_id, unit.c.code, r.c.sent_at, r.c.due_at, r.c.replied_at)
-            .join(unit, unit.c.id == r.c.unit_id).where(where).order_by(r.c.sent_at, r.c.id)
+            .join(unit, unit.c.id == r.c.unit_id).where(where, *_scope(session, r.c.office_id))
+            .order_by(r.c.sent_at, r.c.id)
         )
     ]
 
@@ -181,7 +193,8 @@ def _appeal_decisions(session: Session, where: Any) -> list[AppealDecision]:
         AppealDecision(key, code, decision == "overturn", decided, reason or "")
         for key, code, decision, decided, reason in session.execute(
             select(a.c.deduction_key, unit.c.code, a.c.decision, a.c.decided_at, a.c.decision_reason)
-            .join(unit, unit.c.id == a.c.unit_id).where(a.c.decision.is_not(None), where).order_by(a.c.decided_at, a.c.id)
+            .join(unit, unit.c.id == a.c.unit_id).where(a.c.decision.is_not(None), where, *_scope(session, unit.c.office_id))
+            .order_by(a.c.decided_at, a.c.id)
         )
     ]
 
@@ -192,7 +205,8 @@ def _daily(session: Session, first: date, last: date) -> list[DailyRecord]:
         DailyRecord(unit_code=code, on=on, points=points, reason=reason, indicator=indicator, id=i)
         for i, code, on, points, reason, indicator in session.execute(
             select(d.c.id, unit.c.code, d.c.on_date, d.c.points, d.c.reason, d.c.indicator)
-            .join(unit, unit.c.id == d.c.unit_id).where(d.c.on_date >= first, d.c.on_date <= last)
+            .join(unit, unit.c.id == d.c.unit_id)
+            .where(d.c.on_date >= first, d.c.on_date <= last, *_scope(session, unit.c.office_id))
             .order_by(d.c.on_date, d.c.id)
         )
     ]
@@ -204,7 +218,8 @@ def _specials(session: Session, year: int) -> list[SpecialItem]:
         SpecialItem(unit_code=code, year=year, item=item, points=abs(points), evidence=evidence, on=on, id=i)
         for i, code, item, points, evidence, on in session.execute(
             select(s.c.id, unit.c.code, s.c.item, s.c.points, s.c.evidence, s.c.on_date)
-            .join(unit, unit.c.id == s.c.unit_id).where(s.c.year == year).order_by(s.c.id)
+            .join(unit, unit.c.id == s.c.unit_id).where(s.c.year == year, *_scope(session, unit.c.office_id))
+            .order_by(s.c.id)
         )
     ]
 
@@ -215,7 +230,7 @@ def _zeroings(session: Session, year: int) -> list[Zeroing]:
         Zeroing(unit_code=code, year=year, evidence=evidence, on=on)
         for code, evidence, on in session.execute(
             select(unit.c.code, z.c.evidence, z.c.on_date).join(unit, unit.c.id == z.c.unit_id)
-            .where(z.c.year == year).order_by(z.c.id)
+            .where(z.c.year == year, *_scope(session, unit.c.office_id)).order_by(z.c.id)
         )
     ]
 
@@ -236,7 +251,7 @@ def load_year(session: Session, year: int, *, now: datetime) -> ScoringData:
         ManualScore(code, indicator, points, note or "")
         for code, indicator, points, note in session.execute(
             select(unit.c.code, m.c.indicator, m.c.points, m.c.note).join(unit, unit.c.id == m.c.unit_id)
-            .where(m.c.year == year).order_by(m.c.id)
+            .where(m.c.year == year, *_scope(session, unit.c.office_id)).order_by(m.c.id)
         )
     ]
     return ScoringData(
@@ -250,9 +265,10 @@ def load_year(session: Session, year: int, *, now: datetime) -> ScoringData:
 
 def _rectifications(session: Session, start: datetime, end: datetime) -> list[RectificationEntry]:
     """整改 due or done in [start, end)."""
-    rows = session.scalars(select(Rectification).where(
+    rows = session.scalars(select(Rectification).join(Unit, Unit.id == Rectification.unit_id).where(
         ((Rectification.due_at >= start) & (Rectification.due_at < end))
-        | ((Rectification.done_at >= start) & (Rectification.done_at < end))
+        | ((Rectification.done_at >= start) & (Rectification.done_at < end)),
+        *_scope(session, Unit.office_id),
     ).order_by(Rectification.id))
     return [RectificationEntry(r.id, r.unit.code, r.problem, r.due_at, r.done_at, tuple(r.answers or ()), r.created_at)
             for r in rows]

@@ -44,6 +44,8 @@ class Actor:
     name: str
     role: str = "admin"
     unit_code: str | None = None
+    # The account's office (None: the local operator, an administrator of the root office).
+    office_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -99,11 +101,18 @@ def locked(session: Session, model: Any, row_id: int, missing: str) -> Any:
     return row
 
 
-def unit_refs(session: Session) -> tuple[UnitRef, ...]:
-    rows = session.scalars(select(Unit).order_by(Unit.id)).all()
-    return tuple(
-        UnitRef(u.code, u.name, u.kind, tuple(u.aliases), tuple(u.predecessors), u.active, u.merged_into) for u in rows
-    )
+def _ref(u: Unit) -> UnitRef:
+    return UnitRef(u.code, u.name, u.kind, tuple(u.aliases), tuple(u.predecessors), u.active, u.merged_into)
+
+
+def unit_refs(session: Session, *, counterpart: bool = True) -> tuple[UnitRef, ...]:
+    """The session's office's registry, and (`counterpart`) the parent's unit that is this office's
+    own government (db.offices: a county's incident about itself names it)."""
+    from yuqing.db.offices import counterpart_unit, scoped_units
+
+    rows = list(session.scalars(select(Unit).where(scoped_units(session)).order_by(Unit.id)).all())
+    own = counterpart_unit(session) if counterpart else None
+    return tuple(_ref(u) for u in ([*rows, own] if own is not None else rows))
 
 
 def incident_snapshot(incident: Incident) -> dict[str, Any]:
@@ -149,15 +158,39 @@ class Writer:
         self.evidence_dir = evidence_dir
         self.classify = classify
         self._resolver: UnitResolver | None = None
+        self._fallback: UnitResolver | None = None
 
     # --- lookups -------------------------------------------------------------------------------
     def resolver(self) -> UnitResolver:
+        """Names resolve within the office's own registry first (灵宝市教育局 is 灵宝's 教育局 for
+        灵宝's office), then to the parent's unit that is the office's own government."""
         if self._resolver is None:
-            self._resolver = UnitResolver(unit_refs(self.session))
+            self._resolver = UnitResolver(unit_refs(self.session, counterpart=False))
         return self._resolver
 
     def unit(self, text: str) -> Unit:
-        ref = self.resolver().resolve(text)
+        try:
+            ref = self.resolver().resolve(text)
+        except YuqingError as exc:
+            if self._fallback is None:
+                own = unit_refs(self.session)[len(self.resolver().units):]
+                self._fallback = UnitResolver(own)
+            try:
+                ref = self._fallback.resolve(text)
+            except YuqingError:
+                raise exc from None
+        unit = self.session.scalar(select(Unit).where(Unit.code == ref.code))
+        assert unit is not None
+        return unit
+
+    def unit_in_office(self, text: str, office_id: int) -> Unit:
+        """A unit named within another office's registry (an administrator setting that office up)."""
+        from yuqing.db.offices import current_office_id
+
+        if office_id == current_office_id(self.session):
+            return self.unit(text)
+        rows = self.session.scalars(select(Unit).where(Unit.office_id == office_id).order_by(Unit.id)).all()
+        ref = UnitResolver(tuple(_ref(u) for u in rows)).resolve(text)
         unit = self.session.scalar(select(Unit).where(Unit.code == ref.code))
         assert unit is not None
         return unit
@@ -176,8 +209,23 @@ class Writer:
             raise YuqingError("E_FORBIDDEN", role=ROLE_LABELS.get(self.actor.role, self.actor.role), what=what)
 
     def require_writer(self, what: str) -> None:
+        if self.session.info.get("office_read_only"):
+            from yuqing.db.offices import office_by_id
+
+            office = office_by_id(self.session, self.session.info["office_id"])
+            raise YuqingError("E_OFFICE_READ_ONLY", office=office.name, what=what)
         if self.actor.role not in ("admin", "staff"):
             raise YuqingError("E_FORBIDDEN", role=ROLE_LABELS.get(self.actor.role, self.actor.role), what=what)
+
+    def require_office(self, office_id: int, what: str) -> None:
+        """An administrator sets up their own office and the offices under it; no one else does."""
+        from yuqing.db.offices import descendants, office_by_id, root_office_id
+
+        self.require_admin(what)
+        mine = self.actor.office_id or root_office_id(self.session)
+        if office_id not in descendants(self.session, mine):
+            office = office_by_id(self.session, office_id)
+            raise YuqingError("E_OFFICE_FORBIDDEN", office=office.name, what=what)
 
     def require_unit(self, unit_codes: set[str], what: str, *, code: str = "E_FORBIDDEN_UNIT") -> None:
         """Staff may only touch records of their own unit (lead unit, or co-unit where allowed)."""
@@ -549,10 +597,22 @@ class Writer:
         return text
 
     # --- units ---------------------------------------------------------------------------------
-    def sync_units(self, refs: tuple[UnitRef, ...]) -> tuple[int, int]:
-        """Insert new units and update changed ones by code; returns (added, updated)."""
+    def sync_units(self, refs: tuple[UnitRef, ...], *, office_id: int | None = None) -> tuple[int, int]:
+        """Insert new units and update changed ones by code into an office's registry (the session's
+        office when None); returns (added, updated). A code is unique in the installation: one another
+        office uses is refused."""
+        from yuqing.db.offices import current_office_id, office_by_id
+
         self.require_admin("修改单位名单")
-        existing = {u.code: u for u in self.session.scalars(select(Unit)).all()}
+        office = current_office_id(self.session) if office_id is None else office_id
+        self.require_office(office, "修改单位名单")
+        codes = [ref.code for ref in refs]
+        existing = {u.code: u for u in self.session.scalars(select(Unit).where(Unit.code.in_(codes))).all()}
+        for ref in refs:
+            row = existing.get(ref.code)
+            if row is not None and row.office_id != office:
+                raise YuqingError("E_UNIT_CODE_TAKEN", value=ref.code, name=row.name,
+                                  office=office_by_id(self.session, row.office_id).name)
         added = updated = 0
         for ref in refs:
             values = {
@@ -565,7 +625,7 @@ class Writer:
             }
             row = existing.get(ref.code)
             if row is None:
-                row = Unit(code=ref.code, **values)
+                row = Unit(code=ref.code, office_id=office, **values)
                 self.session.add(row)
                 self.session.flush()
                 self.audit("unit", ref.code, "create", None, values)
@@ -578,5 +638,5 @@ class Writer:
                 self.session.flush()
                 self.audit("unit", ref.code, "update", before, values)
                 updated += 1
-        self._resolver = None
+        self._resolver = self._fallback = None
         return added, updated

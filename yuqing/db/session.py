@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import create_engine, event, inspect
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -110,10 +110,23 @@ def unreachable(url: str, exc: BaseException) -> YuqingError:
 class Database:
     """One engine and its session factory for one database URL."""
 
-    def __init__(self, url: str, engine: Engine | None = None) -> None:
+    def __init__(self, url: str, engine: Engine | None = None, *, office_id: int | None = None,
+                 read_only: bool = False) -> None:
+        import yuqing.db.offices  # noqa: F401 - registers the office scope on every session
+
         self.url = url
         self.engine = engine or make_engine(url)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # The office whose records this handle's sessions see and write (yuqing.db.offices); None: the
+        # whole installation (migrations, init, the feed worker). `read_only`: a parent office's
+        # administrator reading a child office — the write service refuses every write.
+        self.office_id = office_id
+        self.read_only = read_only
+        info: dict[str, Any] = {} if office_id is None else {"office_id": office_id, "office_read_only": read_only}
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False, info=info)
+
+    def for_office(self, office_id: int | None, *, read_only: bool = False) -> Database:
+        """The same database (one engine) seen from one office."""
+        return Database(self.url, self.engine, office_id=office_id, read_only=read_only)
 
     @contextmanager
     def session(self, *, write: bool = True) -> Iterator[Session]:
@@ -126,6 +139,10 @@ class Database:
             with self.sessions() as session, session.begin():
                 if not write and self.engine.dialect.name == "sqlite":
                     session.connection(execution_options={"yuqing_read_only": True})
+                if self.engine.dialect.name == "postgresql":
+                    # Row-level security's key (yuqing.db.rls): this transaction's office, or every office.
+                    session.execute(text("SELECT set_config('yuqing.office', :office, true)"),
+                                    {"office": "*" if self.office_id is None else str(self.office_id)})
                 yield session
         except OperationalError as exc:
             if _is_busy(exc):

@@ -127,7 +127,7 @@ def actor_for_token(session: Session, token: str, *, now: datetime) -> Actor | N
     if row is None or row.revoked_at is not None:
         return None
     row.last_used_at = now
-    return Actor(f"token:{row.name}", row.role, row.unit_code)
+    return Actor(f"token:{row.name}", row.role, row.unit_code, office_id=row.office_id)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,200 @@
+"""Assessing offices (考核主体) and the office scope of a session: which office's records it sees and
+writes. A session's office sits in `session.info["office_id"]` (set by Database.for_office); every ORM
+query of a scoped table gets the office condition added here (SQLAlchemy's with_loader_criteria), the
+Core queries that scoring runs add `office_clause` themselves, new rows take the session's office, and
+on PostgreSQL row-level security keyed on the same office is the second wall (yuqing.db.rls).
+
+One incident, two views: an incident the county office logs about the county government itself names
+as its lead unit the city's unit of kind county (灵宝's office → the city's unit 灵宝市, the office's
+`unit_code`). It belongs to the county office (its records, its clock); the city sees it because its
+lead unit is in the city's registry. Each office scores it in its own scheme: the city under 灵宝市 on
+its 附件3 tree, the county under the same unit (its own government) in its own table.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, event, or_, select
+from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+
+from yuqing.db.models import ApiToken, Feed, Incident, Item, Office, Screen, Unit, User
+from yuqing.db.models_scoring import Referral, ScoreSnapshot
+from yuqing.errors import YuqingError
+
+CODE_LIMIT = 40
+NAME_LIMIT = 100
+
+# Tables whose rows belong to one office and are seen only in that office's scope.
+SCOPED: tuple[type[Any], ...] = (Feed, Item, Referral, ScoreSnapshot, Screen, ApiToken)
+
+
+@dataclass(frozen=True)
+class OfficeView:
+    id: int
+    code: str
+    name: str
+    parent: str | None
+    unit_code: str | None
+
+    def as_json(self) -> dict[str, str | None]:
+        return {"code": self.code, "name": self.name, "parent": self.parent}
+
+
+def _view(session: Session, office: Office) -> OfficeView:
+    parent = session.get(Office, office.parent_id).code if office.parent_id is not None else None  # type: ignore[union-attr]
+    return OfficeView(office.id, office.code, office.name, parent, office.unit_code)
+
+
+def list_offices(session: Session) -> list[OfficeView]:
+    """Every office, parents before children (in order of creation)."""
+    return [_view(session, o) for o in session.scalars(select(Office).order_by(Office.id))]
+
+
+def visible_offices(session: Session, home: int) -> list[OfficeView]:
+    """The offices an account of `home` sees: its own and those under it."""
+    mine = descendants(session, home)
+    return [o for o in list_offices(session) if o.id in mine]
+
+
+def find_office(session: Session, code: str) -> OfficeView:
+    office = session.scalar(select(Office).where(Office.code == (code or "").strip()))
+    if office is None:
+        raise YuqingError("E_OFFICE_UNKNOWN", value=code)
+    return _view(session, office)
+
+
+def office_by_id(session: Session, office_id: int) -> OfficeView:
+    office = session.get(Office, office_id)
+    assert office is not None
+    return _view(session, office)
+
+
+def root_office_id(session: Session) -> int:
+    """The first office without a parent (migration 0012 creates it with today's records)."""
+    found = session.scalar(select(Office.id).where(Office.parent_id.is_(None)).order_by(Office.id).limit(1))
+    if found is None:
+        raise YuqingError("E_DB_NOT_INITIALISED")
+    return int(found)
+
+
+def local_office_id(session: Session, code: str) -> int:
+    """The office of the local operator (no `--as`): the one named by YUQING_OFFICE, else the root."""
+    found = session.scalar(select(Office.id).where(Office.code == code))
+    return int(found) if found is not None else root_office_id(session)
+
+
+def current_office_id(session: Session) -> int:
+    """The office of this session: its scope, else the root office (installation-wide sessions)."""
+    office = session.info.get("office_id")
+    if office is None:
+        office = session.info["office_id_default"] = session.info.get("office_id_default") or root_office_id(session)
+    return int(office)
+
+
+def descendants(session: Session, office_id: int) -> set[int]:
+    """The office and every office under it (parents may nest: province → city → county)."""
+    rows = session.execute(select(Office.id, Office.parent_id)).all()
+    children: dict[int, list[int]] = {}
+    for child, parent in rows:
+        if parent is not None:
+            children.setdefault(parent, []).append(child)
+    found, todo = {office_id}, [office_id]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def office_clause(session: Session, office_column: Any, unit_id_column: Any | None = None) -> ColumnElement[bool] | None:
+    """The condition a Core query of a scoped table adds (None: an installation-wide session). With the
+    lead unit's id column, an incident of another office about one of this office's units is in."""
+    office = session.info.get("office_id")
+    if office is None:
+        return None
+    if unit_id_column is None:
+        return office_column == office
+    return or_(office_column == office, unit_id_column.in_(_units_of(office)))
+
+
+def _units_of(office: int) -> Any:
+    # Its own alias and no correlation: the query around it may select from units too.
+    units = Unit.__table__.alias("office_units")
+    return select(units.c.id).where(units.c.office_id == office).correlate(None)
+
+
+def incident_visible(office: int) -> Any:
+    """Incidents of the office, and those of other offices whose lead unit is one of its units."""
+    return lambda cls: or_(cls.office_id == office, cls.unit_id.in_(_units_of(office)))
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _scope_queries(state: ORMExecuteState) -> None:
+    office = state.session.info.get("office_id")
+    if office is None or not (state.is_select or state.is_update or state.is_delete):
+        return
+    options = [with_loader_criteria(Incident, incident_visible(office), include_aliases=True)]
+    options += [with_loader_criteria(model, lambda cls: cls.office_id == office, include_aliases=True) for model in SCOPED]
+    state.statement = state.statement.options(*options)
+
+
+@event.listens_for(Session, "before_flush")
+def _new_rows_take_the_office(session: Session, _context: Any, _instances: Any) -> None:
+    for row in session.new:
+        if hasattr(row, "office_id") and row.office_id is None and not isinstance(row, Office):
+            if isinstance(row, Item) and row.feed_id is not None:
+                feed = session.get(Feed, row.feed_id)
+                if feed is not None:
+                    row.office_id = feed.office_id
+                    continue
+            row.office_id = current_office_id(session)
+
+
+def scoped_units(session: Session) -> Any:
+    """The condition for the units a session's office works with: its own registry (every unit in an
+    installation-wide session that has no office yet: the root office)."""
+    return Unit.office_id == current_office_id(session)
+
+
+def counterpart_unit(session: Session) -> Unit | None:
+    """The unit of the parent office's registry that this office's government is (None for the root)."""
+    office = session.get(Office, current_office_id(session))
+    if office is None or office.unit_code is None:
+        return None
+    return session.scalar(select(Unit).where(Unit.code == office.unit_code))
+
+
+def add_office(writer: Any, code: str, *, name: str, parent: str, unit: str | None = None) -> OfficeView:
+    """A new office under `parent`; only an administrator of the parent (or an office above it) adds one.
+    `unit` is the code of the parent's unit that is this office's government (灵宝市 for 灵宝's office)."""
+    from yuqing.settings import OFFICE_CODE
+
+    session: Session = writer.session
+    writer.require_admin("添加考核办")
+    code = (code or "").strip()
+    name = (name or "").strip()
+    if not OFFICE_CODE.fullmatch(code):
+        raise YuqingError("E_OFFICE_CODE", value=code)
+    if not name or len(name) > NAME_LIMIT:
+        raise YuqingError("E_OFFICE_NAME", limit=NAME_LIMIT)
+    if session.scalar(select(Office.id).where(Office.code == code)) is not None:
+        raise YuqingError("E_OFFICE_EXISTS", value=code)
+    above = find_office(session, parent)
+    writer.require_office(above.id, "添加考核办")
+    if unit is not None:
+        row = session.scalar(select(Unit).where(Unit.code == unit.strip(), Unit.office_id == above.id))
+        if row is None:
+            raise YuqingError("E_OFFICE_UNIT", unit=unit, parent=above.name)
+        unit = row.code
+    office = Office(code=code, name=name, parent_id=above.id, unit_code=unit)
+    session.add(office)
+    session.flush()
+    writer.audit("office", code, "create", None, {"name": name, "parent": above.code, "unit": unit})
+    return _view(session, office)
+
+
+def users_of(session: Session) -> Any:
+    """The condition for the accounts a session's office lists."""
+    return User.office_id == current_office_id(session)
