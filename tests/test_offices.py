@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from cliutil import Result, ago, error_code, yq
 from sqlalchemy import func, select, text
 
-from cliutil import Result, ago, error_code, yq
 from timeline.clock import BEIJING
 from yuqing.db import migrate
 from yuqing.db.classifying import classifier_for, classify_text
