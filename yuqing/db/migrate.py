@@ -34,7 +34,7 @@ def current_revision(connection: Connection) -> str | None:
 
 def upgrade(engine: Engine, revision: str = "head", *, root_office: tuple[str, str] | None = None) -> None:
     """Migrate to `revision`. `root_office` (code, name) is the office today's rows go to when the
-    offices arrive (0015); without it the migration reads the settings."""
+    offices arrive (0018); without it the migration reads the settings."""
     config = alembic_config()
     if root_office is not None:
         config.attributes["root_office"] = root_office

@@ -1,15 +1,15 @@
 """offices: every record belongs to an assessing office; today's rows go to the root office
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0018
+Revises: 0017
 """
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import context, op
 
-revision = '0015'
-down_revision = '0014'
+revision = '0018'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
