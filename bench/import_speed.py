@@ -5,8 +5,8 @@ Also the two xlsx readers (openpyxl read-only, python-calamine when installed): 
 
 Rows are built from ../shared/data (CEC incidents and ordinary news): each row a corpus article
 with a county of 三门峡 as the place, numbered so every row is distinct, dated at a steady 300 rows
-a day (a busy year of intake). Every sample is its own process (fresh SQLite database), so the peak
-RSS is that run's own (os.wait4); the sides are interleaved.
+a day (a busy year of intake). Every sample is its own process (fresh SQLite database); its peak
+RSS is the process's own VmHWM (a fork's rusage would include this script's); sides interleaved.
 
     .venv/bin/python bench/import_speed.py [--samples 3] [--big-samples 1] [--sizes 10000,100000]
 """
@@ -63,25 +63,28 @@ def build(count: int, folder: Path) -> tuple[Path, Path]:
     return table, lines
 
 
-def timed(argv: list[str], *, stdin: Path | None = None, env: dict[str, str] | None = None) -> tuple[float, float]:
-    """(wall seconds, peak RSS MB) of one child process."""
+HWM = ('hwm = next(l for l in open("/proc/self/status") if l.startswith("VmHWM"))\n'
+       'sys.stderr.write("\\nVMHWM " + hwm.split()[1] + "\\n")\n')
+AS_MODULE = ("import runpy, sys\nsys.argv = sys.argv[1:]\ntry:\n"
+             "    runpy.run_module(sys.argv[0], run_name='__main__', alter_sys=True)\nfinally:\n"
+             + "".join("    " + line + "\n" for line in HWM.splitlines()))
+
+
+def timed(argv: list[str], *, stdin: Path | None = None) -> tuple[float, float]:
+    """(wall seconds, peak RSS MB) of one child process that prints its VmHWM last."""
     started = time.perf_counter()
     with open(stdin or os.devnull, "rb") as source:
-        process = subprocess.Popen(argv, cwd=ROOT, stdin=source, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                   env={**os.environ, **(env or {})})
-        assert process.stderr is not None
-        _, status, usage = os.wait4(process.pid, 0)
-        err = process.stderr.read().decode(errors="replace")
-        process.stderr.close()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(argv)} failed: {err[-400:]}")
-    return time.perf_counter() - started, usage.ru_maxrss / 1024
+        result = subprocess.run(argv, cwd=ROOT, stdin=source, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    err = result.stderr.decode(errors="replace")
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(argv[3:])} failed: {err[-400:]}")
+    return time.perf_counter() - started, int(err.rsplit("VMHWM ", 1)[1].split()[0]) / 1024
 
 
 def import_once(table: Path, folder: Path, n: int) -> tuple[float, float]:
     db = folder / f"import-{n}-{time.monotonic_ns()}.sqlite3"
     url = f"sqlite:///{db}"
-    cli = [sys.executable, "-m", "yuqing.cli", "--db", url]
+    cli = [sys.executable, "-c", AS_MODULE, "yuqing.cli", "--db", url]
     timed(cli + ["init"])
     result = timed(cli + ["import", str(table), "--json"])
     db.unlink()
@@ -89,7 +92,7 @@ def import_once(table: Path, folder: Path, n: int) -> tuple[float, float]:
 
 
 def classify_once(lines: Path) -> tuple[float, float]:
-    return timed([sys.executable, "-m", "yuqing.cli", "classify", "--jsonl"], stdin=lines)
+    return timed([sys.executable, "-c", AS_MODULE, "yuqing.cli", "classify", "--jsonl"], stdin=lines)
 
 
 def read_once(reader: str, path: Path) -> tuple[float, float]:
@@ -101,7 +104,7 @@ def read_once(reader: str, path: Path) -> tuple[float, float]:
                     f"wb = CalamineWorkbook.from_path({str(path)!r})\n"
                     "n = sum(1 for _ in wb.get_sheet_by_index(0).iter_rows())",
     }[reader]
-    return timed([sys.executable, "-c", code])
+    return timed([sys.executable, "-c", "import sys\n" + code + "\n" + HWM])
 
 
 def summary(values: list[float]) -> str:
@@ -140,9 +143,15 @@ def main() -> int:
     parser.add_argument("--big-samples", type=int, default=1, help="samples at the largest size (slow)")
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--no-readers", action="store_true")
+    parser.add_argument("--readers-only", type=int, metavar="ROWS", help="only compare the xlsx readers on ROWS rows")
     args = parser.parse_args()
     if not all((DATA / name).exists() for name in CORPORA):
         print(f"skipped: the shared corpora are not in {DATA}")
+        return 0
+    if args.readers_only:
+        with tempfile.TemporaryDirectory(prefix="yuqing-import-bench-") as name:
+            table, _ = build(args.readers_only, Path(name))
+            readers(Path(name), table, args.samples)
         return 0
     sizes = [int(s) for s in args.sizes.split(",")]
     rate: dict[int, float] = {}
