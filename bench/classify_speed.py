@@ -6,7 +6,7 @@ user dictionary the classifier uses, so the ratio measures our work on top of se
 A ratio above 1.0 means the classifier is faster than segmenting the texts (its prefilter spares most
 sentences full segmentation).
 
-    .venv/bin/python bench/classify_speed.py [N]
+    .venv/bin/python bench/classify_speed.py [N]   (default 20 000 texts, 5 interleaved samples per side)
 """
 from __future__ import annotations
 
@@ -19,6 +19,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _common import each, ratio, report, sample, show  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 
 from classify import Classifier  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 from classify.segment import add_user_words  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
@@ -83,20 +86,17 @@ def main(argv: list[str]) -> int:
         jieba.initialize()
     add_user_words(jieba.dt, clf.user_words)
 
-    # Warm both sides on the same texts, then alternate timed rounds and keep each side's best.
+    # Warm both sides on the same texts, then sample them in turns (min/median/max, ratio of medians).
     timed(jieba.lcut, texts)
     timed(clf.classify, texts)
-    base, ours = [], []
-    for _ in range(ROUNDS):
-        base.append(timed(jieba.lcut, texts))
-        ours.append(timed(clf.classify, texts))
-    best_base, best_ours = min(base), min(ours)
+    samples = sample({"jieba.lcut (same user dictionary)": each(jieba.lcut, texts), "Classifier.classify": each(clf.classify, texts)},
+                     n=ROUNDS, clock=time.process_time)
     flagged = sum(clf.classify(t).sudden for t in texts)
     chars = sum(map(len, texts))
     print(f"texts {len(texts)}  characters {chars}  mean {chars / len(texts):.1f} per text  sudden {flagged}")
-    print(f"jieba.lcut (same user dictionary)  {best_base:7.3f} s  {len(texts) / best_base:9.0f} texts/s")
-    print(f"Classifier.classify                {best_ours:7.3f} s  {len(texts) / best_ours:9.0f} texts/s")
-    print(f"throughput ratio classifier / lcut = {best_base / best_ours:.2f}   (target ≥ 0.80)")
+    show(samples)
+    value = ratio(samples, "jieba.lcut (same user dictionary)", "Classifier.classify")
+    report("classify throughput: classifier / jieba.lcut", "≥ 0.8", value, value >= 0.8)
     return 0
 
 
