@@ -131,8 +131,8 @@ def test_a_markdown_image_in_titles_and_feed_items_is_never_fetched(dashboard: D
             asked: list[str] = []
             page.on("request", lambda r: asked.append(r.url) if beacon_port in r.url else None)
             page.goto(dashboard.url)
-            page.locator(".st-key-login_name input").fill(USER)
-            page.locator(".st-key-login_password input").fill(PASSWORD)
+            page.locator("input[name=account]").fill(USER)
+            page.locator("input[name=secret]").fill(PASSWORD)
             page.get_by_role("button", name="登录").click()
 
             def no_beacon_on_the_page(where: str) -> None:
