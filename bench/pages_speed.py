@@ -54,13 +54,18 @@ def add_items(url: str, n: int) -> None:
 
     rng = random.Random(19)
     start = datetime(YEAR, 1, 1, tzinfo=UTC)
+    from yuqing.db.offices import root_office_id
+
+    database = Database(url)
+    with database.session() as session:
+        office = root_office_id(session)
     rows = []
     for i in range(n):
         place, event = PLACES[i % len(PLACES)], EVENTS[i % len(EVENTS)]
         flagged = i % 9 == 0
         published = start + timedelta(seconds=rng.randrange(365 * 86400))
         rows.append({
-            "source": "测试源", "title": f"{place}{event}（{i}）", "link": f"https://news.example.cn/{i}", "normalized_link": "",
+            "office_id": office, "source": "测试源", "title": f"{place}{event}（{i}）", "link": f"https://news.example.cn/{i}", "normalized_link": "",
             "summary": f"{place}消息：{event}。", "content_text": f"{place}消息：{event}。相关部门已介入。", "author": "",
             "published_at": published, "published_clamped": False, "content_hash": f"{i:064x}", "fetched_at": published,
             "classification": {"flagged": flagged, "topics": ["燃气"] if i % 4 == 0 else [], "category": None, "level": None,
@@ -68,7 +73,6 @@ def add_items(url: str, n: int) -> None:
             "flagged": flagged, "unit_code": UNIT_CODES[i % len(UNIT_CODES)], "group_key": f"g-{i // 3}",
             "triage_status": "pending", "triage_reason": "flagged" if flagged else "topic",
         })
-    database = Database(url)
     try:
         with database.engine.begin() as conn:
             for at in range(0, len(rows), 20_000):

@@ -54,8 +54,11 @@ def populate(database: Database, n: int, rng: random.Random) -> int:
     """Bulk-insert the synthetic year (no audit records: this is a load, not user writes)."""
     year_start = datetime(YEAR, 1, 1, tzinfo=BEIJING).astimezone(UTC)
     stamp = datetime(YEAR + 1, 1, 15, tzinfo=UTC)
+    from yuqing.db.offices import root_office_id
+
     with database.session() as session:
         units = {u.code: (u.id, u.kind) for u in session.scalars(select(Unit).where(Unit.active.is_(True)))}
+        office = root_office_id(session)
     unit_ids = [uid for uid, _ in units.values()]
     incidents, actions, co_units, regrades = [], [], [], []
     for i in range(1, n + 1):
@@ -65,7 +68,7 @@ def populate(database: Database, n: int, rng: random.Random) -> int:
         unit_id = rng.choice(unit_ids)
         status = "voided" if rng.random() < 0.03 else rng.choice(("open", "closed", "closed"))
         incidents.append({
-            "id": i, "title": f"舆情{i}", "unit_id": unit_id, "parent_id": rng.randrange(1, i) if i > 10 and rng.random() < 0.02 else None,
+            "id": i, "office_id": office, "title": f"舆情{i}", "unit_id": unit_id, "parent_id": rng.randrange(1, i) if i > 10 and rng.random() < 0.02 else None,
             "level": level, "sudden": sudden, "category": None, "status": status, "preset": "sanmenxia-2017",
             "first_post_at": start, "detected_at": start + timedelta(minutes=20), "logged_at": start + timedelta(minutes=30),
             "started_at": start, "created_by": "bench", "suggested_fields": [],
@@ -93,7 +96,7 @@ def populate(database: Database, n: int, rng: random.Random) -> int:
     referrals = []
     for _ in range(1, 5001):
         sent = year_start + timedelta(days=rng.randrange(360), hours=9)
-        referrals.append({"incident_id": rng.randrange(1, n + 1), "unit_id": rng.choice(unit_ids), "sent_at": sent,
+        referrals.append({"office_id": office, "incident_id": rng.randrange(1, n + 1), "unit_id": rng.choice(unit_ids), "sent_at": sent,
                           "due_workdays": 5, "due_at": sent + timedelta(days=7),
                           "replied_at": sent + timedelta(days=rng.uniform(1, 10)) if rng.random() < 0.9 else None,
                           "created_at": sent, "created_by": "bench"})
