@@ -4,7 +4,8 @@ growth ratio 100k/10k (target ≤ 12: linear), peak RSS, and import throughput a
 Also the two xlsx readers (openpyxl read-only, python-calamine when installed): time and peak RSS.
 
 Rows are built from ../shared/data (CEC incidents and ordinary news): each row a corpus article
-with a county of 三门峡 as the place, numbered so every row is distinct, dated at a steady 300 rows
+with a county of 三门峡 as the place, numbered in title and body so every row is a new item (no
+row is a cheap duplicate), dated at a steady 300 rows
 a day (a busy year of intake). Every sample is its own process (fresh SQLite database); its peak
 RSS is the process's own VmHWM (a fork's rusage would include this script's); sides interleaved.
 
@@ -55,7 +56,7 @@ def build(count: int, folder: Path) -> tuple[Path, Path]:
             title, text = docs[i % len(docs)]
             place = PLACES[(i // len(docs)) % len(PLACES)]
             title = f"{place}{title}（{i}）"
-            text = f"{place}消息：{text}"
+            text = f"{place}消息（{i}）：{text}"  # distinct bodies: the content key must not merge rows
             when = START + timedelta(seconds=i * 86400 // ROWS_PER_DAY)
             writer.writerow([title, text, when.strftime("%Y-%m-%d %H:%M:%S")])
             body = " ".join(text.split())[:TEXT_FOR_CLASSIFIER]
