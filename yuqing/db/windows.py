@@ -76,8 +76,13 @@ def refresh(session: Session, ids: Iterable[int]) -> None:
 def rebuild(session: Session) -> int:
     """Recompute the stored windows of every open incident (after a preset file changed, a bulk load,
     or the migration that made the table); returns how many open incidents there are."""
-    session.execute(delete(OpenWindow))
+    # Only the incidents this session sees (an office's session is scoped, yuqing/db/offices.py):
+    # the stored windows of another office's incidents are left as they are.
     ids = list(session.scalars(select(Incident.id).where(Incident.status == "open").order_by(Incident.id)))
+    stored = sorted(set(session.scalars(select(OpenWindow.incident_id).distinct())) - set(ids))
+    for start in range(0, len(stored), CHUNK):
+        gone = list(session.scalars(select(Incident.id).where(Incident.id.in_(stored[start:start + CHUNK]))))
+        session.execute(delete(OpenWindow).where(OpenWindow.incident_id.in_(gone)))
     refresh(session, ids)
     return len(ids)
 
