@@ -247,3 +247,24 @@ def test_cli_and_api_open_lists_use_the_board_order(crowd: Database, tmp_path):
 def test_windows_module_refuses_a_naive_now():
     with pytest.raises(ValueError):
         windows.ranked(NOW.replace(tzinfo=None), select(OpenWindow.incident_id))
+
+
+from tests.test_offices import add as add_in_office  # noqa: E402
+from tests.test_offices import offices  # noqa: E402,F401  (the fixture)
+
+
+def test_an_offices_reindex_leaves_the_other_offices_windows(offices: str):  # noqa: F811
+    city = add_in_office(offices, "city", "市发改委", "市里的舆情")
+    county = add_in_office(offices, "lbadmin", "灵宝市教育局", "灵宝教育局的舆情")
+    database = Database(offices)
+    try:
+        with database.session() as session:
+            before = _stored(session)
+        assert set(before) == {city, county}
+        assert yq(offices, "incident", "reindex", actor="lbadmin").code == 0
+        with database.session() as session:
+            assert _stored(session) == before
+    finally:
+        database.dispose()
+    opened = yq(offices, "incident", "list", "--open", "--json", actor="lbadmin")
+    assert opened.code == 0 and [i["id"] for i in opened.json()] == [county]
