@@ -9,6 +9,7 @@ from typing import Any
 
 from yuqing.cli.base import Context, Parser
 from yuqing.errors import YuqingError
+from yuqing.vocabulary import render
 
 
 def _read_password(args: argparse.Namespace) -> str:
@@ -31,7 +32,8 @@ def cmd_users_add(ctx: Context, args: argparse.Namespace) -> int:
 
     password = _read_password(args)
     user = ctx.write(add_user, args.name, role=args.role, unit=args.unit, password=password, office=args.office)
-    ctx.print(f"已创建账号 {user.name}（{args.role}{'，' + user.unit_name if user.unit_name else ''}）")
+    ctx.print(render("CLI_USER_ADDED_UNIT", name=user.name, role=args.role, unit=user.unit_name) if user.unit_name
+              else render("CLI_USER_ADDED", name=user.name, role=args.role))
     return 0
 
 
@@ -40,7 +42,7 @@ def cmd_users_passwd(ctx: Context, args: argparse.Namespace) -> int:
 
     password = _read_password(args)
     ctx.write(set_password, args.name, password)
-    ctx.print(f"账号 {args.name} 的密码已修改")
+    ctx.print(render("CLI_USER_PASSWORD", name=args.name))
     return 0
 
 
@@ -48,7 +50,7 @@ def cmd_users_disable(ctx: Context, args: argparse.Namespace) -> int:
     from yuqing.db.accounts import disable_user
 
     ctx.write(disable_user, args.name)
-    ctx.print(f"账号 {args.name} 已停用")
+    ctx.print(render("CLI_USER_DISABLED", name=args.name))
     return 0
 
 
@@ -80,8 +82,8 @@ def cmd_backup(ctx: Context, args: argparse.Namespace) -> int:
 
         database.read(lambda session: require_admin_account(ctx.actor(session), "备份数据库"))
     count = backup(database, Path(args.out))
-    ctx.print(f"已备份到 {args.out}（{count} 页）")
-    ctx.print(f"证据文件不在数据库中：请同时备份 {ctx.config.evidence_dir}")
+    ctx.print(render("CLI_BACKUP_DONE", path=args.out, pages=count))
+    ctx.print(render("CLI_BACKUP_EVIDENCE", path=str(ctx.config.evidence_dir)))
     return 0
 
 

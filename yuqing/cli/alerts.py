@@ -6,6 +6,7 @@ from typing import Any
 
 from yuqing.cli.base import Context, Parser
 from yuqing.errors import YuqingError
+from yuqing.vocabulary import render
 
 
 def _routes(ctx: Context) -> Any:
@@ -23,14 +24,13 @@ def cmd_alerts_run(ctx: Context, args: argparse.Namespace) -> int:
     import time
 
     from yuqing.db.alerting import DailyCheckpoint, run_alerts
-    from yuqing.vocabulary import render
 
     routes = _routes(ctx)
     database = ctx.database()
     daily = DailyCheckpoint(ctx.config.audit_key_path, ctx.config.checkpoint_file)
     while True:
         run = run_alerts(database, routes, now=ctx.now(), clock=ctx.now, checkpoint=daily)
-        ctx.print(f"待发送提醒 {run.due} 条，已发送 {run.sent} 条，失败 {len(run.failed)} 条")
+        ctx.print(render("CLI_ALERTS_RUN", due=run.due, sent=run.sent, failed=len(run.failed)))
         if run.checkpoint_sent:
             ctx.print(render("CLI_ALERTS_CHECKPOINT", channels="、".join(run.checkpoint_sent)))
         for key, channel, error in run.failed:
@@ -41,19 +41,18 @@ def cmd_alerts_run(ctx: Context, args: argparse.Namespace) -> int:
         try:
             time.sleep(args.interval)
         except KeyboardInterrupt:
-            ctx.print("已停止")
+            ctx.print(render("CLI_STOPPED"))
             return 0
 
 
 def cmd_alerts_test(ctx: Context, args: argparse.Namespace) -> int:
     from yuqing.alerts import build_request, deliver
-    from yuqing.vocabulary import render
 
     channel = _routes(ctx).channel(args.channel)
     delivery = deliver(build_request(channel, render("AL_TEST", channel=channel.name), now=ctx.now()))
     if not delivery.ok:
         raise YuqingError("E_ALERT_TEST_FAILED", detail=delivery.error or "")
-    ctx.print(f"测试消息已发送到“{channel.name}”（尝试 {delivery.attempts} 次）")
+    ctx.print(render("CLI_ALERT_TEST_SENT", channel=channel.name, attempts=delivery.attempts))
     return 0
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from yuqing.cli.base import Context, Parser, _now, page_offset, page_size
 from yuqing.errors import YuqingError
+from yuqing.vocabulary import render
 
 
 def _checkpoints(ctx: Context, session: Any, against: list[str]) -> list[Any]:
@@ -35,12 +36,12 @@ def cmd_audit_verify(ctx: Context, args: argparse.Namespace) -> int:
         raise YuqingError("E_AUDIT_BROKEN", id=report.broken_id, problem=report.problem)
     if key is None and report.signed:
         raise YuqingError("E_AUDIT_KEY_MISSING", path=str(ctx.config.audit_key_path))
-    ctx.print(f"审计链完整：共 {report.count} 条记录")
-    ctx.print(f"链头哈希：{report.head}")
-    ctx.print(f"密钥签名：{report.signed} 条已签名" + (f"，{report.unsigned} 条为启用密钥前的记录（由其后第一条签名记录担保）"
-                                                 if report.unsigned else ""))
-    ctx.print(f"检查点：{report.checkpoints} 个，全部与审计链相符" if report.checkpoints
-              else "检查点：0 个（请定期运行 yuqing audit checkpoint，并把检查点保存在数据库之外）")
+    ctx.print(render("CLI_AUDIT_INTACT", count=report.count))
+    ctx.print(render("CLI_AUDIT_HEAD", head=report.head))
+    ctx.print(render("CLI_AUDIT_SIGNED_UNSIGNED", signed=report.signed, unsigned=report.unsigned) if report.unsigned
+              else render("CLI_AUDIT_SIGNED", signed=report.signed))
+    ctx.print(render("CLI_AUDIT_CHECKPOINTS", count=report.checkpoints) if report.checkpoints
+              else render("CLI_AUDIT_NO_CHECKPOINTS"))
     return 0
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from yuqing.cli.base import Context, Parser
 from yuqing.errors import YuqingError
+from yuqing.vocabulary import render
 
 MAX_NOTICE_BYTES = 200_000
 
@@ -42,11 +43,11 @@ def cmd_holidays_import(ctx: Context, args: argparse.Namespace) -> int:
     if args.json:
         ctx.json(notice.as_json())
         return 0
-    ctx.print(f"{notice.year} 年节假日安排（{'试读，未保存' if args.dry_run else '已保存'}）：")
+    ctx.print(render("CLI_HOLIDAYS_DRY_RUN" if args.dry_run else "CLI_HOLIDAYS_SAVED", year=notice.year))
     for name, off, on in notice.items:
         worked = f"；调休上班：{_days(on)}" if on else ""
         ctx.print(f"  {name}：放假 {_days(off)}（{len(off)} 天）{worked}")
-    ctx.print(f"合计放假 {len(notice.holidays)} 天，调休上班 {len(notice.workdays)} 天")
+    ctx.print(render("CLI_HOLIDAYS_TOTAL", off=len(notice.holidays), on=len(notice.workdays)))
     return 0
 
 

@@ -133,33 +133,33 @@ def cmd_incident_act(ctx: Context, args: argparse.Namespace) -> int:
 def cmd_incident_reclassify(ctx: Context, args: argparse.Namespace) -> int:
     ctx.write(lambda w: w.reclassify(args.id, reason=args.reason, level=args.level, sudden=args.sudden,
                                      category=args.category))
-    ctx.print(f"已调整舆情 {args.id} 的分级")
+    ctx.print(render("CLI_INCIDENT_RECLASSIFIED", id=args.id))
     return 0
 
 
 def cmd_incident_transfer(ctx: Context, args: argparse.Namespace) -> int:
     at = _time(args.at)
     name = ctx.write(lambda w: w.transfer(args.id, unit=args.unit, reason=args.reason, at=at).to_unit.name)
-    ctx.print(f"舆情 {args.id} 已转办至{name}，时限继续计算")
+    ctx.print(render("CLI_INCIDENT_TRANSFERRED", id=args.id, unit=name))
     return 0
 
 
 def cmd_incident_void(ctx: Context, args: argparse.Namespace) -> int:
     ctx.write(lambda w: w.void(args.id, reason=args.reason))
-    ctx.print(f"舆情 {args.id} 已作废，不再计入考核")
+    ctx.print(render("CLI_INCIDENT_VOIDED", id=args.id))
     return 0
 
 
 def cmd_incident_reopen(ctx: Context, args: argparse.Namespace) -> int:
     ctx.write(lambda w: w.reopen(args.id, reason=args.reason))
-    ctx.print(f"舆情 {args.id} 已重新打开")
+    ctx.print(render("CLI_INCIDENT_REOPENED", id=args.id))
     return 0
 
 
 def cmd_incident_close(ctx: Context, args: argparse.Namespace) -> int:
     at = _time(args.at)
     ctx.write(lambda w: w.close(args.id, at=at))
-    ctx.print(f"舆情 {args.id} 已办结")
+    ctx.print(render("CLI_INCIDENT_CLOSED", id=args.id))
     return 0
 
 
@@ -243,7 +243,7 @@ def cmd_incident_list(ctx: Context, args: argparse.Namespace) -> int:
             ctx.err_print(_page_note(page.total, args.offset, len(page.ids)))
         return 0
     if not page.ids:
-        ctx.print("没有符合条件的舆情")
+        ctx.print(render("CLI_INCIDENTS_NONE"))
         if paged and page.total:
             ctx.print(_page_note(page.total, args.offset, 0))
         return 0

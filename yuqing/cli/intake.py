@@ -10,6 +10,7 @@ from typing import Any
 
 from yuqing.cli.base import Context, Parser, UsageError, record_id
 from yuqing.errors import YuqingError
+from yuqing.vocabulary import render
 
 
 def _feed_json(view: Any) -> dict[str, Any]:
@@ -45,7 +46,7 @@ def cmd_feeds_list(ctx: Context, args: argparse.Namespace) -> int:
         ctx.json([_feed_json(v) for v in views])
         return 0
     if not views:
-        ctx.print("还没有信息源，用 yuqing feeds add URL 添加")
+        ctx.print(render("CLI_FEEDS_NONE"))
     for v in views:
         state = "已停用" if not v.enabled else ("故障" if v.error_count else ("停更" if v.stale else (
             "部分条目异常" if v.skipped_count else "正常")))
@@ -62,7 +63,7 @@ def _feeds_toggle(ctx: Context, args: argparse.Namespace, enabled: bool) -> int:
     from yuqing.db.feeds import set_enabled
 
     ctx.write(set_enabled, args.id, enabled)
-    ctx.print(f"信息源 {args.id} 已{'启用' if enabled else '停用'}")
+    ctx.print(render("CLI_FEED_ENABLED" if enabled else "CLI_FEED_DISABLED", id=args.id))
     return 0
 
 
@@ -70,7 +71,7 @@ def cmd_feeds_remove(ctx: Context, args: argparse.Namespace) -> int:
     from yuqing.db.feeds import remove_feed
 
     ctx.write(remove_feed, args.id)
-    ctx.print(f"信息源 {args.id} 已删除（已收录的信息保留）")
+    ctx.print(render("CLI_FEED_REMOVED", id=args.id))
     return 0
 
 
@@ -114,11 +115,12 @@ def _report(ctx: Context, report: Any, *, as_json: bool) -> None:
         return
     if sys.stderr.isatty():
         print(file=sys.stderr)
-    ctx.print(f"已抓取 {report.feeds} 个信息源：新增 {report.stats.new} 条，重复 {report.stats.duplicate} 条，出错 {len(report.errors)} 个")
+    ctx.print(render("CLI_INGEST_DONE", feeds=report.feeds, new=report.stats.new, duplicate=report.stats.duplicate,
+                     errors=len(report.errors)))
     for source, error in report.errors:
         ctx.print(f"    {source}：{error}")
     if report.stats.skipped:
-        ctx.print(f"    {report.stats.skipped} 条无法保存的条目已跳过：{report.stats.last_skip_reason}")
+        ctx.print(render("CLI_INGEST_SKIPPED", count=report.stats.skipped, reason=report.stats.last_skip_reason or ""))
 
 
 def _check_died(report: Any) -> None:
@@ -158,7 +160,7 @@ def cmd_ingest_run(ctx: Context, args: argparse.Namespace) -> int:
     _check_workers(ctx, args.workers)
     if args.interval < 5:
         raise UsageError("yuqing ingest run: --interval 至少 5 秒")
-    ctx.print(f"开始持续抓取：每 {args.interval} 秒检查一次到期的信息源（Ctrl-C 停止）")
+    ctx.print(render("CLI_INGEST_LOOP", seconds=args.interval))
     poller = _poller(ctx)
     try:
         while True:
@@ -171,7 +173,7 @@ def cmd_ingest_run(ctx: Context, args: argparse.Namespace) -> int:
             ctx.out.flush()
             sleep_until_next(args.interval)
     except KeyboardInterrupt:
-        ctx.print("已停止抓取")
+        ctx.print(render("CLI_INGEST_STOPPED"))
     return 0
 
 
@@ -211,7 +213,7 @@ def cmd_import(ctx: Context, args: argparse.Namespace) -> int:
     if args.json:
         ctx.json({"rows": report.rows, "items_new": report.new, "items_duplicate": report.duplicate, "errors": errors})
         return 0
-    ctx.print(f"已读取 {report.rows} 行：新增 {report.new} 条，重复 {report.duplicate} 条，无法读取 {len(errors)} 行")
+    ctx.print(render("CLI_IMPORT_DONE", rows=report.rows, new=report.new, duplicate=report.duplicate, errors=len(errors)))
     for error in errors:
         ctx.print(f"    {error['error']}")
     return 0

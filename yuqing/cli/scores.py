@@ -15,7 +15,7 @@ from typing import Any
 from scoring.indicators import deadline_state
 from yuqing.cli.base import Parser, UsageError, _day, _time, record_id, year
 from yuqing.errors import YuqingError
-from yuqing.vocabulary import LABELS, render
+from yuqing.vocabulary import LABELS, label, render
 
 REFERRAL_STATES = LABELS["REFERRAL"]
 RECTIFY_STATES = LABELS["RECTIFY"]
@@ -41,7 +41,7 @@ def _write(ctx: Any, data: bytes | str, out: str | None) -> None:
         path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
     except OSError as exc:
         raise YuqingError("E_FILE_WRITE", path=out, detail=exc.strerror or str(exc)) from exc
-    ctx.print(f"已写入 {path}")
+    ctx.print(render("CLI_WRITTEN", path=str(path)))
 
 
 def _json_lines(rows: list[dict[str, Any]]) -> str:
@@ -104,7 +104,7 @@ def cmd_referral_list(ctx: Any, args: argparse.Namespace) -> int:
         ])
         return 0
     if not views:
-        ctx.print("没有舆情函件")
+        ctx.print(render("DASH_REFERRALS_EMPTY"))
     for v in views:
         replied = f"（{_show(v.replied_at)}）" if v.replied_at else ""
         ctx.print(f"#{v.id} 舆情 #{v.incident_id}《{v.incident_title}》→ {v.unit_name}  发出 {_show(v.sent_at)}，"
@@ -117,7 +117,7 @@ def cmd_manual_set(ctx: Any, args: argparse.Namespace) -> int:
     from yuqing.db.scoring_writes import set_manual_score
 
     ctx.write(set_manual_score, args.unit, args.indicator, args.points, year=args.year, note=args.note)
-    ctx.print(f"已录入 {args.year} 年 {args.unit} 的 {args.indicator}：{args.points:g} 分")
+    ctx.print(render("CLI_MANUAL_SET", year=args.year, unit=args.unit, indicator=args.indicator, points=f"{args.points:g}"))
     return 0
 
 
@@ -141,7 +141,7 @@ def cmd_manual_import(ctx: Any, args: argparse.Namespace) -> int:
         raise YuqingError("E_FILE_READ", path=args.file, detail="文件不存在")
     sheets = read_sheets(path)
     count = ctx.write(import_score_sheets, sheets, year=args.year, path=args.file)
-    ctx.print(f"已导入 {args.year} 年人工评分 {count} 条")
+    ctx.print(render("CLI_MANUAL_IMPORTED", year=args.year, count=count))
     return 0
 
 
@@ -187,7 +187,7 @@ def cmd_appeal_decide(ctx: Any, args: argparse.Namespace) -> int:
     from yuqing.db.appeals import decide_appeal
 
     key = ctx.write(decide_appeal, args.id, overturn=args.overturn, reason=args.reason).deduction_key
-    ctx.print(f"申诉 {args.id}：{'撤销扣分' if args.overturn else '维持扣分'}（{key}）")
+    ctx.print(render("CLI_APPEAL_DECIDED", id=args.id, decision=label("APPEAL", "overturn" if args.overturn else "uphold"), key=key))
     return 0
 
 
@@ -224,7 +224,7 @@ def cmd_rectify_list(ctx: Any, args: argparse.Namespace) -> int:
         ])
         return 0
     if not views:
-        ctx.print("没有整改事项")
+        ctx.print(render("DASH_RECTIFY_EMPTY"))
     for v in views:
         ctx.print(f"#{v.id} {v.unit_name}（{v.year} 年）{v.problem}  限 {_show(v.due_at)}：{RECTIFY_STATES[v.state(now)]}"
                   + (f"（{_show(v.done_at)}，{v.note}）" if v.done_at else ""))
@@ -347,11 +347,11 @@ def _score_freeze(ctx: Any, args: argparse.Namespace) -> int:
 
     now = _now(ctx, args.now)
     snapshot = ctx.write(freeze, args.year, now=now)
-    ctx.print(f"已冻结 {args.year} 年评分结果：快照 #{snapshot.id}")
-    ctx.print(f"评分方案：{snapshot.scheme}")
-    ctx.print(f"判定时间：{_show(snapshot.now)}")
-    ctx.print(f"数据哈希：{snapshot.data_hash}")
-    ctx.print(f"审计链头：{snapshot.audit_head}")
+    ctx.print(render("CLI_FREEZE_DONE", year=args.year, id=snapshot.id))
+    ctx.print(render("CLI_FREEZE_SCHEME", scheme=snapshot.scheme))
+    ctx.print(render("CLI_FREEZE_NOW", at=_show(snapshot.now)))
+    ctx.print(render("CLI_FREEZE_HASH", hash=snapshot.data_hash))
+    ctx.print(render("CLI_FREEZE_AUDIT", head=snapshot.audit_head))
     if snapshot.audit_count is not None:
         from yuqing.db.auditkey import record_checkpoint
 

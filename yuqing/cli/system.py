@@ -86,8 +86,8 @@ def cmd_serve(ctx: Context, args: argparse.Namespace) -> int:
     from yuqing.server import serve
 
     ctx.database()  # refuse early, with a sentence, when the database is not there
-    workers = "" if args.no_workers else "（同时运行信息源抓取" + ("和时限提醒" if ctx.config.alert_routes else "") + "）"
-    ctx.print(f"看板地址：http://{args.address}:{args.port}{workers}")
+    code = "CLI_SERVE" if args.no_workers else "CLI_SERVE_ALERTS" if ctx.config.alert_routes else "CLI_SERVE_FEEDS"
+    ctx.print(render(code, address=args.address, port=args.port))
     ctx.out.flush()
     return serve(ctx.config, host=args.address, port=args.port, with_workers=not args.no_workers)
 

@@ -5,6 +5,7 @@ import argparse
 from typing import Any
 
 from yuqing.cli.base import Context, Parser
+from yuqing.vocabulary import render
 
 
 def screen_url(base: str, token: str) -> str:
@@ -62,7 +63,7 @@ def cmd_tokens_revoke(ctx: Context, args: argparse.Namespace) -> int:
     from yuqing.db.tokens import revoke_token
 
     ctx.write(revoke_token, args.name)
-    ctx.print(f"接口令牌 {args.name} 已停用")
+    ctx.print(render("CLI_TOKEN_REVOKED", name=args.name))
     return 0
 
 
@@ -90,7 +91,7 @@ def cmd_screens_revoke(ctx: Context, args: argparse.Namespace) -> int:
     from yuqing.db.tokens import revoke_screen
 
     ctx.write(revoke_screen, args.name)
-    ctx.print(f"大屏 {args.name} 已停用")
+    ctx.print(render("CLI_SCREEN_REVOKED", name=args.name))
     return 0
 
 

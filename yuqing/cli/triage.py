@@ -5,6 +5,7 @@ import argparse
 from typing import Any
 
 from yuqing.cli.base import Context, JsonArray, Parser, page_offset, page_size, record_id
+from yuqing.vocabulary import render
 
 
 def cmd_triage_list(ctx: Context, args: argparse.Namespace) -> int:
@@ -72,7 +73,7 @@ def cmd_triage_merge(ctx: Context, args: argparse.Namespace) -> int:
     from yuqing.db.triage import merge
 
     count = ctx.write(merge, args.item, args.incident)
-    ctx.print(f"已将 {count} 条信息（信息 {args.item} 所在的一组）并入舆情 {args.incident}")
+    ctx.print(render("CLI_TRIAGE_MERGED", count=count, item=args.item, incident=args.incident))
     return 0
 
 
@@ -80,7 +81,7 @@ def cmd_triage_dismiss(ctx: Context, args: argparse.Namespace) -> int:
     from yuqing.db.triage import dismiss
 
     count = ctx.write(dismiss, args.item, reason=args.reason)
-    ctx.print(f"已排除 {count} 条信息")
+    ctx.print(render("CLI_TRIAGE_DISMISSED", count=count))
     return 0
 
 
