@@ -264,3 +264,88 @@ def test_migrating_a_populated_single_office_database_puts_everything_under_the_
         database.dispose()
     assert ok(yq(db_url, "audit", "verify")).code == 0
     assert len(ok(yq(db_url, "incident", "list", "--json")).json()) == before["incidents"]
+
+
+def test_an_api_token_sees_and_writes_only_its_office(offices: str, tmp_path: Path):
+    from starlette.applications import Starlette
+    from starlette.testclient import TestClient
+
+    from yuqing.api import Api
+
+    add(offices, "city", "市发改委", "市里的舆情")
+    add(offices, "lbadmin", "灵宝市教育局", "灵宝教育局的舆情")
+    secret = ok(yq(offices, "tokens", "add", "lb-robot", "--role", "admin", actor="lbadmin")).out.strip()
+    database = Database(offices)
+    api = Api(lambda: database, preset="sanmenxia-2017", evidence_dir=tmp_path / "evidence",
+              clock=lambda: datetime.now(UTC))
+    try:
+        with TestClient(Starlette(routes=api.routes())) as client:
+            headers = {"Authorization": f"Bearer {secret}"}
+            listed = client.get("/api/v1/incidents", headers=headers)
+            assert listed.status_code == 200
+            assert {i["title"] for i in listed.json()} == {"灵宝教育局的舆情"}
+            made = client.post("/api/v1/incidents", headers=headers, json={"title": "接口登记", "unit": "豫灵镇"})
+            assert made.status_code in (200, 201), made.text
+            refused = client.post("/api/v1/incidents", headers=headers, json={"title": "越界", "unit": "市发改委"})
+            assert refused.status_code >= 400
+    finally:
+        database.dispose()
+    assert listed_titles(offices, "lbadmin") == {"灵宝教育局的舆情", "接口登记"}
+    assert listed_titles(offices, "city") == {"市里的舆情"}
+
+
+def listed_titles(url: str, actor: str) -> set[str]:
+    return listed(url, actor=actor)
+
+
+# --- PostgreSQL row-level security: the second wall ----------------------------------------------
+def county_rows(app: Database, office: int) -> int:
+    return int(app.for_office(office).read(lambda s: s.execute(text("SELECT count(*) FROM incidents")).scalar_one()))
+
+
+def test_rls_keeps_a_filterless_query_of_the_app_role_inside_its_office(db_url: str, monkeypatch: pytest.MonkeyPatch):
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite 没有行级安全：单个考核办之外的隔离靠每个查询的考核办条件")
+    import uuid
+
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError
+
+    from tests.conftest import PG_URL
+    from tests.test_app_role import _drop_role
+
+    role = f"yq_rls_{make_url(PG_URL).database}_{uuid.uuid4().hex[:8]}"
+    app_url = make_url(db_url).set(username=role, password=None).render_as_string(hide_password=False)
+    monkeypatch.setenv("YUQING_OWNER_DATABASE_URL", db_url)
+    try:
+        ok(yq(app_url, "init"))  # migrates as the owner, creates and grants the application role
+        ok(yq(app_url, "offices", "add", "lingbao", "--name", "灵宝市政务公开领导小组办公室", "--parent", "sanmenxia",
+              "--unit", "lingbao"))
+        user(app_url, "lbadmin", "admin", monkeypatch, "--office", "lingbao")
+        add(app_url, "lbadmin", "灵宝市人民政府", "灵宝市政府的舆情")
+        add(app_url, "lbadmin", "灵宝", "灵宝的另一条")
+        int(ok(yq(app_url, "incident", "add", "--title", "市里的舆情", "--unit", "市发改委")).out)
+        app = Database(app_url)
+        try:
+            ids = app.read(lambda s: {o.code: o.id for o in list_offices(s)})
+            forgetful = "SELECT title FROM incidents"  # no office condition at all
+            assert county_rows(app, ids["lingbao"]) == 2
+            county = app.for_office(ids["lingbao"]).read(lambda s: set(s.execute(text(forgetful)).scalars()))
+            city = app.for_office(ids["sanmenxia"]).read(lambda s: set(s.execute(text(forgetful)).scalars()))
+            assert county == {"灵宝市政府的舆情", "灵宝的另一条"}
+            assert city == {"灵宝市政府的舆情", "灵宝的另一条", "市里的舆情"}  # the county government's: its unit
+            feeds = "SELECT count(*) FROM feeds"
+            assert app.for_office(ids["lingbao"]).read(lambda s: s.execute(text(feeds)).scalar_one()) == 0
+            # Writing a row into another office is refused by the policy's check.
+            with pytest.raises(DBAPIError, match="row-level security"):
+                app.for_office(ids["lingbao"]).run(lambda s: s.execute(text(
+                    "UPDATE score_snapshots SET office_id = office_id; "
+                    "INSERT INTO app_meta (key, value) VALUES ('x', 'y'); "
+                    f"UPDATE incidents SET office_id = {ids['sanmenxia']} WHERE title = '灵宝的另一条'")))
+        finally:
+            app.dispose()
+        # The owner's own CLI (the city's scope) agrees with the policy: both county incidents name the
+        # city's unit 灵宝市 (the county has no registry of its own here).
+        assert len(ok(yq(db_url, "incident", "list", "--json")).json()) == 3
+    finally:
+        _drop_role(role)

@@ -107,7 +107,8 @@ class Api:
         # write does not roll back the record of who tried it.
         with self.database.session() as session:
             actor = self._actor(request, session)
-        with self.database.session() as session:
+        # Everything after the token check sees and writes the token's office only (yuqing.db.offices).
+        with self.database.for_office(actor.office_id).session() as session:
             return handler(session, actor, request, payload)
 
     def _now(self, request: Request) -> datetime:

@@ -134,6 +134,7 @@ def actor_for_token(session: Session, token: str, *, now: datetime) -> Actor | N
 class ScreenGrant:
     name: str
     unit_code: str | None
+    office_id: int | None = None
 
 
 def screen_for_token(session: Session, token: str, *, now: datetime) -> ScreenGrant | None:
@@ -142,4 +143,4 @@ def screen_for_token(session: Session, token: str, *, now: datetime) -> ScreenGr
     if row is None or row.revoked_at is not None:
         return None
     row.last_used_at = now
-    return ScreenGrant(row.name, row.unit_code)
+    return ScreenGrant(row.name, row.unit_code, row.office_id)

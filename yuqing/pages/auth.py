@@ -78,8 +78,11 @@ def screen_grant(token: str) -> object | None:
     revoke takes effect at the next refresh), or None."""
     from yuqing.db.tokens import screen_for_token
 
-    with common.database().session() as session:
-        return screen_for_token(session, token, now=common.now())
+    with common._database().session() as session:  # before the screen's office is known
+        grant = screen_for_token(session, token, now=common.now())
+    if grant is not None:
+        st.session_state[common.SCREEN_OFFICE] = grant.office_id
+    return grant
 
 
 def still_logged_in() -> bool:
@@ -164,9 +167,30 @@ def change_password() -> None:
         s["pw_outcome"] = ("error", outcome.error)
 
 
+def office_selector(actor: Actor) -> None:
+    """A parent office's administrator reads an office under it (read-only): the pages follow
+    `office_view` (common.office_key); the write service refuses writes there."""
+    from yuqing.db.offices import visible_offices
+
+    if actor.role != "admin" or actor.office_id is None:
+        return
+    offices = common._database().read(visible_offices, actor.office_id)
+    if len(offices) < 2:
+        return
+    names = {o.id: o.name for o in offices}
+    chosen = st.selectbox("查看考核办", list(names), format_func=names.__getitem__, key="office_view_pick",
+                          index=list(names).index(st.session_state.get("office_view") or actor.office_id))
+    if chosen != st.session_state.get("office_view", actor.office_id):
+        st.session_state["office_view"] = chosen
+        common.refresh()
+    if chosen != actor.office_id:
+        st.caption("只读：正在查看下级考核办的记录")
+
+
 def sidebar(actor: Actor) -> None:
     with st.sidebar:
         st.markdown(f"**{common.plain(actor.name)}**  \n{ROLE_NAMES.get(actor.role, actor.role)}")
+        office_selector(actor)
         if load_config().auth_header:
             return
         st.html(LOGIN_STYLE + '<form class="yq-logout" method="post" action="/auth/logout">'

@@ -53,11 +53,55 @@ def config() -> Config:
 
 
 @st.cache_resource
-def database() -> Database:
+def _database() -> Database:
     db = Database(load_config().database_url)
     _opened.append(db)
     db.require_current_schema()
     return db
+
+
+SCREEN_OFFICE = "screen_office"  # the office of the wall display a `display=` URL opened
+
+
+def office_key() -> tuple[int | None, bool]:
+    """(office, read-only) of this browser session: the signed-in account's office, or the office
+    under it that its administrator chose to read (`office_view`); (None, False) before sign-in."""
+    who = st.session_state.get("actor")
+    if who is None:
+        return st.session_state.get(SCREEN_OFFICE), False
+    viewing = st.session_state.get("office_view")
+    if viewing is not None and viewing != who.office_id and who.role == "admin":
+        return int(viewing), True
+    return who.office_id, False
+
+
+def database() -> Database:
+    """The database as the signed-in account's office sees it (yuqing.db.offices)."""
+    office, read_only = office_key()
+    base = _database()
+    return base if office is None else base.for_office(office, read_only=read_only)
+
+
+def office_cached(**options: Any) -> Callable[[Callable[..., T]], Any]:
+    """`st.cache_data` keyed by the session's office as well as the arguments, so that one office's
+    cached page is never served to another."""
+
+    def wrap(fn: Callable[..., T]) -> Any:
+        def keyed(office: tuple[int | None, bool], *args: Any, **kwargs: Any) -> T:
+            return fn(*args, **kwargs)
+
+        keyed.__qualname__ = keyed.__name__ = fn.__qualname__  # one cache per wrapped function
+        keyed.__module__ = fn.__module__
+        cached = st.cache_data(**options)(keyed)
+
+        def call(*args: Any, **kwargs: Any) -> T:
+            return cached(office_key(), *args, **kwargs)
+
+        call.clear = cached.clear  # type: ignore[attr-defined]
+        call.__doc__ = fn.__doc__
+        return call
+
+    return wrap
 
 
 def now() -> datetime:
@@ -108,7 +152,7 @@ def may_act_on(who: Actor, unit_codes: set[str] | frozenset[str]) -> bool:
 
 
 # --- cached reads --------------------------------------------------------------------------------
-@st.cache_data(ttl=5, max_entries=32, show_spinner=False)
+@office_cached(ttl=5, max_entries=32, show_spinner=False)
 def open_incidents(
     unit_code: str | None, levels: tuple[str, ...] = (), tones: tuple[str, ...] = (), *, limit: int = 20,
     page: int = 1, wrap: bool = False,
@@ -125,32 +169,32 @@ def open_incidents(
         board_page, now(), unit_code=unit_code, levels=levels, tones=tones, limit=limit, offset=offset)
 
 
-@st.cache_data(ttl=5, max_entries=32, show_spinner=False)
+@office_cached(ttl=5, max_entries=32, show_spinner=False)
 def incident(incident_id: int) -> IncidentView | None:
     return database().read(get_incident, incident_id)
 
 
-@st.cache_data(ttl=5, max_entries=32, show_spinner=False)
+@office_cached(ttl=5, max_entries=32, show_spinner=False)
 def history(incident_id: int) -> list[AuditView]:
     return database().read(audit.incident_history, incident_id)
 
 
-@st.cache_data(ttl=10, max_entries=4, show_spinner=False)
+@office_cached(ttl=10, max_entries=4, show_spinner=False)
 def incident_choices(open_only: bool = False) -> list[incidents.IncidentChoice]:
     return database().read(incidents.incident_choices, open_only=open_only)
 
 
-@st.cache_data(ttl=300, show_spinner=False)
+@office_cached(ttl=300, show_spinner=False)
 def units() -> list[UnitView]:
     return database().read(list_units)
 
 
-@st.cache_data(ttl=10, show_spinner=False)
+@office_cached(ttl=10, show_spinner=False)
 def feeds() -> list[FeedView]:
     return database().read(list_feeds, now=now())
 
 
-@st.cache_data(ttl=5, max_entries=16, show_spinner=False)
+@office_cached(ttl=5, max_entries=16, show_spinner=False)
 def triage_groups(state: str = "pending", *, limit: int = 50, page: int = 1) -> triage.GroupPage:
     """One page of the queue's groups (what the page shows, not the whole queue), keyed by state and
     page; a page past the last is the last one."""
@@ -161,18 +205,18 @@ def triage_groups(state: str = "pending", *, limit: int = 50, page: int = 1) -> 
     return database().read(triage.group_page, state=state, limit=limit, offset=offset, now=now())
 
 
-@st.cache_data(ttl=5, max_entries=4, show_spinner=False)
+@office_cached(ttl=5, max_entries=4, show_spinner=False)
 def triage_counts() -> dict[str, triage.QueueCount]:
     """Items and groups in each state, over the whole queue (one aggregate query)."""
     return database().read(triage.queue_counts)
 
 
-@st.cache_data(ttl=30, show_spinner=False)
+@office_cached(ttl=30, show_spinner=False)
 def users() -> list[UserView]:
     return database().read(list_users)
 
 
-@st.cache_data(ttl=600, show_spinner=False, max_entries=500)
+@office_cached(ttl=600, show_spinner=False, max_entries=500)
 def suggestion(title: str, summary: str) -> dict[str, Any]:
     """What the classifier would fill in for this text (same call the write service makes)."""
     from yuqing.db.classifying import classifier_for, classify_text
@@ -198,7 +242,7 @@ def reset() -> None:
     """Drop cached reads and close every engine this process opened (tests, settings changes)."""
     refresh()
     suggestion.clear()
-    database.clear()
+    _database.clear()
     while _opened:
         _opened.pop().dispose()
 

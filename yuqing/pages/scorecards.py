@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import streamlit as st
-
 from scoring import as_json
 from scoring.facts import ScoredIncident
 from timeline.clock import display_beijing, to_beijing
@@ -49,7 +47,7 @@ class YearScores:
         return None
 
 
-@st.cache_data(ttl=60, max_entries=2, show_spinner="正在计算考核得分…")
+@common.office_cached(ttl=60, max_entries=2, show_spinner="正在计算考核得分…")
 def year_scores(year: int) -> YearScores:
     now = common.now()
     data = common.database().read(scoring_reads.load_year, year, now=now)
@@ -63,7 +61,7 @@ def year_xlsx(year: int, now: datetime) -> bytes:
     return export_xlsx(as_json(data.score()), details)
 
 
-@st.cache_data(ttl=60, max_entries=4, show_spinner="正在生成季度通报…")
+@common.office_cached(ttl=60, max_entries=4, show_spinner="正在生成季度通报…")
 def bulletin(year: int, quarter: int) -> tuple[str, bytes, str]:
     """(title, xlsx bytes, Markdown) of the quarterly bulletin (第十条)."""
     from yuqing.bulletin import quarter_bounds
@@ -75,7 +73,7 @@ def bulletin(year: int, quarter: int) -> tuple[str, bytes, str]:
     return result.title, result.to_xlsx(), result.to_markdown()
 
 
-@st.cache_data(ttl=60, max_entries=4, show_spinner="正在生成公文格式的通报…")
+@common.office_cached(ttl=60, max_entries=4, show_spinner="正在生成公文格式的通报…")
 def bulletin_docx(year: int, quarter: int, doc_number: str) -> bytes:
     """The quarterly bulletin as a 公文 (docx), exactly as `yuqing bulletin --format docx`."""
     from yuqing.bulletin import quarter_bounds
@@ -87,7 +85,7 @@ def bulletin_docx(year: int, quarter: int, doc_number: str) -> bytes:
     return render_docx(result, office=common.config().office_name, doc_number=doc_number.strip() or None)
 
 
-@st.cache_data(ttl=60, max_entries=2, show_spinner=False)
+@common.office_cached(ttl=60, max_entries=2, show_spinner=False)
 def public_html(year: int) -> bytes:
     """The public ranking page (`yuqing score --public --format html`)."""
     from timeline.clock import to_beijing
@@ -97,17 +95,17 @@ def public_html(year: int) -> bytes:
     return render_html(rows, year, office=common.config().office_name, day=to_beijing(common.now()).date())
 
 
-@st.cache_data(ttl=10, max_entries=4, show_spinner=False)
+@common.office_cached(ttl=10, max_entries=4, show_spinner=False)
 def referrals(year: int | None) -> list[referral_store.ReferralView]:
     return common.database().read(referral_store.list_referrals, now=common.now(), year=year)
 
 
-@st.cache_data(ttl=10, max_entries=4, show_spinner=False)
+@common.office_cached(ttl=10, max_entries=4, show_spinner=False)
 def rectifications(year: int) -> list[appeal_store.RectificationView]:
     return common.database().read(appeal_store.list_rectifications, year=year)
 
 
-@st.cache_data(ttl=10, max_entries=4, show_spinner=False)
+@common.office_cached(ttl=10, max_entries=4, show_spinner=False)
 def appeals(year: int) -> list[appeal_store.AppealView]:
     return common.database().read(appeal_store.list_appeals, year=year)
 
