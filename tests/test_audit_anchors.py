@@ -156,8 +156,12 @@ def test_checkpoints_copied_from_the_chat_are_checked_with_against(office: str, 
     chat = tmp_path / "群聊记录.txt"
     chat.write_text("审计检查点 " + printed, encoding="utf-8")
     os.remove(tmp_path / "data" / "audit-checkpoints.jsonl")  # the local file is gone too
-    ids = [r["id"] for r in _records(office)][-1:]
-    _tamper(office, f"DELETE FROM audit_log WHERE id = {ids[0]}")
+    last = _records(office)[-1]
+    assert (last["entity"], last["action"]) == ("incident", "create")
+    # The last record cut together with the incident it created (the row check would name an
+    # incident without a trail otherwise).
+    _tamper(office, f"DELETE FROM audit_log WHERE id = {last['id']}",
+            f"DELETE FROM incidents WHERE id = {last['entity_id']}")
     assert yq(office, "audit", "verify").code == 0  # nothing left here to notice the cut …
     result = yq(office, "audit", "verify", "--against", str(chat))
     assert result.code == 1 and error_code(result) == "E_AUDIT_CUT"  # … but the chat's copy does

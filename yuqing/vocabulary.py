@@ -64,6 +64,7 @@ MESSAGES: dict[str, str] = {
     "E_AUDIT_BROKEN": "审计链在第 {id} 条记录处断开：{problem}",
     "E_AUDIT_REWRITTEN": "审计链未通过校验：{problem}",
     "E_AUDIT_CUT": "审计链与检查点不符：{problem}",
+    "E_AUDIT_STATE": "审计链本身完整，但数据库中的舆情数据与审计记录不符，共 {count} 处（绕过程序直接改动了数据库）：{problems}",
     "E_AUDIT_KEY": "审计密钥文件 {path} 无法使用：{detail}",
     "E_AUDIT_KEY_MISSING": "找不到审计密钥文件 {path}：审计链已用密钥签名，没有密钥既不能写入也不能校验（请从备份恢复该文件）",
     "E_AUDIT_NO_KEY": "还没有审计密钥文件 {path}，请先运行 yuqing init",
@@ -498,6 +499,7 @@ CLI: dict[str, str] = {
     "CLI_SCREEN_REVOKED": "大屏 {name} 已停用",
     "CLI_TRIAGE_MERGED": "已将 {count} 条信息（信息 {item} 所在的一组）并入舆情 {incident}",
     "CLI_TRIAGE_DISMISSED": "已排除 {count} 条信息",
+    "CLI_AUDIT_STATE_OK": "业务数据：{checked} 条舆情和处置记录，全部与审计记录相符",
 }
 
 # A library's error detail, in Chinese (yuqing.messages.explain finds which; the original goes to the log).

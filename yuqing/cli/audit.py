@@ -25,6 +25,7 @@ def _checkpoints(ctx: Context, session: Any, against: list[str]) -> list[Any]:
 def cmd_audit_verify(ctx: Context, args: argparse.Namespace) -> int:
     from yuqing.db import audit
     from yuqing.db.auditkey import load_key
+    from yuqing.db.auditstate import verify_state
 
     key = load_key(ctx.config.audit_key_path)
     report = ctx.read(lambda session: audit.verify(session, _checkpoints(ctx, session, args.against or []), key=key))
@@ -36,12 +37,20 @@ def cmd_audit_verify(ctx: Context, args: argparse.Namespace) -> int:
         raise YuqingError("E_AUDIT_BROKEN", id=report.broken_id, problem=report.problem)
     if key is None and report.signed:
         raise YuqingError("E_AUDIT_KEY_MISSING", path=str(ctx.config.audit_key_path))
+    # The chain holds: now the rows it speaks of must still be what it says (edited, deleted or
+    # inserted behind the application's back otherwise).
+    state = ctx.read(verify_state)
+    if not state.ok:
+        more = state.total - len(state.problems)
+        named = state.problems + ([f"……另有 {more} 处"] if more else [])
+        raise YuqingError("E_AUDIT_STATE", count=state.total, problems="；".join(named))
     ctx.print(render("CLI_AUDIT_INTACT", count=report.count))
     ctx.print(render("CLI_AUDIT_HEAD", head=report.head))
     ctx.print(render("CLI_AUDIT_SIGNED_UNSIGNED", signed=report.signed, unsigned=report.unsigned) if report.unsigned
               else render("CLI_AUDIT_SIGNED", signed=report.signed))
     ctx.print(render("CLI_AUDIT_CHECKPOINTS", count=report.checkpoints) if report.checkpoints
               else render("CLI_AUDIT_NO_CHECKPOINTS"))
+    ctx.print(render("CLI_AUDIT_STATE_OK", checked=state.checked))
     return 0
 
 

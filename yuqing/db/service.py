@@ -116,6 +116,8 @@ def unit_refs(session: Session, *, counterpart: bool = True) -> tuple[UnitRef, .
 
 
 def incident_snapshot(incident: Incident) -> dict[str, Any]:
+    """What the audit trail records of an incident when it is created; `audit verify` compares the
+    trail's folded state with this, recomputed from the current row (yuqing/db/auditstate.py)."""
     return {
         "title": incident.title,
         "unit": incident.unit.code if incident.unit else None,
@@ -132,6 +134,21 @@ def incident_snapshot(incident: Incident) -> dict[str, Any]:
         "closed_at": iso_beijing(incident.closed_at),
         "voided_at": iso_beijing(incident.voided_at),
         "suggested_fields": list(incident.suggested_fields or []),
+    }
+
+
+def action_snapshot(action: Action) -> dict[str, Any]:
+    """What the audit trail records of an action when it is written — and what `audit verify`
+    recomputes from the current row (yuqing/db/auditstate.py) to find one edited behind the app."""
+    return {
+        "incident_id": action.incident_id,
+        "kind": action.kind,
+        "at": iso_beijing(action.at),
+        "channels": list(action.channels or []),
+        "by_principal": action.by_principal,
+        "evidence_url": action.evidence_url,
+        "evidence_sha256": action.evidence_sha256,
+        "note": action.note,
     }
 
 
@@ -392,16 +409,7 @@ class Writer:
             action.id,
             "late_entry" if late_entry else "create",
             None,
-            {
-                "incident_id": incident.id,
-                "kind": kind,
-                "at": iso_beijing(new.at),
-                "channels": channels,
-                "by_principal": new.by_principal,
-                "evidence_url": action.evidence_url,
-                "evidence_sha256": sha,
-                "note": action.note,
-            },
+            action_snapshot(action),
             reason,
         )
         self.windows_changed(incident)
