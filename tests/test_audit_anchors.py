@@ -161,6 +161,7 @@ def test_checkpoints_copied_from_the_chat_are_checked_with_against(office: str, 
     # The last record cut together with the incident it created (the row check would name an
     # incident without a trail otherwise).
     _tamper(office, f"DELETE FROM audit_log WHERE id = {last['id']}",
+            f"DELETE FROM open_windows WHERE incident_id = {last['entity_id']}",
             f"DELETE FROM incidents WHERE id = {last['entity_id']}")
     assert yq(office, "audit", "verify").code == 0  # nothing left here to notice the cut …
     result = yq(office, "audit", "verify", "--against", str(chat))

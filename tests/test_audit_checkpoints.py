@@ -48,7 +48,8 @@ def _cut_last(url: str, n: int = 1) -> None:
     cut = _records(url)[-n:]
     created = [r["entity_id"] for r in cut if (r["entity"], r["action"]) == ("incident", "create")]
     _tamper(url, f"DELETE FROM audit_log WHERE id IN ({','.join(str(r['id']) for r in cut)})",
-            *([f"DELETE FROM incidents WHERE id IN ({','.join(created)})"] if created else []))
+            *([f"DELETE FROM open_windows WHERE incident_id IN ({','.join(created)})",
+               f"DELETE FROM incidents WHERE id IN ({','.join(created)})"] if created else []))
 
 
 def _daily(tmp_path: Path) -> DailyCheckpoint:

@@ -153,7 +153,8 @@ def test_an_incident_inserted_directly_is_named(worked: dict[str, str]):
 
 def test_a_deleted_incident_is_named(worked: dict[str, str]):
     url, dup = worked["url"], worked["dup"]
-    _edit(url, f"DELETE FROM incident_co_units WHERE incident_id = {dup}", f"DELETE FROM incidents WHERE id = {dup}")
+    _edit(url, f"DELETE FROM incident_co_units WHERE incident_id = {dup}",
+          f"DELETE FROM open_windows WHERE incident_id = {dup}", f"DELETE FROM incidents WHERE id = {dup}")
     assert "被直接删除" in _caught(url, f"舆情 {dup} ")
 
 
