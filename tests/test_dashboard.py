@@ -564,7 +564,11 @@ def test_changing_the_own_password_in_the_sidebar_ends_the_other_sessions(app_en
     try:
         limits = {"now": datetime.now(UTC), "idle": timedelta(hours=1), "lifetime": timedelta(hours=12), "touch": False}
         assert database.run(resolve, elsewhere, **limits).reason == "E_SESSION_ENDED"
-        assert database.run(resolve, mine, **limits).actor == zhang
+        kept = database.run(resolve, mine, **limits).actor
+        assert kept is not None
+        # The session resolves to the same account, now carrying its office (the root office here).
+        assert (kept.name, kept.role, kept.unit_code) == (zhang.name, zhang.role, zhang.unit_code)
+        assert kept.office_id is not None
     finally:
         database.dispose()
     at.run()
