@@ -110,3 +110,21 @@ def _own_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test has its own data folder (evidence files, the audit key, checkpoints), never the
     checkout's ./data."""
     monkeypatch.setenv("YUQING_DATA_DIR", str(tmp_path / "data"))
+
+
+@pytest.fixture
+def url(db_url: str) -> str:
+    """An initialised database (units loaded, migrated to head), on SQLite and on PostgreSQL."""
+    from tests.cliutil import yq
+
+    assert yq(db_url, "init").code == 0
+    return db_url
+
+
+@pytest.fixture
+def server() -> Iterator[Any]:
+    """A local feed server on loopback (tests/feedserver.py)."""
+    from tests.feedserver import FeedServer
+
+    with FeedServer() as s:
+        yield s

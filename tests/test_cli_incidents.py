@@ -12,12 +12,6 @@ from yuqing.db.models import Action, AuditRecord, Incident
 from yuqing.db.session import Database
 
 
-@pytest.fixture
-def url(db_url: str) -> str:
-    assert yq(db_url, "init").code == 0
-    return db_url
-
-
 def add(url: str, *extra: str, title: str = "网民反映某小区停水三天", unit: str = "灵宝市") -> int:
     result = yq(url, "incident", "add", "--title", title, "--unit", unit, "--no-classify", *extra)
     assert result.code == 0, result.err

@@ -8,7 +8,6 @@ import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,18 +26,6 @@ LANDSLIDE = ("g-2", "某村发生山体滑坡，2人失联", "https://news.examp
 POISONING = ("g-3", "某学校发生食物中毒，30余名学生就医", "https://news.example.cn/b/3", "点击查看原文")
 FLOOD = ("flood-1", "灵宝市突降暴雨引发山洪，3人失联", "https://news.example.cn/a/2",
          "灵宝市多个乡镇突降暴雨引发山洪，目前3人失联，当地正在搜救。")
-
-
-@pytest.fixture
-def server() -> Iterator[FeedServer]:
-    with FeedServer() as s:
-        yield s
-
-
-@pytest.fixture
-def url(db_url: str) -> str:
-    assert yq(db_url, "init").code == 0
-    return db_url
 
 
 def _scalar(url: str, statement):  # type: ignore[no-untyped-def]

@@ -37,12 +37,6 @@ HEADER = "标题,内容,发布时间\n"
 NOW = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def url(db_url: str) -> str:
-    assert yq(db_url, "init").code == 0
-    return db_url
-
-
 def items(url: str) -> int:
     database = Database(url)
     try:

@@ -10,12 +10,6 @@ from tests.cliutil import ago, yq
 FIGURE_KEYS = {"deaths", "injured", "seriously_injured", "missing", "trapped", "affected", "evacuated", "loss_yuan"}
 
 
-@pytest.fixture
-def url(db_url: str) -> str:
-    assert yq(db_url, "init").code == 0
-    return db_url
-
-
 def test_classify_prints_one_contract_object_per_text(url: str):
     result = yq(url, "classify", "灵宝市一煤矿发生瓦斯爆炸，已致12人死亡", "市教育局召开安全生产工作会议")
     lines = [json.loads(line) for line in result.out.splitlines()]

@@ -2,7 +2,6 @@
 open group, one pass per `ingest once`, unchanged bodies not parsed again."""
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -26,18 +25,6 @@ FLOOD = ("flood-1", "灵宝市突降暴雨引发山洪，3人失联", "https://n
 def facts(ident: int, title: str, *, unit: str | None = "A", kind: str | None = "事故灾难", at: datetime | None = T,
           keywords: tuple[str, ...] = ()) -> ItemFacts:
     return ItemFacts(ident, title, "", at, unit, kind, frozenset(keywords))
-
-
-@pytest.fixture
-def server() -> Iterator[FeedServer]:
-    with FeedServer() as s:
-        yield s
-
-
-@pytest.fixture
-def url(db_url: str) -> str:
-    assert yq(db_url, "init").code == 0
-    return db_url
 
 
 # --- the pure rule -------------------------------------------------------------------------------
