@@ -2,15 +2,20 @@
 open group, one pass per `ingest once`, unchanged bodies not parsed again."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
+from sqlalchemy.engine import Engine
 
 from ingest.triage import SAME_EVENT_SPAN, GroupIndex, ItemFacts, Representative, fingerprint, same_event
 from tests.cliutil import yq
 from tests.feedserver import FeedServer, rss
-from yuqing.db.models import Feed, Incident, Item
+from yuqing.db.models import Feed, Incident, Item, Office
 from yuqing.db.session import Database
 from yuqing.worker import Poller
 
@@ -100,6 +105,58 @@ def test_a_decided_group_is_not_open_any_more(url: str, server: FeedServer):
     yq(url, "ingest", "once")
     (second,) = yq(url, "triage", "list", "--json").json()
     assert second["title"] == GAS2[1] and second["group"] != first["group"]
+
+
+# --- a batch is written in one statement per table ----------------------------------------------
+
+@contextmanager
+def inserts_into(table: str) -> Iterator[list[str]]:
+    """The INSERT statements sent to `table` by any engine while the block runs."""
+    sent: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith(f"INSERT INTO {table.upper()} "):
+            sent.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", seen)
+    try:
+        yield sent
+    finally:
+        event.remove(Engine, "before_cursor_execute", seen)
+
+
+def offices_of_items(url: str) -> set[int]:
+    database = Database(url)
+    try:
+        with database.session() as s:
+            root = s.scalar(select(Office.id).order_by(Office.id).limit(1))
+            return {office - root for office in s.scalars(select(Item.office_id))}
+    finally:
+        database.dispose()
+
+
+def test_an_import_batch_is_one_insert_of_items_and_each_row_has_its_feeds_office(url: str, tmp_path: Path):
+    # The bulk path had been failing on office_id (NOT NULL, filled only by the ORM's flush hook) and
+    # every batch fell back to one insert per row: 12× slower than classification alone at 10 000 rows.
+    path = tmp_path / "rows.csv"
+    path.write_text("标题,内容,发布时间\n" + "".join(
+        f"卢氏县网民反映第{i}号小区停水,卢氏县某小区第{i}号楼停水三天，居民生活受影响,2026-11-{1 + i % 20:02d} 08:{i:02d}\n"
+        for i in range(30)), encoding="utf-8")
+    with inserts_into("items") as items, inserts_into("item_sightings") as sightings:
+        result = yq(url, "import", str(path), "--json")
+    assert result.code == 0 and result.json()["items_new"] == 30
+    assert len(items) == 1 and len(sightings) == 1
+    assert offices_of_items(url) == {0}  # the root office, the import feed's
+
+
+def test_a_polled_feed_is_one_insert_of_items(url: str, server: FeedServer):
+    yq(url, "feeds", "add", server.serve("/a.xml", rss([GAS, FLOOD, GAS2])))
+    with inserts_into("items") as items:
+        assert yq(url, "ingest", "once").code == 0
+    assert len(items) == 1
+    assert offices_of_items(url) == {0}
+    queue = {i["title"]: i["group"] for i in yq(url, "triage", "list", "--json").json()}
+    assert queue[GAS2[1]] == queue[GAS[1]] != queue[FLOOD[1]]
 
 
 # --- one pass per run, unchanged bodies ----------------------------------------------------------

@@ -206,6 +206,8 @@ def _row(feed: Feed, item: FeedItem, *, now: datetime, how: _How) -> dict[str, A
     state, reason = triage_decision(classification, unit_code, chosen=how.chosen, unit_unresolved=assigned == "")
     source = how.source
     return {
+        # Core inserts skip the ORM's before_flush hook (yuqing.db.offices): the item is its feed's.
+        "office_id": feed.office_id,
         "feed_id": feed.id,
         "source": (source or feed.name)[:200],
         "title": item.title or "（无标题）",
