@@ -17,6 +17,12 @@ def this_year() -> int:
     return datetime.now(UTC).astimezone(BEIJING).year
 
 
+def open_tab(at, name: str):  # type: ignore[no-untyped-def]  # an AppTest
+    """Open one of the 单位考核 tabs (only the open tab is rendered)."""
+    at.session_state["scores_tabs"] = name
+    return at.run()
+
+
 def overdue_incident(db_url: str) -> int:
     """An incident of 灵宝市 logged 30 hours ago and never answered: its response window is overdue."""
     result = yq(db_url, "incident", "add", "--title", "灵宝市网传停水三天无人管", "--unit", "灵宝",
@@ -43,19 +49,19 @@ def test_scores_page_ranks_units_and_offers_downloads(app_env: str):
 def test_drill_down_lists_each_deduction_with_its_incident(app_env: str):
     assert yq(app_env, "init").code == 0
     incident = overdue_incident(app_env)
-    at = run_app(page="scores")
+    at = open_tab(run_app(page="scores"), "扣分明细与申诉")
     at.selectbox(key="scores_unit").set_value("lingbao").run()
     text = page_text(at)
     assert "超时未完成" in text and "灵宝市网传停水三天无人管" in text
     assert f"查看舆情 #{incident}" in text
-    at.radio(key="scores_kind").set_value("county").run()
+    open_tab(at, "指标图表").radio(key="scores_kind").set_value("county").run()
     assert at.selectbox(key="scores_indicator_county").options[0].startswith("时效性")  # timeliness first
 
 
 def test_staff_appeals_a_deduction_and_the_office_overturns_it(app_env: str):
     assert yq(app_env, "init").code == 0
     overdue_incident(app_env)
-    at = run_app(STAFF, "scores")
+    at = open_tab(run_app(STAFF, "scores"), "扣分明细与申诉")
     assert at.selectbox(key="scores_unit").value == "lingbao"  # staff start on their own unit
     assert at.selectbox(key="appeal_key").value.endswith(":response:overdue")
     at.text_area(key="appeal_reason").input("已于当日在政府网站回应，漏登")
@@ -63,9 +69,11 @@ def test_staff_appeals_a_deduction_and_the_office_overturns_it(app_env: str):
     assert at.success[0].value == "已提出申诉，等待市政务公开办决定"
     assert "撤销扣分" not in [b.label for b in at.button]  # deciding is for the office
     office = run_app(ADMIN, "scores")
+    open_tab(office, "申诉处理")
     office.text_input(key="decide_reason_1").input("核实网站截图，回应及时")
     office.button(key="overturn_1").click().run()
     assert office.success[0].value == "申诉 #1：撤销扣分"
+    open_tab(office, "扣分明细与申诉")
     office.selectbox(key="scores_unit").set_value("lingbao").run()
     assert "已申诉撤销" in page_text(office)
 
@@ -73,7 +81,7 @@ def test_staff_appeals_a_deduction_and_the_office_overturns_it(app_env: str):
 def test_staff_cannot_appeal_another_units_deduction(app_env: str):
     assert yq(app_env, "init").code == 0
     overdue_incident(app_env)
-    at = run_app(Actor("mianchi-staff", "staff", "mianchi"), "scores")
+    at = open_tab(run_app(Actor("mianchi-staff", "staff", "mianchi"), "scores"), "扣分明细与申诉")
     at.selectbox(key="scores_unit").set_value("lingbao").run()
     assert "超时未完成" in page_text(at)
     assert "提出申诉" not in [b.label for b in at.button]
@@ -82,6 +90,7 @@ def test_staff_cannot_appeal_another_units_deduction(app_env: str):
 def test_office_records_and_finishes_a_rectification(app_env: str):
     assert yq(app_env, "init").code == 0
     at = run_app(page="scores")
+    open_tab(at, "整改")
     at.selectbox(key="rect_unit").set_value("lingbao")
     at.datetime_input(key="rect_due").set_value(wall(-24 * 7))
     at.text_input(key="rect_problem").input("舆情回应台账不完整")
@@ -98,6 +107,8 @@ def test_quarterly_bulletin_is_shown_and_downloadable(app_env: str):
     assert yq(app_env, "init").code == 0
     overdue_incident(app_env)
     at = run_app(page="scores")
+    assert "政务舆情处置情况通报" not in page_text(at)  # the bulletin is read when its tab is opened
+    open_tab(at, "季度通报")
     text = page_text(at)
     assert f"政务舆情处置情况通报（{this_year()}年第" in text and "灵宝市" in text
     labels = [b.proto.label for b in at.get("download_button")]
@@ -153,3 +164,33 @@ def test_ranking_opens_on_the_opinion_ranking_until_every_total_is_in():
     rows[0].update(total=80, rank=2)
     rows[1].update(total=85, rank=1)
     assert scorecards.complete_ranking(rows) == "total"
+
+
+def test_downloads_are_built_on_click_outside_the_page_session(app_env: str, monkeypatch: pytest.MonkeyPatch):
+    """The workbooks and the 公文 are built when their button is clicked, on a thread of Streamlit's own
+    with no page session: each callable carries the session's database instead of reading the session."""
+    import threading
+
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    assert yq(app_env, "init").code == 0
+    overdue_incident(app_env)
+    registered: list[tuple[str | None, object]] = []
+    add = MediaFileManager.add_deferred
+
+    def record(self, make, mimetype, coordinates, file_name=None, **kwargs):  # type: ignore[no-untyped-def]  # Streamlit's own signature
+        registered.append((file_name, make))
+        return add(self, make, mimetype, coordinates, file_name, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", record)
+    open_tab(run_app(page="scores"), "季度通报")
+    files = {name: make for name, make in registered if name and name.endswith((".xlsx", ".docx"))}
+    year = this_year()
+    assert f"考核得分-{year}.xlsx" in files  # the ranking tab's workbook, then the bulletin's 公文 and workbook
+    assert sorted(name.rsplit(".", 1)[1] for name in files if name.startswith("政务舆情")) == ["docx", "xlsx"]
+    built: dict[str, bytes] = {}
+    for name, make in files.items():
+        worker = threading.Thread(target=lambda name=name, make=make: built.update({name: make()}))  # type: ignore[misc]  # a deferred callable
+        worker.start()
+        worker.join()
+    assert set(built) == set(files) and all(data[:2] == b"PK" for data in built.values())  # docx and xlsx are zip files

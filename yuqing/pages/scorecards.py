@@ -2,6 +2,7 @@
 `bulletin`, `referral list`, `rectify list` make (yuqing.db.scoring_reads), results kept as plain data."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -9,9 +10,11 @@ from typing import Any
 from scoring import as_json
 from scoring.facts import ScoredIncident
 from timeline.clock import display_beijing, to_beijing
+from yuqing.bulletin import Bulletin
 from yuqing.db import appeals as appeal_store
 from yuqing.db import referrals as referral_store
 from yuqing.db import scoring_reads
+from yuqing.db.session import Database
 from yuqing.exports import export_csv, export_xlsx
 from yuqing.pages import common
 from yuqing.vocabulary import LABELS
@@ -35,11 +38,6 @@ class YearScores:
     def csv(self) -> bytes:
         return export_csv(self.rows)
 
-    def xlsx(self) -> bytes:
-        """The workbook with its per-incident sheet: built when the download is clicked, from a fresh
-        read judged at the same `now` (the cache keeps the ranking, not every incident of the year)."""
-        return year_xlsx(self.year, self.now)
-
     def row(self, code: str) -> dict[str, Any] | None:
         for row in self.rows:
             if row["unit"]["code"] == code:
@@ -55,34 +53,46 @@ def year_scores(year: int) -> YearScores:
                       as_json(data.score()))
 
 
-def year_xlsx(year: int, now: datetime) -> bytes:
-    data = common.database().read(scoring_reads.load_year, year, now=now)
+def deferred(build: Callable[..., bytes], *args: Any) -> Callable[[], bytes]:
+    """A download's contents built when its button is clicked. Streamlit runs the callable on a thread
+    of its own, outside the page's session, so the session's database (its office) is taken now."""
+    database = common.database()
+    return lambda: build(database, *args)
+
+
+def year_xlsx(database: Database, year: int, now: datetime) -> bytes:
+    """The workbook with its per-incident sheet, from a fresh read judged at the page's `now` (the
+    cache keeps the ranking, not every incident of the year)."""
+    data = database.read(scoring_reads.load_year, year, now=now)
     details: tuple[ScoredIncident, ...] = tuple(data.incidents)
     return export_xlsx(as_json(data.score()), details)
 
 
-@common.office_cached(ttl=60, max_entries=4, show_spinner="正在生成季度通报…")
-def bulletin(year: int, quarter: int) -> tuple[str, bytes, str]:
-    """(title, xlsx bytes, Markdown) of the quarterly bulletin (第十条)."""
+def _bulletin(database: Database, year: int, quarter: int) -> Bulletin:
     from yuqing.bulletin import quarter_bounds
 
     now = common.now()
     # The page offers a quarter still running as a draft (征求意见稿), never as the final bulletin.
-    result = common.database().read(scoring_reads.make_bulletin, year, quarter, now=now,
-                                   draft=now < quarter_bounds(year, quarter)[1])
-    return result.title, result.to_xlsx(), result.to_markdown()
+    return database.read(scoring_reads.make_bulletin, year, quarter, now=now, draft=now < quarter_bounds(year, quarter)[1])
 
 
-@common.office_cached(ttl=60, max_entries=4, show_spinner="正在生成公文格式的通报…")
-def bulletin_docx(year: int, quarter: int, doc_number: str) -> bytes:
-    """The quarterly bulletin as a 公文 (docx), exactly as `yuqing bulletin --format docx`."""
-    from yuqing.bulletin import quarter_bounds
+@common.office_cached(ttl=60, max_entries=4, show_spinner="正在生成季度通报…")
+def bulletin(year: int, quarter: int) -> tuple[str, str]:
+    """(title, Markdown) of the quarterly bulletin (第十条): what the page shows."""
+    result = _bulletin(common.database(), year, quarter)
+    return result.title, result.to_markdown()
+
+
+def bulletin_xlsx(database: Database, year: int, quarter: int) -> bytes:
+    """The bulletin's workbook (for `deferred`: built on click, not kept in the page cache)."""
+    return _bulletin(database, year, quarter).to_xlsx()
+
+
+def bulletin_docx(database: Database, year: int, quarter: int, office: str, doc_number: str) -> bytes:
+    """The quarterly bulletin as a 公文 (docx), exactly as `yuqing bulletin --format docx` (for `deferred`)."""
     from yuqing.documents.bulletin_doc import bulletin_docx as render_docx
 
-    now = common.now()
-    result = common.database().read(scoring_reads.make_bulletin, year, quarter, now=now,
-                                   draft=now < quarter_bounds(year, quarter)[1])
-    return render_docx(result, office=common.config().office_name, doc_number=doc_number.strip() or None)
+    return render_docx(_bulletin(database, year, quarter), office=office, doc_number=doc_number.strip() or None)
 
 
 @common.office_cached(ttl=60, max_entries=2, show_spinner=False)
@@ -110,7 +120,7 @@ def appeals(year: int) -> list[appeal_store.AppealView]:
     return common.database().read(appeal_store.list_appeals, year=year)
 
 
-common.EXTRA_READS[:] = [year_scores, bulletin, bulletin_docx, public_html, referrals, rectifications, appeals]
+common.EXTRA_READS[:] = [year_scores, bulletin, public_html, referrals, rectifications, appeals]
 
 
 def this_year() -> int:

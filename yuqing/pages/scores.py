@@ -70,7 +70,7 @@ def overview(result: scorecards.YearScores) -> None:
     left, mid, right = st.columns(3)
     left.download_button("下载汇总表（CSV）", data=result.csv, file_name=f"考核得分-{result.year}.csv", mime="text/csv",
                          key="scores_csv", on_click="ignore", icon=":material/download:")
-    mid.download_button("下载完整工作簿（xlsx）", data=result.xlsx, file_name=f"考核得分-{result.year}.xlsx",
+    mid.download_button("下载完整工作簿（xlsx）", data=scorecards.deferred(scorecards.year_xlsx, result.year, result.now), file_name=f"考核得分-{result.year}.xlsx",
                         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                         key="scores_xlsx", on_click="ignore", icon=":material/download:")
     right.caption("与 `yuqing score --format csv/xlsx` 导出的内容相同。")
@@ -213,7 +213,7 @@ def bulletin_block(year: int, who: Actor) -> None:
     if quarter is None:
         return
     try:
-        title, xlsx, markdown = scorecards.bulletin(year, int(quarter))
+        title, markdown = scorecards.bulletin(year, int(quarter))
     except YuqingError as exc:
         st.error(exc.message)
         return
@@ -221,12 +221,13 @@ def bulletin_block(year: int, who: Actor) -> None:
     if who.role != "viewer":  # a viewer downloads the bulletin as it stands, without a 文号 of their own
         number = st.text_input("发文字号", key=f"bulletin_number_{year}", placeholder="如 三政公开办〔2026〕3号")
     c1, c2, c3 = st.columns(3)
-    c1.download_button("下载通报（公文 docx）", data=scorecards.bulletin_docx(year, int(quarter), number or ""),
+    # The files are built when their button is clicked (a quarter's docx of a busy year takes minutes).
+    c1.download_button("下载通报（公文 docx）", data=scorecards.deferred(scorecards.bulletin_docx, year, int(quarter), common.config().office_name, number or ""),
                        file_name=f"{title}.docx", key="bulletin_docx", on_click="ignore", icon=":material/download:",
                        mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
     c2.download_button("下载通报（Markdown）", data=markdown.encode("utf-8"), file_name=f"{title}.md",
                        mime="text/markdown", key="bulletin_md", on_click="ignore", icon=":material/download:")
-    c3.download_button("下载通报（xlsx）", data=xlsx, file_name=f"{title}.xlsx", key="bulletin_xlsx",
+    c3.download_button("下载通报（xlsx）", data=scorecards.deferred(scorecards.bulletin_xlsx, year, int(quarter)), file_name=f"{title}.xlsx", key="bulletin_xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        on_click="ignore", icon=":material/download:")
     with st.container(border=True, key="bulletin_text"):
@@ -241,24 +242,23 @@ if common.guard():
     this_year = scorecards.this_year()
     year = st.columns([1, 3])[0].selectbox("考核年度", options=list(range(this_year, this_year - 10, -1)),
                                            key="scores_year")
-    try:
-        result = scorecards.year_scores(int(year))
-    except YuqingError as exc:
-        st.error(exc.message)
-    else:
-        proposed = "（分值为建议值，未经审定）" if result.proposed else ""
-        st.caption(common.text("DASH_SCORES_HEAD", year=result.year, scheme=result.scheme_title, proposed=proposed,
-                               now=display_beijing(result.now)))
-        tabs = st.tabs(["排名", "指标图表", "扣分明细与申诉", "申诉处理", "整改", "季度通报"], key="scores_tabs")
-        with tabs[0]:
-            overview(result)
-        with tabs[1]:
-            indicator_charts(result)
-        with tabs[2]:
-            unit_detail(result, who)
-        with tabs[3]:
-            appeals_block(result.year, who)
-        with tabs[4]:
-            rectifications_block(result.year, who)
-        with tabs[5]:
-            bulletin_block(result.year, who)
+    names = ["排名", "指标图表", "扣分明细与申诉", "申诉处理", "整改", "季度通报"]
+    # Only the open tab is rendered: each tab's reads are paid when it is looked at.
+    tabs = st.tabs(names, key="scores_tabs", on_change="rerun")
+    for tab, show in zip(tabs[:3], (overview, indicator_charts, lambda r: unit_detail(r, who))):
+        if not tab.open:
+            continue
+        with tab:
+            try:
+                result = scorecards.year_scores(int(year))
+            except YuqingError as exc:
+                st.error(exc.message)
+                continue
+            proposed = "（分值为建议值，未经审定）" if result.proposed else ""
+            st.caption(common.text("DASH_SCORES_HEAD", year=result.year, scheme=result.scheme_title, proposed=proposed,
+                                   now=display_beijing(result.now)))
+            show(result)
+    for tab, block in zip(tabs[3:], (appeals_block, rectifications_block, bulletin_block)):
+        if tab.open:
+            with tab:
+                block(int(year), who)
