@@ -11,8 +11,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.cliutil import ago, session_for, yq
+from tests.conftest import writer
 from timeline.clock import BEIJING
-from yuqing.db.service import Actor, NewAction
+from yuqing.db.service import Actor, NewAction, NewIncident
 from yuqing.errors import YuqingError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -573,3 +574,31 @@ def test_changing_the_own_password_in_the_sidebar_ends_the_other_sessions(app_en
         database.dispose()
     at.run()
     assert "zhang" in at.sidebar.markdown[0].value  # still logged in here
+
+
+def test_merge_target_search_counts_every_open_incident_and_narrows_the_list(app_env: str):
+    """The pick list of merge targets lists the newest 50 open incidents and says how many match; a
+    search by number or title words finds one beyond the first 50."""
+    from tests.test_triage_states import poll_items
+    from yuqing.db.session import Database
+
+    assert yq(app_env, "init").code == 0
+    database = Database(app_env)
+    try:
+        with database.session() as session:
+            w = writer(session, now=datetime.now(UTC), actor="admin")
+            for i in range(60):
+                w.add_incident(NewIncident(title=f"渑池县供暖投诉{i}", unit="渑池县", first_post_at=datetime.now(UTC) - timedelta(hours=1),
+                                           classify=False))
+        poll_items(database, [("g", "渑池县某小区发生燃气爆炸，已致2人死亡", "https://n.example.cn/g", "渑池县城区一小区发生燃气爆炸。")])
+    finally:
+        database.dispose()
+    at = run_app(page="triage")
+    assert "共 60 起舆情符合，列出最新的 50 起" in page_text(at)
+    card = [s for s in at.selectbox if s.key.startswith("tr_into_") and s.key != "tr_into_search"][0]
+    assert len(card.options) == 50 and "#1 渑池县供暖投诉0（渑池县人民政府）" not in card.options
+    at.text_input(key="tr_into_search").input("供暖投诉0").run()
+    card = [s for s in at.selectbox if s.key.startswith("tr_into_")][0]
+    assert card.options == ["#1 渑池县供暖投诉0（渑池县人民政府）"] and "起舆情符合" not in page_text(at)
+    at.text_input(key="tr_into_search").input("#2").run()
+    assert [s for s in at.selectbox if s.key.startswith("tr_into_")][0].options == ["#2 渑池县供暖投诉1（渑池县人民政府）"]

@@ -4,6 +4,7 @@ transfers, audit records and the chain's head hash — in a docx, and through Li
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import shutil
 import subprocess
@@ -190,3 +191,22 @@ def test_detail_page_offers_the_record_to_whoever_sees_the_incident(case, app_en
     at = run_app(VIEWER, "incident", id=case["id"])
     assert "下载处置台账（docx）" in labels(at) and "下载处置台账（PDF）" not in labels(at)
     assert render("DASH_RECORD_NO_PDF") in [c.value for c in at.caption]
+
+
+def test_a_record_cut_short_says_how_many_audit_records_there_are(case, tmp_path):
+    """A 台账 lists at most a set number of audit records; when there are more it says so, with the total."""
+    from yuqing.db.records import incident_record
+    from yuqing.documents.incident_doc import incident_docx
+
+    database = Database(case["url"])
+    try:
+        whole = database.read(incident_record, int(case["id"]))
+        cut = database.read(incident_record, int(case["id"]), max_audit=3)
+    finally:
+        database.dispose()
+    assert whole is not None and cut is not None
+    assert len(whole.audit) == whole.audit_total == 5 and not whole.audit_cut
+    assert [e.id for e in cut.audit] == [e.id for e in whole.audit[:3]] and cut.audit_total == 5 and cut.audit_cut
+    texts = [p.text for p in Document(io.BytesIO(incident_docx(cut, now=whole.incident.logged_at))).paragraphs]
+    assert any("审计记录共 5 条，本台账列出最早的 3 条" in t for t in texts)
+    assert not any("本台账列出最早的" in p.text for p in Document(io.BytesIO(incident_docx(whole, now=whole.incident.logged_at))).paragraphs)

@@ -150,3 +150,23 @@ def test_api_open_list_pages_with_the_total_in_headers(crowded: Database, tmp_pa
         for bad in ({"limit": "0"}, {"offset": "-1"}, {"limit": "x"}):
             refused = client.get("/api/v1/incidents", params=bad, headers=headers)
             assert refused.status_code == 400 and refused.json()["error"]["code"] == "E_API_FIELD"
+
+
+@pytest.mark.parametrize(("search", "open_only", "total", "first"), [
+    ("", False, OPEN + 5, OPEN + 5),   # every incident counts; the newest listed first
+    ("", True, OPEN, OPEN),            # the 5 closed ones (the newest ids) are left out
+    ("舆情 23", False, 1 + 10, 240),    # 23 and 230–239 (the title contains the words)
+    ("17", False, 1 + 13, 218),        # number 17 (舆情 16); titles with 17: 17, 117, 170–179, 217
+    ("#17", False, 1, 17),             # the number only
+    ("100%", False, 0, None),          # a LIKE wildcard is a character to look for, not a pattern
+    ("不存在的事件", True, 0, None),
+])
+def test_pick_list_counts_every_match_and_lists_the_newest(crowded: Database, search, open_only, total, first):  # type: ignore[no-untyped-def]  # parametrized
+    from yuqing.db.incidents import incident_choices
+
+    with crowded.session() as session:
+        page = incident_choices(session, search, open_only=open_only, limit=50)
+    assert page.total == total
+    assert len(page.choices) == min(total, 50)
+    assert [c.id for c in page.choices] == sorted((c.id for c in page.choices), reverse=True)
+    assert (page.choices[0].id if page.choices else None) == first

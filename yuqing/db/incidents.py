@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from timeline.clock import iso_beijing
@@ -411,17 +411,38 @@ class IncidentChoice:
         return f"#{self.id} {self.title}（{self.unit_name}）"
 
 
-def incident_choices(session: Session, *, open_only: bool = False, limit: int = 500) -> list[IncidentChoice]:
-    """The most recent incidents, newest first, for pick lists (parent, merge target, detail page)."""
-    stmt = (
+@dataclass(frozen=True)
+class ChoicePage:
+    """The newest `limit` incidents matching a search, and how many match in all (a pick list never
+    stops short silently: the page shows the count and asks for a narrower search)."""
+
+    choices: list[IncidentChoice]
+    total: int
+
+
+def incident_choices(session: Session, search: str = "", *, open_only: bool = False, limit: int = 50) -> ChoicePage:
+    """Incidents for pick lists (parent, merge target, referral, detail page), newest first: those whose
+    title contains `search`, or whose number it is (`#123`; plain `123` finds the number and titles holding 123)."""
+    where = []
+    if open_only:
+        where.append(Incident.status == "open")
+    words = search.strip()
+    if words:
+        number = words.lstrip("#").strip()
+        if number.isdigit() and len(number) < 10:
+            by_number = Incident.id == int(number)
+            where.append(by_number if words.startswith("#") else or_(by_number, Incident.title.contains(number, autoescape=True)))
+        else:
+            where.append(Incident.title.contains(words, autoescape=True))
+    total = session.scalar(select(func.count(Incident.id)).where(*where)) or 0
+    rows = session.execute(
         select(Incident.id, Incident.title, Unit.code, Unit.name, Incident.status)
         .join(Unit, Incident.unit_id == Unit.id)
+        .where(*where)
         .order_by(Incident.id.desc())
         .limit(limit)
     )
-    if open_only:
-        stmt = stmt.where(Incident.status == "open")
-    return [IncidentChoice(*row) for row in session.execute(stmt)]
+    return ChoicePage([IncidentChoice(*row) for row in rows], total)
 
 
 def evidence_path(evidence_dir: Path, sha256: str | None) -> Path | None:

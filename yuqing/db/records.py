@@ -19,12 +19,20 @@ class IncidentRecord:
     audit: tuple[AuditView, ...]
     chain_count: int
     chain_head: str
+    audit_total: int = 0  # records about the incident; more than `audit` holds when the list was cut
+
+    @property
+    def audit_cut(self) -> bool:
+        return self.audit_total > len(self.audit)
 
 
-def incident_record(session: Session, incident_id: int) -> IncidentRecord | None:
+def incident_record(session: Session, incident_id: int, *, max_audit: int = MAX_AUDIT_RECORDS) -> IncidentRecord | None:
+    """The incident, its first `max_audit` audit records (the record says so when there are more, and
+    how many) and the chain's count and head."""
     view = get_incident(session, incident_id)
     if view is None:
         return None
-    history = incident_history(session, incident_id, limit=MAX_AUDIT_RECORDS)
+    history = incident_history(session, incident_id, limit=max_audit + 1)
+    total = len(history) if len(history) <= max_audit else len(incident_history(session, incident_id))
     count, head = count_and_head(session)
-    return IncidentRecord(view, tuple(history), count, head)
+    return IncidentRecord(view, tuple(history[:max_audit]), count, head, total)

@@ -147,6 +147,8 @@ def incident_docx(record: IncidentRecord, *, now: datetime) -> bytes:
 
     doc.heading("六、审计记录")
     _audit_table(doc, record)
+    if record.audit_cut:
+        doc.text(render("DOC_RECORD_AUDIT_CUT", shown=len(record.audit), total=record.audit_total, id=view.id))
     doc.text(render("DOC_RECORD_CHAIN", now=_time(now), count=record.chain_count), keep_with_next=True)
     doc.centered(record.chain_head, size=SIZE_WU)
     doc.text(render("DOC_RECORD_VERIFY"))

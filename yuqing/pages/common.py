@@ -179,9 +179,30 @@ def history(incident_id: int) -> list[AuditView]:
     return database().read(audit.incident_history, incident_id)
 
 
-@office_cached(ttl=10, max_entries=4, show_spinner=False)
-def incident_choices(open_only: bool = False) -> list[incidents.IncidentChoice]:
-    return database().read(incidents.incident_choices, open_only=open_only)
+CHOICES_SHOWN = 50
+
+
+@office_cached(ttl=10, max_entries=32, show_spinner=False)
+def incident_choices(search: str = "", open_only: bool = False) -> incidents.ChoicePage:
+    """The newest CHOICES_SHOWN incidents matching a search, with the count of all matches."""
+    return database().read(incidents.incident_choices, search, open_only=open_only, limit=CHOICES_SHOWN)
+
+
+def incident_search(key: str, *, open_only: bool = False, keep: int | None = None) -> dict[int, incidents.IncidentChoice]:
+    """A search box for an incident pick list: the choices it finds (the chosen one `keep` stays among
+    them), and below it how many match when that is more than the list holds."""
+    search = st.text_input("搜索舆情", key=f"{key}_search", placeholder="输入标题关键词或 #编号",
+                           label_visibility="collapsed")
+    found = incident_choices(search or "", open_only)
+    choices = {c.id: c for c in found.choices}
+    if keep is not None and keep not in choices:
+        kept = incident_choices(str(keep), open_only)
+        choices.update({c.id: c for c in kept.choices if c.id == keep})
+    if found.total > len(found.choices):
+        st.caption(text("DASH_CHOICES_MORE", total=found.total, shown=len(found.choices)))
+    elif search and not found.total:
+        st.caption(text("DASH_CHOICES_NONE", search=search))
+    return choices
 
 
 @office_cached(ttl=300, show_spinner=False)

@@ -101,7 +101,7 @@ def picker() -> int | None:
             incident_id = int(raw)
         else:
             st.error(common.text("E_DASH_INCIDENT_ID", value=raw))
-    labels = {c.id: c.label for c in common.incident_choices()}
+    labels = {i: c.label for i, c in common.incident_search("detail", keep=incident_id).items()}
     if incident_id is not None and incident_id not in labels:
         labels = {incident_id: f"#{incident_id}", **labels}
     st.session_state["detail_pick"] = incident_id  # the address decides which incident is shown

@@ -78,7 +78,7 @@ if common.guard():
 
     if common.is_admin(who):
         st.subheader("发出函件")
-        choices = {c.id: c for c in common.incident_choices()}
+        choices = common.incident_search("ref_incident", keep=st.session_state.get("ref_incident"))
         units = {u.code: u.name for u in common.units()}
         picked = st.session_state.get("ref_incident")
         if picked in choices and st.session_state.get("ref_unit_for") != picked:

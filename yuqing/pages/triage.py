@@ -217,8 +217,11 @@ if common.guard():
                      query_params={"id": str(created)})
     counts = common.triage_counts()
     units = {u.code: u.name for u in common.units()}
-    choices = common.incident_choices(open_only=True)
-    targets = {c.id: c.label for c in choices if common.may_act_on(who, {c.unit_code})}
+    targets: dict[int, str] = {}
+    if common.may_write(who):
+        st.markdown("**并入已有舆情**：在下面搜索办理中的舆情，再在每组的“并入已有舆情”中选择")
+        found = common.incident_search("tr_into", open_only=True)
+        targets = {c.id: c.label for c in found.values() if common.may_act_on(who, {c.unit_code})}
     pending, ignored = counts["pending"], counts["ignored"]
     queue, set_aside, imports = st.tabs([f"待研判队列（{pending.groups}）", f"无需研判（{ignored.groups}）", "表格导入"],
                                         key="triage_tabs")
