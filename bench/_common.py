@@ -63,9 +63,11 @@ def ratio(samples: dict[str, list[float]], top: str, bottom: str) -> float:
     return statistics.median(samples[top]) / statistics.median(samples[bottom])
 
 
-def report(name: str, target: str, value: float, ok: bool, *, detail: str = "") -> None:
-    """Print one target's outcome and append it to the results file, if `make bench` gave one."""
-    print(f"  => {name}: {value:.3g} (target {target}) {'OK' if ok else 'NOT MET'}{'  ' + detail if detail else ''}")
+def report(name: str, target: str, value: float, ok: bool | None, *, detail: str = "") -> None:
+    """Print one target's outcome and append it to the results file, if `make bench` gave one. `ok` is
+    None for a figure measured without a target (the table shows — for it)."""
+    verdict = "measured" if ok is None else ("OK" if ok else "NOT MET")
+    print(f"  => {name}: {value:.3g} (target {target}) {verdict}{'  ' + detail if detail else ''}")
     path = os.environ.get(RESULTS_ENV)
     if path:
         with open(path, "a", encoding="utf-8") as out:
@@ -80,15 +82,17 @@ def table(path: Path) -> int:
     if not rows:
         print("no benchmark reported a target")
         return 0
-    header = ("script", "measure", "value", "target", "met")
-    lines = [(r["script"], r["name"], f"{r['value']:.3g}", r["target"], "yes" if r["ok"] else "NO") for r in rows]
+    header = ("script", "measure", "value", "target", "met", "detail")
+    lines = [(r["script"], r["name"], f"{r['value']:.3g}", r["target"], "—" if r["ok"] is None else ("yes" if r["ok"] else "NO"),
+              r.get("detail", "")) for r in rows]
     widths = [max(_width(x) for x in column) for column in zip(header, *lines)]
     print()
     print("== summary")
     for line in (header, *lines):
         print("  ".join(cell + " " * (w - _width(cell)) for cell, w in zip(line, widths)))
-    missed = sum(1 for r in rows if not r["ok"])
-    print(f"{len(rows) - missed}/{len(rows)} targets met")
+    targets = [r for r in rows if r["ok"] is not None]
+    missed = sum(1 for r in targets if not r["ok"])
+    print(f"{len(targets) - missed}/{len(targets)} targets met ({len(rows) - len(targets)} figures without a target)")
     return 0
 
 

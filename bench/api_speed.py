@@ -18,6 +18,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _common import report  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
+
 SECONDS = 3.0
 SAMPLES = 3
 
@@ -90,7 +94,9 @@ def main() -> None:
     print(f"{backend}, {SAMPLES} samples of {SECONDS:.0f} s per side, one connection, loopback")
     print(line("GET /healthz (baseline)", baseline))
     print(line("GET /api/v1/incidents?open=true (100)", api))
-    print(f"ratio of medians api/baseline: {statistics.median(api) / statistics.median(baseline):.3f}")
+    value = statistics.median(api) / statistics.median(baseline)
+    report(f"API open list (100 open, {backend}) req/s ÷ /healthz req/s", "none (measured)", value, None,
+           detail=f"{statistics.median(api):.0f} req/s")
 
 
 if __name__ == "__main__":

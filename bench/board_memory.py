@@ -23,6 +23,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _common import report  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
+
+RSS_LIMIT_MB = 400  # the Streamlit process's bound (issue 19)
 
 CHROMIUM = "/usr/bin/chromium"
 USER, PASSWORD = "bench", "bench-pass-1"
@@ -148,6 +153,9 @@ def main(counts: list[int]) -> None:
     base = rows[0]
     for row in rows[1:]:
         print(f"peak RSS {int(row['open']):,} open / {int(base['open']):,} open: {row['peak_mb'] / base['peak_mb']:.2f}×")
+    for row in rows:
+        report(f"yuqing serve peak RSS, board with {int(row['open']):,} open (Chromium)", f"< {RSS_LIMIT_MB} MB",
+               row["peak_mb"], row["peak_mb"] < RSS_LIMIT_MB, detail=f"slowest refresh {row['refresh_s']:.1f} s")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _common import report  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 
 from classify import Classifier, ClassifyResult  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 from classify.units import load_units_file  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
@@ -239,6 +242,8 @@ def main(argv: list[str]) -> int:
 
     for name in ("own", *HELD_OUT):
         print_labelled(name, results[name], verbose)
+    print()
+    report_targets(results)
     for name in REAL:
         r = eval_real(clf, LABELS / name)
         s, c, u = r["sudden"], r["category"], r["unverified"]
@@ -267,6 +272,27 @@ def eval_real(clf: Classifier, path: Path) -> dict[str, object]:
         category.add(r["category"], res.category, label)
         unverified.add(bool(r.get("unverified")), "unverified" in res.topics, label)
     return {"sudden": sudden, "category": category, "unverified": unverified}
+
+
+def report_targets(results: dict[str, dict]) -> None:
+    """Each TARGETS entry as one row of `make bench`'s table (the corpora's only when they are here)."""
+    found: list[tuple[str, str, float, bool]] = []
+    if "cec" in results:
+        s, n, h = results["cec"]["sudden"], results["news"]["sudden"], results["hard"]["sudden"]
+        found.append(("CEC sudden recall", f"≥ {TARGETS['cec_recall']:.0%}", s.recall, s.recall >= TARGETS["cec_recall"]))
+        rate = n.fp / n.total
+        found.append(("news sudden false alarms", f"≤ {TARGETS['news_false_alarm']:.0%}", rate, rate <= TARGETS["news_false_alarm"]))
+        found.append(("mixed politics/society sudden accuracy", f"≥ {TARGETS['hard_sudden']:.0%}", h.accuracy,
+                      h.accuracy >= TARGETS["hard_sudden"]))
+    own = results["own"]
+    found.append(("own labels sudden accuracy", f"≥ {TARGETS['own_sudden']:.0%}", own["sudden"].accuracy,
+                  own["sudden"].accuracy >= TARGETS["own_sudden"]))
+    for field_name in ("category", "level", "unit"):
+        value = own[field_name].accuracy
+        found.append((f"own labels {field_name} accuracy", f"≥ {TARGETS['own_' + field_name]:.0%}", value,
+                      value >= TARGETS["own_" + field_name]))
+    for name, target, value, ok in found:
+        report(f"classifier: {name}", target, value, ok)
 
 
 def print_labelled(name: str, own: dict, verbose: bool) -> None:

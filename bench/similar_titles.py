@@ -15,9 +15,13 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import jieba
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ingest.triage import title_similarity
+import jieba  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
+from _common import report  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
+
+from ingest.triage import SIMILAR_INCIDENT, title_similarity  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 
 jieba.setLogLevel(60)
 PATH = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).resolve().parents[1] / "../shared/data/cec/events.jsonl")
@@ -63,9 +67,14 @@ def main() -> None:
             pairs.append((r["title"], first_sentence(o["text"]), False))
     methods: dict[str, Callable[[str, str], float]] = {"rapidfuzz": title_similarity, "jieba-overlap": jieba_overlap}
     print(f"{len(rows)} articles, {len(pairs)} pairs")
+    found = {}
     for name, fn in methods.items():
-        t, p, r, f = best([(fn(a, b), same) for a, b, same in pairs])
+        found[name] = t, p, r, f = best([(fn(a, b), same) for a, b, same in pairs])
         print(f"{name:14s} threshold {t:.2f}  precision {p:.3f}  recall {r:.3f}  F1 {f:.3f}")
+    chosen, other = found["rapidfuzz"], found["jieba-overlap"]
+    report("similar titles: rapidfuzz F1 (CEC)", f"≥ jieba overlap's {other[3]:.3f}", chosen[3], chosen[3] >= other[3])
+    report("similar titles: best rapidfuzz threshold", f"= SIMILAR_INCIDENT {SIMILAR_INCIDENT}", chosen[0],
+           abs(chosen[0] - SIMILAR_INCIDENT) < 1e-9)
 
 
 if __name__ == "__main__":
