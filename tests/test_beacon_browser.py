@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -19,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_browser import CHROMIUM, PASSWORD, ROOT, USER, _free_port, _wait_healthy, _yuqing
+from tests.serving import CHROMIUM, CHROMIUM_ARGS, ROOT, serving, yuqing_command
+from tests.test_browser import PASSWORD, USER
 
 pytestmark = [
     pytest.mark.browser,
@@ -76,7 +76,7 @@ def dashboard(tmp_path: Path) -> Iterator[Dashboard]:
         env.pop(name, None)
 
     def run(*args: str, stdin: str | None = None) -> str:
-        done = subprocess.run([*_yuqing(), *args], env=env, cwd=ROOT, check=True, capture_output=True,
+        done = subprocess.run([*yuqing_command(), *args], env=env, cwd=ROOT, check=True, capture_output=True,
                               input=stdin.encode() if stdin else None, timeout=120)
         return done.stdout.decode()
 
@@ -93,24 +93,10 @@ def dashboard(tmp_path: Path) -> Iterator[Dashboard]:
         f"<description>{receiver.beacon('text')} 灵宝市突发山洪，3人失联，搜救正在进行</description>"
         "<pubDate>Tue, 24 Nov 2026 09:00:00 +0800</pubDate></item></channel></rss>", encoding="utf-8")
     run("ingest", "file", str(feed))
-    port = _free_port()
-    log = (tmp_path / "serve.log").open("wb")
-    proc = subprocess.Popen([*_yuqing(), "serve", "--port", str(port), "--no-workers"], env=env, cwd=ROOT,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url, proc)
-        yield Dashboard(url, incident_id, receiver)
+        with serving(env, tmp_path / "serve.log", "--no-workers") as (url, _):
+            yield Dashboard(url, incident_id, receiver)
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=10)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-        log.close()
         receiver.close()
 
 
@@ -120,11 +106,7 @@ def test_a_markdown_image_in_titles_and_feed_items_is_never_fetched(dashboard: D
     expect.set_options(timeout=30_000)  # two shared cores: the page may take longer than 5 s to fill in
     beacon_port = str(dashboard.receiver.port)
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"],
-        )
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
             page.set_default_timeout(30_000)

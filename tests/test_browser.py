@@ -6,19 +6,14 @@ opens its detail page, and saves screenshots to test-artifacts/ (git-ignored) fo
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-ROOT = Path(__file__).resolve().parents[1]
+from tests.serving import CHROMIUM, CHROMIUM_ARGS, ROOT, serving, yuqing_command
+
 ARTIFACTS = ROOT / "test-artifacts"
 USER, PASSWORD = "tester", "tester-pass-1"
 
@@ -26,31 +21,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"browser test skipped: {CHROMIUM} is not installed"),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _yuqing() -> list[str]:
-    script = Path(sys.executable).with_name("yuqing")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "yuqing.cli"]
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"yuqing serve exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"yuqing serve did not answer on {url} within {timeout} s")
 
 
 @pytest.fixture
@@ -62,40 +32,21 @@ def server(tmp_path: Path) -> Iterator[str]:
     }
     for name in ("YUQING_AUTH_HEADER", "YUQING_ALERT_ROUTES"):
         env.pop(name, None)
-    subprocess.run([*_yuqing(), "init"], env=env, cwd=ROOT, check=True, capture_output=True)
-    subprocess.run([*_yuqing(), "users", "add", USER, "--role", "admin", "--password-stdin"], env=env, cwd=ROOT,
+    subprocess.run([*yuqing_command(), "init"], env=env, cwd=ROOT, check=True, capture_output=True)
+    subprocess.run([*yuqing_command(), "users", "add", USER, "--role", "admin", "--password-stdin"], env=env, cwd=ROOT,
                    input=f"{PASSWORD}\n".encode(), check=True, capture_output=True)
-    port = _free_port()
-    log = (tmp_path / "serve.log").open("wb")
-    proc = subprocess.Popen([*_yuqing(), "serve", "--port", str(port)], env=env, cwd=ROOT, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, proc)
+    with serving(env, tmp_path / "serve.log") as (url, _):
         yield url
-    finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=10)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-        log.close()
 
 
 def test_log_an_incident_and_watch_its_countdown(server: str):
     from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=30_000)  # two shared cores: a page may take longer than 5 s to fill in
     ARTIFACTS.mkdir(exist_ok=True)
     title = "渑池县某小区燃气爆燃，已致2人受伤"
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"],
-        )
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
             page.set_default_timeout(30_000)

@@ -4,7 +4,6 @@ shows a plain sentence once revoked. Screenshots go to test-artifacts/ for peopl
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_browser import CHROMIUM, ROOT, _free_port, _wait_healthy, _yuqing
+from tests.serving import CHROMIUM, CHROMIUM_ARGS, ROOT, free_port, serving, yuqing_command
 from yuqing.vocabulary import MESSAGES
 
 ARTIFACTS = ROOT / "test-artifacts"
@@ -30,26 +29,17 @@ def wall(tmp_path: Path) -> Iterator[tuple[str, str, dict[str, str]]]:
            "YUQING_DATA_DIR": str(tmp_path), "YUQING_SESSION_MINUTES": "1"}
     for name in ("YUQING_AUTH_HEADER", "YUQING_ALERT_ROUTES", "YUQING_TRUSTED_PROXIES"):
         env.pop(name, None)
-    port = _free_port()
+    port = free_port()
     env["YUQING_PUBLIC_URL"] = f"http://127.0.0.1:{port}"
-    run = lambda *argv: subprocess.run([*_yuqing(), *argv], env=env, cwd=ROOT, check=True,  # noqa: E731
+    run = lambda *argv: subprocess.run([*yuqing_command(), *argv], env=env, cwd=ROOT, check=True,  # noqa: E731
                                        capture_output=True, text=True).stdout
     run("init", "--demo")
     for n in range(4):  # long titles: the rows that used to wrap and push others below the fold
         run("incident", "add", "--title", f"渑池县某小区燃气爆燃事故引发居民关注，现场已致{n + 2}人受伤，相关部门正在处置中",
             "--unit", "渑池县", "--no-classify")
     url = run("screens", "add", "大厅").strip()
-    log = (tmp_path / "serve.log").open("wb")
-    proc = subprocess.Popen([*_yuqing(), "serve", "--port", str(port), "--no-workers"], env=env, cwd=ROOT,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(base, proc)
+    with serving(env, tmp_path / "serve.log", "--no-workers", port=port) as (base, _):
         yield base, url, env
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
-        log.close()
 
 
 def test_screen_url_shows_the_whole_board_without_login_until_revoked(wall):
@@ -58,7 +48,7 @@ def test_screen_url_shows_the_whole_board_without_login_until_revoked(wall):
     base, url, env = wall
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             for width, height in SIZES:
                 page = browser.new_page(viewport={"width": width, "height": height}, locale="zh-CN")
@@ -85,7 +75,7 @@ def test_screen_url_shows_the_whole_board_without_login_until_revoked(wall):
             expect(page.locator(".yq-screen tbody tr").first).to_be_visible(timeout=60_000)
             assert page.get_by_text("登录", exact=True).count() == 0
 
-            subprocess.run([*_yuqing(), "screens", "revoke", "大厅"], env=env, cwd=ROOT, check=True, capture_output=True)
+            subprocess.run([*yuqing_command(), "screens", "revoke", "大厅"], env=env, cwd=ROOT, check=True, capture_output=True)
             page.reload()
             expect(page.get_by_text(MESSAGES["E_SCREEN_REVOKED"])).to_be_visible(timeout=60_000)
             assert page.locator(".yq-screen").count() == 0

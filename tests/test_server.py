@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,14 +15,9 @@ from pathlib import Path
 import pytest
 
 from tests.cliutil import yq
+from tests.serving import free_port
 from yuqing.db.session import Database
 from yuqing.server import health
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, str]:

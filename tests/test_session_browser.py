@@ -7,10 +7,8 @@ Chromium through Playwright against `yuqing serve`; screenshots go to test-artif
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,14 +16,13 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from tests.test_browser import CHROMIUM, ROOT, _free_port, _wait_healthy, _yuqing
+from tests.serving import CHROMIUM, CHROMIUM_ARGS, ROOT, serving, yuqing_command
 from yuqing.db.models import LoginSession
 from yuqing.db.session import Database
 from yuqing.vocabulary import MESSAGES
 
 ARTIFACTS = ROOT / "test-artifacts"
 USER, PASSWORD = "desk", "desk-pass-123"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 
 pytestmark = [
     pytest.mark.browser,
@@ -34,27 +31,8 @@ pytestmark = [
 
 
 def yuqing(env: dict[str, str], *argv: str, stdin: str | None = None) -> str:
-    return subprocess.run([*_yuqing(), *argv], env=env, cwd=ROOT, check=True, capture_output=True, text=True,
+    return subprocess.run([*yuqing_command(), *argv], env=env, cwd=ROOT, check=True, capture_output=True, text=True,
                           input=stdin, timeout=120).stdout
-
-
-@contextmanager
-def serving(env: dict[str, str], log: Path) -> Iterator[str]:
-    port = _free_port()
-    with log.open("wb") as out:
-        proc = subprocess.Popen([*_yuqing(), "serve", "--port", str(port), "--no-workers"], env=env, cwd=ROOT,
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            _wait_healthy(base, proc)
-            yield base
-        finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
 
 
 def log_in(page: Any, password: str = PASSWORD) -> None:
@@ -75,7 +53,7 @@ def desk(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
         env.pop(name, None)
     yuqing(env, "init", "--demo")
     yuqing(env, "users", "add", USER, "--role", "admin", "--password-stdin", stdin=f"{PASSWORD}\n")
-    with serving(env, tmp_path / "serve.log") as base:
+    with serving(env, tmp_path / "serve.log", "--no-workers") as (base, _):
         env["YUQING_PUBLIC_URL"] = base
         yield base, env
 
@@ -99,7 +77,7 @@ def test_a_login_survives_reload_tabs_and_links_until_logout_password_change_or_
     ARTIFACTS.mkdir(exist_ok=True)
     incident = "#3 "
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
             context.set_default_timeout(30_000)
@@ -202,10 +180,11 @@ def test_two_replicas_on_one_postgresql_share_the_login(database: Database, tmp_
         env.pop(name, None)
     yuqing(env, "users", "add", USER, "--role", "admin", "--password-stdin", stdin=f"{PASSWORD}\n")
     incident = yuqing(env, "incident", "add", "--title", "渑池县燃气爆燃", "--unit", "渑池县", "--no-classify").strip()
-    with serving(env, tmp_path / "one.log") as one, serving(env, tmp_path / "two.log") as two, \
+    with serving(env, tmp_path / "one.log", "--no-workers") as (one, _), \
+            serving(env, tmp_path / "two.log", "--no-workers") as (two, _), \
             sync_playwright() as p:
         assert one != two
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
             context.set_default_timeout(30_000)
