@@ -194,3 +194,63 @@ def test_downloads_are_built_on_click_outside_the_page_session(app_env: str, mon
         worker.start()
         worker.join()
     assert set(built) == set(files) and all(data[:2] == b"PK" for data in built.values())  # docx and xlsx are zip files
+
+
+def kept_ranking(tmp_path) -> dict:  # type: ignore[no-untyped-def]  # a pytest tmp_path
+    import json
+
+    files = list((tmp_path / "score-results").glob("office-*.json"))
+    assert len(files) == 1
+    return json.loads(files[0].read_text(encoding="utf-8"))
+
+
+def test_a_years_ranking_is_kept_until_a_write_changes_the_data(app_env: str, tmp_path):  # type: ignore[no-untyped-def]  # pytest fixtures
+    """The ranking is scored once and kept under the key of its data: views after it read the kept
+    ranking (judged at the first view), a write makes the next view score the year again."""
+    from yuqing.pages import common
+
+    assert yq(app_env, "init").code == 0
+    incident = overdue_incident(app_env)
+    at = open_tab(run_app(page="scores"), "扣分明细与申诉")
+    first = kept_ranking(tmp_path)
+    lingbao = next(r for r in first["rows"] if r["unit"]["code"] == "lingbao")
+    assert all(i["deductions"] == [] for i in lingbao["indicators"])  # the ranking leaves the deductions out
+    at.selectbox(key="scores_unit").set_value("lingbao").run()
+    assert "超时未完成" in page_text(at)  # … which are read for the unit picked
+    common.refresh()
+    again = run_app(page="scores")
+    assert kept_ranking(tmp_path)["now"] == first["now"]  # read, not scored again
+    assert len(again.dataframe[0].value) == len(first["rows"])
+    assert yq(app_env, "incident", "act", str(incident), "--kind", "response", "--at", ago(1), "--channel", "website",
+              "--reason", "补录").code == 0
+    common.refresh()
+    at = open_tab(run_app(page="scores"), "扣分明细与申诉")
+    assert kept_ranking(tmp_path)["now"] > first["now"] and kept_ranking(tmp_path)["key"] != first["key"]
+    at.selectbox(key="scores_unit").set_value("lingbao").run()
+    assert "超时未完成" not in page_text(at) and "逾期完成" in page_text(at)
+
+
+def test_kept_results_hold_until_the_next_deadline(database):  # type: ignore[no-untyped-def]  # pytest fixture
+    """settled_until: the first instant a verdict turns without a write — an open window's deadline;
+    None once every window of the year is judged. data_state changes with a write, not without."""
+    from datetime import timedelta
+
+    from tests.conftest import T0, writer
+    from yuqing.db.scoring_reads import load_year
+    from yuqing.db.scoring_state import data_state, settled_until
+    from yuqing.db.service import NewIncident
+
+    year = T0.astimezone(BEIJING).year
+    with database.session() as session:
+        writer(session, now=T0).add_incident(NewIncident(title="灵宝市网传停水", unit="灵宝", first_post_at=T0,
+                                                         level="一般", sudden=False, classify=False))
+    key = database.read(data_state, year)
+    assert database.read(data_state, year) == key
+    soon = database.read(load_year, year, now=T0 + timedelta(hours=1))
+    assert settled_until(soon) == T0 + timedelta(hours=24)  # the response window falls due
+    later = database.read(load_year, year, now=T0 + timedelta(hours=25))
+    assert settled_until(later) is None
+    with database.session() as session:
+        writer(session, now=T0 + timedelta(hours=2)).add_incident(NewIncident(
+            title="卢氏县网传断电", unit="卢氏", first_post_at=T0 + timedelta(hours=2), level="一般", sudden=False, classify=False))
+    assert database.read(data_state, year) != key

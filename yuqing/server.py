@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -259,6 +260,9 @@ def build_app(config: Config | None = None, *, workers: Workers | None = None,
     async def lifespan(_: Any) -> AsyncIterator[dict[str, Any]]:
         if workers is not None:
             workers.start()
+        # jieba's dictionary takes 1–2 CPU seconds to load: once per process, at start, not in the first
+        # 待研判 view (its similar-incident titles are tokenised with it).
+        threading.Thread(target=warm_tokenizer, name="warm-jieba", daemon=True).start()
         try:
             yield {}
         finally:
@@ -269,6 +273,12 @@ def build_app(config: Config | None = None, *, workers: Workers | None = None,
 
     return st.App(str(ROOT / "dashboard.py"), routes=routes, lifespan=lifespan,
                   middleware=[Middleware(CountRequests, metrics=metrics, routes=routes)])
+
+
+def warm_tokenizer() -> None:
+    from classify.segment import tokenizer_for
+
+    tokenizer_for(())
 
 
 def serve(config: Config, *, host: str, port: int, with_workers: bool) -> int:

@@ -2,9 +2,13 @@
 `bulletin`, `referral list`, `rectify list` make (yuqing.db.scoring_reads), results kept as plain data."""
 from __future__ import annotations
 
+import json
+import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from scoring import as_json
@@ -13,7 +17,7 @@ from timeline.clock import display_beijing, to_beijing
 from yuqing.bulletin import Bulletin
 from yuqing.db import appeals as appeal_store
 from yuqing.db import referrals as referral_store
-from yuqing.db import scoring_reads
+from yuqing.db import scoring_reads, scoring_state
 from yuqing.db.session import Database
 from yuqing.exports import export_csv, export_xlsx
 from yuqing.pages import common
@@ -45,12 +49,104 @@ class YearScores:
         return None
 
 
+# A year's per-unit results are kept in the data directory under the key of the data they came from
+# (yuqing.db.scoring_state): a view reads the key and the kept ranking; the year is scored again only
+# after a write, once a deadline turns a verdict, or when the kept results are an hour old. The page
+# (and its cache) holds the ranking without the deductions; a unit's deductions are read when it is
+# picked, one line of the kept units file.
+KEPT_FOLDER = "score-results"
+KEPT_YEARS = 8
+KEPT_AGE = timedelta(hours=1)
+
+
 @common.office_cached(ttl=60, max_entries=2, show_spinner="正在计算考核得分…")
 def year_scores(year: int) -> YearScores:
+    """The year's ranking: every unit's totals and indicator points, each indicator's deductions left
+    out (`unit_deductions` reads one unit's)."""
     now = common.now()
+    database = common.database()
+    key = database.read(scoring_state.data_state, year)  # read before the data: a write in between makes it stale
+    path = _kept_path(year)
+    kept = _read_kept(path, key, now)
+    if kept is not None:
+        return kept
+    data = database.read(scoring_reads.load_year, year, now=now)
+    result = YearScores(year, data.scheme.name, data.scheme.title, data.scheme.status == "proposed", now,
+                        as_json(data.score()))
+    _keep(path, key, scoring_state.settled_until(data), result)
+    return _summary(result)
+
+
+@common.office_cached(ttl=60, max_entries=8, show_spinner=False)
+def unit_deductions(year: int, code: str, now: datetime) -> dict[str, list[dict[str, Any]]]:
+    """indicator code → deductions of one unit in the results judged at `now` (the ranking's)."""
+    path = _kept_path(year)
+    key = common.database().read(scoring_state.data_state, year)
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+        if meta.get("key") == key and meta.get("now") == now.isoformat():
+            with path.with_suffix(".units").open(encoding="utf-8") as lines:
+                for line in lines:
+                    found, _, rest = line.partition("\t")
+                    if found == code:
+                        return dict(json.loads(rest))
+                return {}
+    except (OSError, ValueError):
+        pass
+    # Not kept (an unwritable data directory, or the data changed since): score the year again.
     data = common.database().read(scoring_reads.load_year, year, now=now)
-    return YearScores(year, data.scheme.name, data.scheme.title, data.scheme.status == "proposed", now,
-                      as_json(data.score()))
+    row = next((r for r in as_json(data.score()) if r["unit"]["code"] == code), None)
+    return {} if row is None else {i["code"]: i["deductions"] for i in row["indicators"]}
+
+
+def _summary(result: YearScores) -> YearScores:
+    rows = [{**r, "indicators": [{**i, "deductions": [], "deduction_count": len(i["deductions"])} for i in r["indicators"]]}
+            for r in result.rows]
+    return YearScores(result.year, result.scheme, result.scheme_title, result.proposed, result.now, rows)
+
+
+def _kept_path(year: int) -> Path:
+    office, _ = common.office_key()
+    return common.config().data_dir / KEPT_FOLDER / f"office-{'all' if office is None else office}-{year}.json"
+
+
+def _read_kept(path: Path, key: str, now: datetime) -> YearScores | None:
+    """The kept ranking, if it was computed from this data and still holds at `now`."""
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8"))
+        judged = datetime.fromisoformat(kept["now"])
+        until = datetime.fromisoformat(kept["until"]) if kept["until"] else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if kept.get("key") != key or not judged <= now < judged + KEPT_AGE or (until is not None and now >= until):
+        return None
+    return YearScores(kept["year"], kept["scheme"], kept["scheme_title"], kept["proposed"], judged, kept["rows"])
+
+
+def _keep(path: Path, key: str, until: datetime | None, result: YearScores) -> None:
+    """Write each unit's deductions (one line a unit), then the ranking with the key (both atomically),
+    and remove the oldest kept years beyond KEPT_YEARS."""
+    meta = {"key": key, "until": until.isoformat() if until else None, "year": result.year, "scheme": result.scheme,
+            "scheme_title": result.scheme_title, "proposed": result.proposed, "now": result.now.isoformat(),
+            "rows": _summary(result).rows}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write(path.with_suffix(".units"), "".join(
+            r["unit"]["code"] + "\t" + json.dumps({i["code"]: i["deductions"] for i in r["indicators"]}, ensure_ascii=False) + "\n"
+            for r in result.rows))
+        _write(path, json.dumps(meta, ensure_ascii=False))
+        kept = sorted(path.parent.glob("office-*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in kept[KEPT_YEARS:]:
+            old.unlink(missing_ok=True)
+            old.with_suffix(".units").unlink(missing_ok=True)
+    except OSError:
+        return  # a data directory that cannot be written only means the next view scores again
+
+
+def _write(path: Path, text: str) -> None:
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, suffix=".tmp", delete=False) as out:
+        out.write(text)
+    os.replace(out.name, path)
 
 
 def deferred(build: Callable[..., bytes], *args: Any) -> Callable[[], bytes]:
@@ -120,7 +216,7 @@ def appeals(year: int) -> list[appeal_store.AppealView]:
     return common.database().read(appeal_store.list_appeals, year=year)
 
 
-common.EXTRA_READS[:] = [year_scores, bulletin, public_html, referrals, rectifications, appeals]
+common.EXTRA_READS[:] = [year_scores, unit_deductions, bulletin, public_html, referrals, rectifications, appeals]
 
 
 def this_year() -> int:
@@ -190,11 +286,12 @@ def indicators(rows: list[dict[str, Any]], kind: str) -> dict[str, tuple[str, fl
     return {code: found[code] for code in sorted(found, key=lambda c: order[c])}  # stable: scheme order within
 
 
-def deductions(row: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every deduction of one unit, each with its indicator, key (for appeals) and incident."""
+def deductions(row: dict[str, Any], found: dict[str, list[dict[str, Any]]] | None = None) -> list[dict[str, Any]]:
+    """Every deduction of one unit, each with its indicator, key (for appeals) and incident; `found`
+    (unit_deductions) gives them when the row is the ranking's, which leaves them out."""
     out = []
     for i in row["indicators"]:
-        for d in i["deductions"]:
+        for d in (i["deductions"] if found is None else found.get(i["code"], [])):
             out.append({**d, "indicator": i["name"], "indicator_code": i["code"]})
     return out
 

@@ -118,7 +118,7 @@ def unit_detail(result: scorecards.YearScores, who: Actor) -> None:
     cols[3].metric("舆情处置", f"{scorecards.points(row['opinion_points'])} / {scorecards.points(row['opinion_max'])}")
     if row["missing_manual"]:
         st.caption(common.text("DASH_MISSING_MANUAL", count=len(row["missing_manual"])))
-    lines = scorecards.deductions(row)
+    lines = scorecards.deductions(row, scorecards.unit_deductions(result.year, code, result.now))
     if not lines:
         st.success(common.text("DASH_NO_DEDUCTIONS"))
     for d in lines:
