@@ -75,6 +75,15 @@ def report(name: str, target: str, value: float, ok: bool | None, *, detail: str
                                   "value": value, "ok": ok, "detail": detail}, ensure_ascii=False) + "\n")
 
 
+def skipped(name: str, reason: str) -> None:
+    """A measure that could not run here (e.g. it needs PostgreSQL): a row of the summary table saying why."""
+    path = os.environ.get(RESULTS_ENV)
+    if path:
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(json.dumps({"script": Path(sys.argv[0]).name, "name": name, "skipped": reason},
+                                 ensure_ascii=False) + "\n")
+
+
 def table(path: Path) -> int:
     """The summary table of a results file (a target not met is reported, not an error)."""
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()] \
@@ -83,16 +92,19 @@ def table(path: Path) -> int:
         print("no benchmark reported a target")
         return 0
     header = ("script", "measure", "value", "target", "met", "detail")
-    lines = [(r["script"], r["name"], f"{r['value']:.3g}", r["target"], "—" if r["ok"] is None else ("yes" if r["ok"] else "NO"),
+    lines = [(r["script"], r["name"], "—", "—", "skipped", r["skipped"]) if "skipped" in r else
+             (r["script"], r["name"], f"{r['value']:.3g}", r["target"], "—" if r["ok"] is None else ("yes" if r["ok"] else "NO"),
               r.get("detail", "")) for r in rows]
     widths = [max(_width(x) for x in column) for column in zip(header, *lines)]
     print()
     print("== summary")
     for line in (header, *lines):
         print("  ".join(cell + " " * (w - _width(cell)) for cell, w in zip(line, widths)))
-    targets = [r for r in rows if r["ok"] is not None]
+    ran = [r for r in rows if "skipped" not in r]
+    targets = [r for r in ran if r["ok"] is not None]
     missed = sum(1 for r in targets if not r["ok"])
-    print(f"{len(targets) - missed}/{len(targets)} targets met ({len(rows) - len(targets)} figures without a target)")
+    print(f"{len(targets) - missed}/{len(targets)} targets met ({len(ran) - len(targets)} figures without a target"
+          + (f", {len(rows) - len(ran)} skipped)" if len(rows) > len(ran) else ")"))
     return 0
 
 
