@@ -570,7 +570,7 @@ def main() -> int:
     parser.add_argument("url", nargs="?", default=os.environ.get(URL_ENV), help=f"PostgreSQL URL (or {URL_ENV})")
     parser.add_argument("--cities", type=int, default=len(CITIES), help="cities (9 offices each), default 18")
     parser.add_argument("--office", help="the office timed (default: the fifth county of the middle city)")
-    parser.add_argument("--samples", type=int, default=3)
+    parser.add_argument("--samples", type=int, default=5, help="samples per side (default 5; at least 3)")
     parser.add_argument("--feeds", type=int, default=FEEDS)
     parser.add_argument("--keep", action="store_true", help="keep the two databases")
     parser.add_argument("--explain", action="store_true", help="print the plans of the office's queries")
