@@ -7,7 +7,8 @@ Rows are built from ../shared/data (CEC incidents and ordinary news): each row a
 with a county of 三门峡 as the place, numbered in title and body so every row is a new item (no
 row is a cheap duplicate), dated at a steady 300 rows
 a day (a busy year of intake). Every sample is its own process (fresh SQLite database); its peak
-RSS is the process's own VmHWM (a fork's rusage would include this script's); sides interleaved.
+RSS is the process's own VmHWM (a fork's rusage would include this script's); sides interleaved
+(bench/_common.py: at least 3 samples per side; the largest size may take one per side, and says so).
 
     .venv/bin/python bench/import_speed.py [--samples 3] [--big-samples 1] [--sizes 10000,100000] [--full]
     (default 2 000 and 20 000 rows, the size `make bench` runs; --full: 10 000 and 100 000)
@@ -28,10 +29,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
+
+from _common import ratio, report, sample, show, summary  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
+
 DATA = ROOT.parent / "shared" / "data"
-
-from _common import report  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
-
 CORPORA = ("cec/events.jsonl", "cec/environment_pollution.jsonl", "negatives/news.jsonl",
            "negatives/mixed_politics_society.jsonl")
 PLACES = ("湖滨区", "陕州区", "义马市", "灵宝市", "渑池县", "卢氏县")
@@ -87,18 +88,38 @@ def timed(argv: list[str], *, stdin: Path | None = None) -> tuple[float, float]:
     return time.perf_counter() - started, int(err.rsplit("VMHWM ", 1)[1].split()[0]) / 1024
 
 
-def import_once(table: Path, folder: Path, n: int) -> tuple[float, float]:
-    db = folder / f"import-{n}-{time.monotonic_ns()}.sqlite3"
-    url = f"sqlite:///{db}"
-    cli = [sys.executable, "-c", AS_MODULE, "yuqing.cli", "--db", url]
-    timed(cli + ["init"])
-    result = timed(cli + ["import", str(table), "--json"])
-    db.unlink()
-    return result
+class Child:
+    """One side of the comparison: a fresh child process per sample; its peak RSS kept per sample."""
+
+    def __init__(self, argv: list[str], *, stdin: Path | None = None) -> None:
+        self.argv, self.stdin = argv, stdin
+        self.rss: list[float] = []
+
+    def __call__(self) -> None:
+        self.rss.append(timed(self.argv, stdin=self.stdin)[1])
 
 
-def classify_once(lines: Path) -> tuple[float, float]:
-    return timed([sys.executable, "-c", AS_MODULE, "yuqing.cli", "classify", "--jsonl"], stdin=lines)
+class Import(Child):
+    """`yuqing import FILE --json` into a fresh SQLite database, made (yuqing init) before the clock."""
+
+    def __init__(self, table: Path, folder: Path) -> None:
+        self.db = folder / "import.sqlite3"
+        cli = [sys.executable, "-c", AS_MODULE, "yuqing.cli", "--db", f"sqlite:///{self.db}"]
+        super().__init__(cli + ["import", str(table), "--json"])
+        self.init = cli + ["init"]
+
+    def fresh(self) -> None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{self.db}{suffix}").unlink(missing_ok=True)
+        timed(self.init)
+
+    def before(self, side: str) -> None:
+        if side == "import":
+            self.fresh()
+
+
+def classify_side(lines: Path) -> Child:
+    return Child([sys.executable, "-c", AS_MODULE, "yuqing.cli", "classify", "--jsonl"], stdin=lines)
 
 
 def read_once(reader: str, path: Path) -> tuple[float, float]:
@@ -113,8 +134,9 @@ def read_once(reader: str, path: Path) -> tuple[float, float]:
     return timed([sys.executable, "-c", "import sys\n" + code + "\n" + HWM])
 
 
-def summary(values: list[float]) -> str:
-    return f"min {min(values):.1f} / median {statistics.median(values):.1f} / max {max(values):.1f}"
+def spread(values: list[float]) -> str:
+    low, mid, high = summary(values)
+    return f"min {low:.1f} / median {mid:.1f} / max {high:.1f}"
 
 
 def readers(folder: Path, table: Path, samples: int) -> None:
@@ -140,7 +162,7 @@ def readers(folder: Path, table: Path, samples: int) -> None:
     for kind in kinds:
         seconds = [s for s, _ in results[kind]]
         rss = [r for _, r in results[kind]]
-        print(f"xlsx reader {kind:9} {xlsx.stat().st_size >> 10} kB: s {summary(seconds)}; peak RSS MB {summary(rss)}")
+        print(f"xlsx reader {kind:9} {xlsx.stat().st_size >> 10} kB: s {spread(seconds)}; peak RSS MB {spread(rss)}")
 
 
 def main() -> int:
@@ -160,37 +182,47 @@ def main() -> int:
             table, _ = build(args.readers_only, Path(name))
             readers(Path(name), table, args.samples)
         return 0
-    sizes = [10_000, 100_000] if args.full else [int(s) for s in args.sizes.split(",")]
-    rate: dict[int, float] = {}
+    sizes = [10_000, 100_000] if args.full else sorted(int(s) for s in args.sizes.split(","))
+    seconds: dict[int, float] = {}
+    peaks: dict[int, float] = {}
     with tempfile.TemporaryDirectory(prefix="yuqing-import-bench-") as name:
         folder = Path(name)
         for n in sizes:
             table, lines = build(n, folder)
-            samples = args.big_samples if n == max(sizes) and len(sizes) > 1 else args.samples
-            imports: list[tuple[float, float]] = []
-            classes: list[tuple[float, float]] = []
-            for _ in range(samples):  # interleaved: import, classify, import, classify …
-                imports.append(import_once(table, folder, n))
-                classes.append(classify_once(lines))
-            t_import = statistics.median(s for s, _ in imports)
-            t_class = statistics.median(s for s, _ in classes)
-            rate[n] = n / t_import
-            print(f"{n} rows, {samples} sample(s) per side")
-            print(f"  import   s {summary([s for s, _ in imports])}  → {n / t_import:,.0f} rows/s; "
-                  f"peak RSS MB {summary([r for _, r in imports])}")
-            print(f"  classify s {summary([s for s, _ in classes])}  → {n / t_class:,.0f} texts/s; "
-                  f"peak RSS MB {summary([r for _, r in classes])}")
-            ratio = t_class / t_import
-            print(f"  import throughput ÷ classify --jsonl throughput (medians): {ratio:.2f}")
-            report(f"import {n} rows: throughput ÷ classify --jsonl", "≥ 0.5", ratio, ratio >= 0.5,
-                   detail=f"{samples} sample(s)")
-            if n == min(sizes) and not args.no_readers:
+            importing, classifying = Import(table, folder), classify_side(lines)
+            sides = {"import": importing, "classify --jsonl": classifying}
+            big = n == sizes[-1] and len(sizes) > 1
+            samples = args.big_samples if big else args.samples
+            if samples >= 3:
+                times = sample(sides, samples, before=importing.before)
+            else:  # the largest size is long: fewer samples, still interleaved, said so below
+                times = {side: [] for side in sides}
+                for _ in range(samples):
+                    for side, work in sides.items():
+                        importing.before(side)
+                        started = time.perf_counter()
+                        work()
+                        times[side].append(time.perf_counter() - started)
+            note = "" if samples >= 3 else f" (only {samples} sample(s) per side at this size: a long run)"
+            print(f"{n} rows, {samples} interleaved sample(s) per side{note}")
+            show(times)
+            for side, child in sides.items():
+                rate = n / statistics.median(times[side])
+                print(f"  {side:<16}  {rate:,.0f} rows/s (median); peak RSS MB {spread(child.rss)}")
+            seconds[n] = statistics.median(times["import"])
+            r = ratio(times, "classify --jsonl", "import")  # time ratio = throughput ratio, inverted
+            report(f"import ÷ classify --jsonl throughput, {n} rows", "≥ 0.5", r, r >= 0.5, detail=note.strip())
+            peaks[n] = max(importing.rss)
+            if n == sizes[0] and not args.no_readers:
                 readers(folder, table, args.samples)
         if len(sizes) > 1:
-            small, big = min(sizes), max(sizes)
-            growth = (big / rate[big]) / (small / rate[small])
-            limit = 1.2 * big / small
-            report(f"import growth {big}/{small} rows (time)", f"≤ {limit:g}", growth, growth <= limit)
+            small, large = sizes[0], sizes[-1]
+            growth = seconds[large] / seconds[small]
+            limit = 1.2 * large / small
+            report(f"import time growth {large}/{small} rows", f"≤ {limit:g}", growth, growth <= limit)
+            memory = peaks[large] / peaks[small]  # streamed in batches: memory must not follow the rows
+            report(f"import peak RSS {large}/{small}", "≤ 2", memory, memory <= 2,
+                   detail=f"{peaks[small]:.0f} MB → {peaks[large]:.0f} MB")
     return 0
 
 

@@ -13,3 +13,6 @@ class Limits:
     max_cell: int = 32_767  # Excel's own limit for one cell
     max_expanded_mb: int = 512  # the xlsx's members, uncompressed, together
     max_ratio: int = 200  # uncompressed ÷ compressed of one member (larger than RATIO_FLOOR)
+    # Rows stored per transaction: a kill leaves whole batches, and a rerun adds only the rest (the
+    # dedup keys recognise what the earlier run stored).
+    batch_rows: int = 1000

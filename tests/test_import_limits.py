@@ -3,6 +3,9 @@ from its zip directory, rows and cells over the limits are refused before anythi
 batches are committed one by one so a rerun after an interruption adds only the rest."""
 from __future__ import annotations
 
+import json
+import os
+import signal
 import struct
 import subprocess
 import sys
@@ -10,6 +13,7 @@ import time
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -19,7 +23,7 @@ from ingest.limits import Limits
 from tests.cliutil import error_code, yq
 from tests.conftest import writer
 from yuqing.db.imports import import_table
-from yuqing.db.models import Item
+from yuqing.db.models import AuditRecord, Item
 from yuqing.db.session import Database
 from yuqing.worker import Poller
 
@@ -153,7 +157,8 @@ def test_a_csv_cell_over_excels_limit_is_refused(url: str, tmp_path: Path, lengt
 
 
 @pytest.mark.parametrize("name, value", [("YUQING_IMPORT_MAX_ROWS", "0"), ("YUQING_IMPORT_MAX_CELL", "lots"),
-                                         ("YUQING_IMPORT_MAX_XLSX_MB", "-1"), ("YUQING_IMPORT_MAX_RATIO", "1")])
+                                         ("YUQING_IMPORT_MAX_XLSX_MB", "-1"), ("YUQING_IMPORT_MAX_RATIO", "1"),
+                                         ("YUQING_IMPORT_BATCH_ROWS", "0")])
 def test_bad_import_limit_settings_are_refused_by_name(url: str, monkeypatch: pytest.MonkeyPatch, name: str, value: str):
     monkeypatch.setenv(name, value)
     result = yq(url, "feeds", "list")
@@ -201,3 +206,50 @@ def test_an_interrupted_import_keeps_whole_batches_and_a_rerun_adds_only_the_res
     assert items(url) == 25
     again = yq(url, "import", str(path), "--json").json()
     assert again["items_new"] == 0 and again["items_duplicate"] == 25
+
+
+def imported(url: str) -> tuple[list[str], list[dict[str, Any]]]:
+    """The stored items' titles and the import batches' audit records (first and last row of each)."""
+    database = Database(url)
+    try:
+        with database.session() as s:
+            titles = list(s.scalars(select(Item.title)))
+            batches = [json.loads(after) for after in
+                       s.scalars(select(AuditRecord.after).where(AuditRecord.entity == "import").order_by(AuditRecord.id))]
+            return titles, batches
+    finally:
+        database.dispose()
+
+
+def test_a_killed_import_keeps_whole_batches_and_a_rerun_adds_exactly_the_rest(url: str, tmp_path: Path,
+                                                                                monkeypatch: pytest.MonkeyPatch):
+    batch, total = 40, 1000  # 25 batches: the kill falls well before the end
+    path = tmp_path / "many.csv"
+    path.write_text(HEADER + csv_rows(total), encoding="utf-8")
+    monkeypatch.setenv("YUQING_IMPORT_BATCH_ROWS", str(batch))
+    child = subprocess.Popen([sys.executable, "-m", "yuqing.cli", "--db", url, "import", str(path), "--json"],
+                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120  # a bound on the wait, not a guess at when a batch lands
+        while items(url) == 0:  # until the first batch has committed
+            assert child.poll() is None, "the import ended before a batch was seen"
+            assert time.monotonic() < deadline, "no batch committed within 120 s"
+            time.sleep(0.02)
+        os.kill(child.pid, signal.SIGKILL)
+        assert child.wait(timeout=60) == -signal.SIGKILL
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    titles, batches = imported(url)
+    kept = len(titles)
+    assert 0 < kept < total and kept % batch == 0  # whole batches only
+    assert len(batches) == kept // batch and all(b["rows"] == batch for b in batches)
+    first_rows = [(b["first_row"], b["last_row"]) for b in batches]
+    assert first_rows == [(2 + n * batch, 1 + (n + 1) * batch) for n in range(len(batches))]  # row 1 is the header
+    assert sorted(titles) == sorted(f"卢氏县网民反映第{i}号小区停水" for i in range(kept))  # the file's first rows
+
+    rerun = yq(url, "import", str(path), "--json").json()
+    assert (rerun["rows"], rerun["items_new"], rerun["items_duplicate"]) == (total, total - kept, kept)
+    titles, _ = imported(url)
+    assert len(titles) == len(set(titles)) == total

@@ -45,6 +45,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("YUQING_IMPORT_MAX_CELL", lambda: "32767", "表格导入：单元格的字符数上限（Excel 的上限）"),
     Setting("YUQING_IMPORT_MAX_XLSX_MB", lambda: "512", "表格导入：xlsx 解压后的大小上限（MB，防压缩炸弹）"),
     Setting("YUQING_IMPORT_MAX_RATIO", lambda: "200", "表格导入：xlsx 中单个成员的压缩比上限（超过 1 MB 的成员）"),
+    Setting("YUQING_IMPORT_BATCH_ROWS", lambda: "1000", "表格导入：每批提交的行数（中断后已提交的整批保留，重新导入只补其余）"),
     Setting("YUQING_OFFICE", lambda: "sanmenxia", "本级考核主体（根考核办）的代码：初始化时创建，未指定考核办的账号和命令属于它"),
     Setting("YUQING_OFFICE_NAME", lambda: "三门峡市政务公开领导小组办公室", "发文机关名称：通报、排名等公文的红头与落款"),
 )
@@ -203,7 +204,8 @@ def _import_limits(values: Mapping[str, str]) -> Limits:
     return Limits(max_rows=number("YUQING_IMPORT_MAX_ROWS", 1, 10_000_000),
                   max_cell=number("YUQING_IMPORT_MAX_CELL", 100, 10_000_000),
                   max_expanded_mb=number("YUQING_IMPORT_MAX_XLSX_MB", 1, 100_000),
-                  max_ratio=number("YUQING_IMPORT_MAX_RATIO", 10, 100_000))
+                  max_ratio=number("YUQING_IMPORT_MAX_RATIO", 10, 100_000),
+                  batch_rows=number("YUQING_IMPORT_BATCH_ROWS", 1, 100_000))
 
 
 OFFICE_CODE = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")

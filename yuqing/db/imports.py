@@ -45,20 +45,17 @@ def assigned_unit_codes(writer: Writer, written: dict[str, str]) -> dict[str, st
     return resolved
 
 
-# Rows stored per transaction: a kill leaves whole batches, and a rerun adds only the rest (the
-# dedup keys recognise what the earlier run stored).
-BATCH_ROWS = 1000
-
 Runner = Callable[[Callable[[Writer], Any]], Any]  # runs one change in one transaction, returns its value
 Progress = Callable[[int, int], None]  # (rows done, rows in the file)
 
 
 def import_table(run: Runner, path: Path, mapping_name: str, *, poller: Poller, shown_name: str,
                  limits: Limits | None = None, progress: Progress | None = None,
-                 batch_rows: int = BATCH_ROWS) -> ImportReport:
-    """Import a spreadsheet in batches of `batch_rows`, each its own transaction with its own audit
-    record. The file is checked first (format, zip-bomb limits, rows, cell length) so a refused
-    file stores nothing; then it is streamed, one batch in memory at a time."""
+                 batch_rows: int | None = None) -> ImportReport:
+    """Import a spreadsheet in batches of `batch_rows` (default: the limits' batch_rows, the setting
+    YUQING_IMPORT_BATCH_ROWS), each its own transaction with its own audit record. The file is
+    checked first (format, zip-bomb limits, rows, cell length) so a refused file stores nothing;
+    then it is streamed, one batch in memory at a time."""
     limits = limits or Limits()
     mapping: Mapping = load_mapping(mapping_name)
     if path.suffix.lower() not in (".xlsx", ".csv"):
@@ -70,7 +67,8 @@ def import_table(run: Runner, path: Path, mapping_name: str, *, poller: Poller, 
     stats = StoreStats()
     rows = 0
     errors: list[tuple[int, str]] = []
-    batches = iter_item_batches(iter_table(path, limits), mapping, path=Path(shown_name), now=now, size=batch_rows)
+    size = batch_rows or limits.batch_rows
+    batches = iter_item_batches(iter_table(path, limits), mapping, path=Path(shown_name), now=now, size=size)
     for batch in batches:
         stats.add(run(partial(_store_import_batch, batch=batch, mapping=mapping, poller=poller, shown_name=shown_name)))
         rows += batch.rows
