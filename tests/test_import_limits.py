@@ -44,7 +44,7 @@ NOW = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
 def items(url: str) -> int:
     database = Database(url)
     try:
-        with database.session() as s:
+        with database.session(write=False) as s:  # never waits behind a running import's write lock
             return int(s.scalar(select(func.count()).select_from(Item)))
     finally:
         database.dispose()
@@ -212,7 +212,7 @@ def imported(url: str) -> tuple[list[str], list[dict[str, Any]]]:
     """The stored items' titles and the import batches' audit records (first and last row of each)."""
     database = Database(url)
     try:
-        with database.session() as s:
+        with database.session(write=False) as s:
             titles = list(s.scalars(select(Item.title)))
             batches = [json.loads(after) for after in
                        s.scalars(select(AuditRecord.after).where(AuditRecord.entity == "import").order_by(AuditRecord.id))]

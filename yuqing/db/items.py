@@ -34,7 +34,7 @@ from ingest.triage import (
     triage_decision,
 )
 from timeline.words import say
-from yuqing.db.models import Feed, Item, ItemSighting
+from yuqing.db.models import Base, Feed, Item, ItemSighting
 
 Classify = Callable[[str, str], dict[str, Any]]
 # Title plus the lead: news puts what happened, where and how many in the first paragraphs.
@@ -187,12 +187,12 @@ def _store_batch(session: Session, feed: Feed, batch: list[FeedItem], *, now: da
     _assign_groups(session, rows)
     ids: dict[str, int] = {}
     if rows:
-        table = Item.__table__  # Core, not the ORM's bulk insert: a tenth of the overhead per row
+        table = Base.metadata.tables[Item.__tablename__]  # a Core insert: no ORM bookkeeping per row
         result = session.execute(insert(table).returning(table.c.id, table.c.content_hash), rows)
         ids = {h: i for i, h in result.tuples()}
     if sightings:
         session.execute(
-            insert(ItemSighting.__table__),
+            insert(Base.metadata.tables[ItemSighting.__tablename__]),
             [
                 {"feed_id": feed.id, "guid": guid, "seen_at": now,
                  "item_id": ids[target.content_hash] if isinstance(target, FeedItem) else target}
