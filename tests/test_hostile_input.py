@@ -4,8 +4,12 @@ Each test names the finding it covers; every storage test runs on SQLite and Pos
 """
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -83,6 +87,53 @@ def test_an_exception_while_polling_one_feed_is_stored_on_it_and_the_run_goes_on
         database.dispose()
     listed = {f["url"]: f for f in yq(url, "feeds", "list", "--json").json()}
     assert listed[broken]["error_count"] == 1 and listed[fine]["error_count"] == 0
+
+
+def _workers_of(parent: int) -> list[int]:
+    """The `ingest once --workers N` processes under `parent` (multiprocessing's spawned children,
+    not its resource tracker)."""
+    try:
+        children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+    except OSError:
+        return []
+    found = []
+    for child in children:
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"spawn_main" in command and b"resource_tracker" not in command:
+            found.append(int(child))
+    return found
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_killed_worker_makes_ingest_once_exit_non_zero_without_a_traceback(url: str, server: FeedServer):
+    # Before: with --workers 4 raw tracebacks were printed and the command exited 0.
+    for n in range(4):
+        story = (f"w-{n}", f"灵宝市第{n}号小区停水", f"https://news.example.cn/w/{n}", f"灵宝市第{n}号小区停水三天。")
+        yq(url, "feeds", "add", server.serve(f"/slow{n}.xml", rss([story]), delay=6.0))
+    child = subprocess.Popen([sys.executable, "-m", "yuqing.cli", "--db", url, "ingest", "once", "--workers", "2"],
+                             cwd=Path(__file__).resolve().parents[1], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+    try:
+        deadline = time.monotonic() + 120  # a bound on the wait for the workers' first request
+        while len(_workers_of(child.pid)) < 2 or sum(server.hits.values()) == 0:
+            assert child.poll() is None, child.communicate()
+            assert time.monotonic() < deadline, "the workers never fetched"
+            time.sleep(0.05)
+        os.kill(_workers_of(child.pid)[0], signal.SIGKILL)  # as the OOM killer would
+        out, err = child.communicate(timeout=180)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.communicate()
+    assert child.returncode == 1 and "[E_WORKER_DIED]" in err
+    assert "Traceback" not in out + err
+    # What the killed worker had claimed is polled by the next run: nothing is lost.
+    assert yq(url, "ingest", "once").code == 0
+    assert _scalar(url, select(func.count()).select_from(Item)) == 4
 
 
 # --- 2. different items were silently merged -------------------------------------------------
