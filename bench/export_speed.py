@@ -1,15 +1,16 @@
 """Year exports at scale: the xlsx of a 100 000-incident year (bench/score_speed.py's synthetic year).
 
-1. The two streaming writers on the same four tables (汇总, 时效明细, 扣分明细, 加减分, rows built
-   once): openpyxl's write-only mode (the previous exporter, kept here as the comparison) against
-   xlsxwriter's constant_memory mode (yuqing.exports), both with the print setup (landscape, one page
-   wide, header row repeated, page numbers in the footer). Each sample runs in a forked child, so its
-   peak RSS is its own (the parent's loaded year is the same base for both; a child that writes
-   nothing gives that base).
+1. Three streaming writers on the same four tables (汇总, 时效明细, 扣分明细, 加减分, rows built once),
+   all with the print setup (landscape, one page wide, header row repeated, page numbers in the
+   footer): openpyxl's write-only mode (the exporter before issue 14), xlsxwriter's constant_memory
+   mode (the exporter until its per-cell cost missed the ≤ 2× target) and yuqing.workbook (ours,
+   SpreadsheetML written directly). Each sample runs in a forked child, so its peak RSS is its own
+   (the parent's loaded year is the same base for all; a child that writes nothing gives that base).
 2. The whole command: `yuqing score --format xlsx` against `yuqing score --format json` on the same
-   year, each a fresh process (wall time and peak RSS from wait4), target ≤ 2×.
-Samples interleave (A, B, A, B, …), at least 3 per side; min / median / max are printed.
-Run: .venv/bin/python bench/export_speed.py [incidents] [--full] [--samples N]   (default 5 000 incidents)
+   year, each a fresh process (CPU time and peak RSS from wait4), target ≤ 2×.
+Samples interleave (A, B, C, A, B, C, …), at least 3 per side; min / median / max are printed.
+Run: .venv/bin/python bench/export_speed.py [incidents] [--full] [--samples N] [--command-samples N]
+(default 5 000 incidents; --command-samples defaults to --samples, and may be 1 for the 100 000 year)
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
+import xlsxwriter  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 from _common import ratio, report, show  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 from openpyxl import Workbook  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 from openpyxl.cell import WriteOnlyCell  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
@@ -36,7 +38,7 @@ from score_speed import NOW, YEAR, build  # noqa: E402 - imported after the sys.
 
 from scoring import as_json  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 from scoring.wallclock import naive  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
-from yuqing import exports  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
+from yuqing import exports, workbook  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 from yuqing.db.scoring_reads import load_year  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 from yuqing.db.session import Database  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 
@@ -50,7 +52,7 @@ def _openpyxl_cell(sheet: Any, value: Any) -> Any:
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, str):
-        value = exports._ILLEGAL.sub("", value)
+        value = workbook.ILLEGAL.sub("", value)
         if value.startswith("="):
             cell = WriteOnlyCell(sheet, value=value)
             cell.data_type = "s"
@@ -89,8 +91,51 @@ def openpyxl_book(tables: list[Table]) -> bytes:
     return buffer.getvalue()
 
 
-# -- side B: xlsxwriter constant_memory (yuqing.exports) ------------------------------------------
+# -- side B: xlsxwriter constant_memory (the exporter until ours replaced it) -----------------------
+def _xlsxwriter_text(sheet: Any, row: int, col: int, value: str, *rest: Any) -> Any:
+    if workbook.ILLEGAL.search(value):
+        return sheet.write_string(row, col, workbook.ILLEGAL.sub("", value), *rest)
+    return None
+
+
+def _xlsxwriter_yes_no(sheet: Any, row: int, col: int, value: bool, *rest: Any) -> Any:
+    return sheet.write_string(row, col, "是" if value else "否")
+
+
+def _xlsxwriter_beijing(sheet: Any, row: int, col: int, value: datetime, *rest: Any) -> Any:
+    return sheet.write_datetime(row, col, naive(value))
+
+
 def xlsxwriter_book(tables: list[Table]) -> bytes:
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+                                        "strings_to_numbers": False, "default_date_format": "yyyy-mm-dd hh:mm:ss"})
+    head_format = book.add_format({"bold": True, "text_wrap": True, "valign": "vcenter"})
+    for title, header, rows, widths in tables:
+        sheet = book.add_worksheet(title)
+        for column, name in enumerate(header, start=1):
+            sheet.set_column(column - 1, column - 1, widths.get(column) or max(8, min(40, exports.display_width(str(name)) + 2)))
+        sheet.freeze_panes(1, 0)
+        sheet.set_landscape()
+        sheet.set_paper(9)
+        sheet.fit_to_pages(1, 0)
+        sheet.repeat_rows(0, 0)
+        sheet.set_footer("&C第 &P 页，共 &N 页")
+        sheet.add_write_handler(str, _xlsxwriter_text)
+        sheet.add_write_handler(bool, _xlsxwriter_yes_no)
+        sheet.add_write_handler(datetime, _xlsxwriter_beijing)
+        sheet.write_row(0, 0, list(header), head_format)
+        count = 0
+        for count, line in enumerate(rows, start=1):
+            sheet.write_row(count, 0, line)
+        if count:
+            sheet.autofilter(0, 0, count, len(header) - 1)
+    book.close()
+    return buffer.getvalue()
+
+
+# -- side C: yuqing.workbook (yuqing.exports) -----------------------------------------------------
+def yuqing_book(tables: list[Table]) -> bytes:
     book = exports.new_workbook()
     for title, header, rows, widths in tables:
         exports.write_table(book, title, header, rows, widths=widths)
@@ -135,7 +180,7 @@ def command(argv: list[str]) -> tuple[float, int, float]:
     return usage.ru_utime + usage.ru_stime, usage.ru_maxrss, wall
 
 
-def main(n: int, samples: int) -> None:
+def main(n: int, samples: int, command_samples: int) -> None:
     if samples < 3:
         raise SystemExit("at least 3 samples per side")
     now = NOW
@@ -161,7 +206,8 @@ def main(n: int, samples: int) -> None:
 
         # 1. The writers, each sample in a forked child (its own peak RSS), taking turns.
         base = in_child(nothing, tables)[1]
-        writers = {"openpyxl write-only": openpyxl_book, "xlsxwriter constant_memory": xlsxwriter_book}
+        writers = {"openpyxl write-only": openpyxl_book, "xlsxwriter constant_memory": xlsxwriter_book,
+                   "yuqing.workbook": yuqing_book}
         runs: dict[str, list[tuple[float, int, int]]] = {name: [] for name in writers}
         for _ in range(samples):
             for name, work in writers.items():
@@ -172,18 +218,22 @@ def main(n: int, samples: int) -> None:
             peak = max(r[1] for r in values)
             print(f"  {name}: peak RSS {peak // 1024} MiB (+{(peak - base) // 1024} MiB over the base), "
                   f"file {values[0][2] // 1024} KiB")
-        value = ratio({name: [r[0] for r in values] for name, values in runs.items()},
-                      "xlsxwriter constant_memory", "openpyxl write-only")
-        report(f"xlsx writer: xlsxwriter / openpyxl write-only ({n} incidents)", "< 1 (chosen writer faster)", value, value < 1)
+        times = {name: [r[0] for r in values] for name, values in runs.items()}
+        value = ratio(times, "yuqing.workbook", "xlsxwriter constant_memory")
+        print(f"  yuqing.workbook / openpyxl write-only: {ratio(times, 'yuqing.workbook', 'openpyxl write-only'):.2f}×")
+        report(f"xlsx writer: yuqing.workbook / xlsxwriter constant_memory ({n} incidents)", "< 1 (chosen writer faster)",
+               value, value < 1)
 
         # 2. The whole command, a fresh process each, taking turns; wall time and peak RSS from wait4.
         yuqing = [str(ROOT / ".venv" / "bin" / "yuqing"), "--db", url, "score", "--year", str(YEAR), "--now", now.isoformat()]
         whole: dict[str, list[tuple[float, int, float]]] = {"score --format json": [], "score --format xlsx": []}
-        for _ in range(samples):
+        for _ in range(command_samples):
             for name in whole:
                 fmt = name.rsplit(" ", 1)[1]
                 whole[name].append(command([*yuqing, "--format", fmt, "--out", str(Path(folder) / f"year.{fmt}")]))
         print(f"\n2. whole command: yuqing score --year {YEAR} --format json|xlsx --out FILE ({n} incidents, fresh process each)")
+        if command_samples < 3:
+            print(f"  (only {command_samples} sample(s) per side: fewer than the usual 3)")
         show({name: [r[0] for r in values] for name, values in whole.items()}, unit="s CPU")
         for name, values in whole.items():
             walls = sorted(r[2] for r in values)
@@ -200,5 +250,6 @@ if __name__ == "__main__":
     parser.add_argument("incidents", nargs="?", type=int, default=5_000)
     parser.add_argument("--full", action="store_true", help="the 100 000-incident year")
     parser.add_argument("--samples", type=int, default=3)
+    parser.add_argument("--command-samples", type=int, help="samples per side of the whole command (default --samples)")
     options = parser.parse_args()
-    main(100_000 if options.full else options.incidents, options.samples)
+    main(100_000 if options.full else options.incidents, options.samples, options.command_samples or options.samples)

@@ -7,23 +7,18 @@ from __future__ import annotations
 
 import csv
 import io
-import re
-import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
 from typing import Any
-
-import xlsxwriter
 
 from scoring.facts import ScoredIncident
 from scoring.results import UnitScore, as_json
-from scoring.wallclock import UTC8, naive
+from scoring.wallclock import UTC8
 from timeline.model import STATE_NAMES, WINDOW_KEYS, WINDOW_NAMES
 from yuqing.vocabulary import LABELS, render
+from yuqing.workbook import ILLEGAL, Book, display_width
 
 KIND_NAMES = LABELS["UNIT_KIND"]
 STATE_COLUMNS = ("met", "late", "overdue", "open")
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -104,7 +99,7 @@ def _csv_cell(value: Any) -> str:
         return number(value)
     if isinstance(value, int):
         return str(value)
-    text = _ILLEGAL.sub("", str(value))
+    text = ILLEGAL.sub("", str(value))
     # A cell that starts like a formula is text, not a formula, when Excel or WPS opens it.
     return "'" + text if text.startswith(_FORMULA_START) else text
 
@@ -121,87 +116,16 @@ def export_csv(results: Sequence[UnitScore] | Sequence[dict[str, Any]]) -> bytes
 
 
 # -- xlsx -----------------------------------------------------------------------------------------
-# xlsxwriter in constant-memory mode: each row goes to a temporary file as soon as the next one starts,
-# so a year of 100 000 incidents (≈ 250 000 window rows) never sits in memory as cells. Measured
-# against openpyxl's write-only mode in bench/export_speed.py (xlsxwriter was faster; see README).
-_DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
-
-
-class Book:
-    """One workbook being written, sheet after sheet, into memory (the bytes of the .xlsx file)."""
-
-    def __init__(self) -> None:
-        self._buffer = io.BytesIO()
-        self.workbook = xlsxwriter.Workbook(self._buffer, {
-            "constant_memory": True,
-            # Text stays text: a title "=1+1" or "https://…" is not turned into a formula or a link.
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-            "default_date_format": _DATETIME_FORMAT,
-        })
-        self.head_format = self.workbook.add_format({"bold": True, "text_wrap": True, "valign": "vcenter"})
-        self.sheets: list[Any] = []
-
-    def close(self) -> bytes:
-        self.workbook.close()
-        return self._buffer.getvalue()
-
-
+# Every workbook is written by yuqing.workbook, streamed sheet after sheet (see there and README).
 def new_workbook() -> Book:
     return Book()
 
 
-def _text(sheet: Any, row: int, col: int, value: str, *rest: Any) -> Any:
-    # Control characters XML cannot carry are dropped (xlsxwriter would escape them as _xHHHH_,
-    # which other readers show literally); None lets xlsxwriter write the text as usual.
-    if _ILLEGAL.search(value):
-        return sheet.write_string(row, col, _ILLEGAL.sub("", value), *rest)
-    return None
-
-
-def _yes_no(sheet: Any, row: int, col: int, value: bool, *rest: Any) -> Any:
-    return sheet.write_string(row, col, "是" if value else "否")
-
-
-def _beijing(sheet: Any, row: int, col: int, value: datetime, *rest: Any) -> Any:
-    # Spreadsheets have no zones: an aware instant is written as Beijing wall time.
-    return sheet.write_datetime(row, col, naive(value))
-
-
-def print_setup(sheet: Any, title_rows: tuple[int, int] = (0, 0)) -> None:
-    """Sheets that print: A4 landscape, one page wide (as many pages down as needed), the header rows
-    repeated on every page, 第 N 页，共 M 页 in the footer."""
-    sheet.set_landscape()
-    sheet.set_paper(9)  # A4
-    sheet.fit_to_pages(1, 0)
-    sheet.repeat_rows(*title_rows)
-    sheet.set_footer("&C第 &P 页，共 &N 页")
-
-
 def write_table(book: Book, title: str, header: Sequence[str], rows: Iterable[Sequence[Any]],
                 widths: dict[int, int] | None = None) -> int:
-    """A sheet with a bold frozen header row, a filter over the table, and readable column widths;
-    `rows` may be a generator (they are written as they come). Returns the number of rows."""
-    sheet = book.workbook.add_worksheet(title)
-    for column, name in enumerate(header, start=1):
-        width = (widths or {}).get(column) or max(8, min(40, display_width(str(name)) + 2))
-        sheet.set_column(column - 1, column - 1, width)
-    sheet.freeze_panes(1, 0)
-    print_setup(sheet)
-    # Cells convert by type inside xlsxwriter's own dispatch: booleans read 是/否, aware datetimes
-    # Beijing wall time, text stays text (never a formula or a link) without control characters.
-    sheet.add_write_handler(str, _text)
-    sheet.add_write_handler(bool, _yes_no)
-    sheet.add_write_handler(datetime, _beijing)
-    sheet.write_row(0, 0, list(header), book.head_format)
-    write_row = sheet.write_row
-    count = 0
-    for count, line in enumerate(rows, start=1):
-        write_row(count, 0, line)
-    if count:
-        sheet.autofilter(0, 0, count, len(header) - 1)
-    return count
+    """A sheet with a bold frozen header row, a filter over the table, readable column widths and the
+    print setup; `rows` may be a generator (they are written as they come). Returns the number of rows."""
+    return book.add_table(title, header, rows, widths=dict(widths or {}))
 
 
 def workbook_bytes(book: Book) -> bytes:
@@ -297,10 +221,6 @@ def export_xlsx(results: Sequence[UnitScore] | Sequence[dict[str, Any]], details
 
 
 # -- terminal -------------------------------------------------------------------------------------
-def display_width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
-
-
 def pad(text: str, width: int, right: bool = False) -> str:
     gap = " " * max(0, width - display_width(text))
     return gap + text if right else text + gap
