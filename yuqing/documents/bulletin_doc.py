@@ -42,7 +42,7 @@ def bulletin_docx(b: Bulletin, *, office: str, doc_number: str | None = None) ->
         late_refs = sum(1 for r in u.referrals if r.state in ("late", "overdue"))
         rows.append([n, u.unit.name, KIND_NAMES.get(u.unit.kind, u.unit.kind), u.new_incidents, len(u.late),
                      len(u.overdue), f"{len(u.referrals)}（{late_refs}）", number(sum(d.points for d in u.daily)) or "0"])
-    doc.table(header, rows, widths=(9, 68, 19, 12, 12, 12, 12, 12), size=SIZE_WU)
+    doc.table(header, rows, widths=(12, 54, 26, 12, 12, 12, 16, 12), size=SIZE_WU)
     doc.heading("二、逾期与超时情况")
     windows = [(u, w) for u in units for w in u.windows]
     if windows:

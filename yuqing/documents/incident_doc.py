@@ -116,7 +116,7 @@ def incident_docx(record: IncidentRecord, *, now: datetime) -> bytes:
              "；".join(x for x in (a.note, f"补录原因：{a.reason}" if a.reason else None) if x) or "—",
              f"{a.recorded_by} {_time(a.recorded_at)}"]
             for a in view.actions
-        ], widths=(11, 18, 26, 22, 14, 33, 32), size=SIZE_WU)
+        ], widths=(12, 18, 26, 22, 16, 26, 36), size=SIZE_WU)
         evidence = [a for a in view.actions if a.evidence_url or a.evidence_sha256]
         doc.heading("（一）证据材料", level=2)
         if evidence:
@@ -183,4 +183,4 @@ def _audit_table(doc: Gongwen, record: IncidentRecord) -> None:
         doc.text(render("DOC_RECORD_NO_AUDIT"))
         return
     doc.table(["序号", "时间", "操作人", "对象", "操作", "内容", "记录哈希（前 12 位）"], rows,
-              widths=(10, 24, 15, 15, 13, 50, 29), size=SIZE_XIAOWU)
+              widths=(11, 24, 15, 15, 13, 49, 29), size=SIZE_XIAOWU)
