@@ -109,7 +109,7 @@ def test_every_exported_sheet_prints_landscape_one_page_wide_with_repeated_heade
     book = load_workbook(io.BytesIO(export_xlsx(results, incidents)))
     for sheet in book.worksheets:
         assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize == 9
-        # fitToWidth defaults to 1 in OOXML (ECMA-376 §18.3.1.64): xlsxwriter leaves the default out.
+        # fitToWidth defaults to 1 in OOXML (ECMA-376 §18.3.1.64): a writer may leave the default out.
         assert sheet.sheet_properties.pageSetUpPr.fitToPage and (sheet.page_setup.fitToWidth or 1) == 1
         assert sheet.page_setup.fitToHeight == 0 and sheet.print_title_rows == "$1:$1"
         assert "&P" in sheet.oddFooter.center.text and "&N" in sheet.oddFooter.center.text
