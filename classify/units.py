@@ -5,6 +5,7 @@ Pure: the database stores the same records; both sides build `UnitRef`s and reso
 from __future__ import annotations
 
 import difflib
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,11 +88,38 @@ def units_from_entries(entries: object, path: Path) -> tuple[UnitRef, ...]:
     return tuple(units)
 
 
-class UnitResolver:
-    """Resolve a code, full name, alias or predecessor name to one active unit."""
+# The place an office's name or its government's name starts with: 灵宝市人民政府 → 灵宝市.
+_PLACE = re.compile(r"^(.+?[省市县区旗])")
+_GENERIC = ("人民政府", "政府", "")
 
-    def __init__(self, units: tuple[UnitRef, ...] | list[UnitRef]) -> None:
+
+def place_of(name: str) -> str | None:
+    """The place an office (or its government) is named after: 三门峡市政务公开领导小组办公室 → 三门峡市,
+    灵宝市人民政府 → 灵宝市, 卢氏县… → 卢氏县; None when the name starts with no place."""
+    found = _PLACE.match("".join((name or "").split()))
+    return found.group(1) if found else None
+
+
+def place_prefixes(place: str | None) -> tuple[str, ...]:
+    """What a name may carry before the unit's own words in the office of `place`, longest first:
+    灵宝市人民政府教育局, 灵宝市教育局, 灵宝教育局, 市教育局 (a county's 县教育局, a district's 区…)."""
+    if not place:
+        return ()
+    bare, level = place[:-1], place[-1]
+    heads = [place + g for g in _GENERIC] + ([bare] if len(bare) >= 2 else []) + [level + g for g in _GENERIC]
+    return tuple(sorted(dict.fromkeys(heads), key=len, reverse=True))
+
+
+class UnitResolver:
+    """Resolve a code, full name, alias or predecessor name to one active unit.
+
+    `place` is the acting office's place (place_of): a name may carry it before the unit's own words
+    (三门峡市教育局 in the city's office, 灵宝教育局 in 灵宝's); another place's prefix is not stripped."""
+
+    def __init__(self, units: tuple[UnitRef, ...] | list[UnitRef], *, place: str | None = None) -> None:
         self.units = tuple(units)
+        self._prefixes = place_prefixes(place)
+        self._place_bare = place[:-1] if place and len(place) >= 3 else place
         by_code = {u.code: u for u in self.units}
         self._index: dict[str, set[str]] = {}
         self._bare: dict[str, set[str]] = {}
@@ -112,12 +140,9 @@ class UnitResolver:
         return "".join(text.split()).lower()
 
     # 附件1 writes 教育局 for 市教育局 and 市政府外侨办 for 市外侨办; news writes 三门峡市教育局.
-    _PREFIXES = ("三门峡市人民政府", "三门峡市政府", "三门峡市", "三门峡", "市人民政府", "市政府", "市")
-
-    @classmethod
-    def _bare_key(cls, text: str) -> str:
-        key = cls._norm(text)
-        for prefix in cls._PREFIXES:
+    def _bare_key(self, text: str) -> str:
+        key = self._norm(text)
+        for prefix in self._prefixes:
             if key.startswith(prefix) and len(key) > len(prefix) + 1:
                 return key[len(prefix):]
         return key
@@ -128,9 +153,9 @@ class UnitResolver:
     def resolve(self, text: str) -> UnitRef:
         key = self._norm(text or "")
         codes = self._index.get(key)
-        if not codes and key.startswith("三门峡"):
-            codes = self._index.get(key[len("三门峡"):])
-        if not codes:  # the name without 三门峡市 / 市政府 / 市, as 附件1 and news write it
+        if not codes and self._place_bare and key.startswith(self._place_bare):
+            codes = self._index.get(key[len(self._place_bare):])
+        if not codes:  # the name without the office's place / 市政府 / 市, as 附件1 and news write it
             codes = self._bare.get(self._bare_key(key))
         if not codes:
             raise YuqingError("E_UNIT_UNKNOWN", value=text, suggestion=self._suggest(text))

@@ -164,13 +164,13 @@ def test_annex_1_has_45_units():
 @pytest.mark.parametrize("form", ["{}", "市{}", "三门峡市{}"])
 def test_every_annex_1_name_resolves(name: str, form: str):
     text = form.format(name.removeprefix("市")) if form != "{}" else name
-    unit = UnitResolver(load_units_file(UNITS_FILE)[1]).resolve(text)
+    unit = UnitResolver(load_units_file(UNITS_FILE)[1], place="三门峡市").resolve(text)
     assert unit.active, f"{text} resolved to a merged unit"
 
 
 @pytest.mark.parametrize("predecessor", [p for u in load_units_file(UNITS_FILE)[1] for p in u.predecessors])
 def test_every_predecessor_name_resolves(predecessor: str):
-    assert UnitResolver(load_units_file(UNITS_FILE)[1]).resolve(predecessor).active
+    assert UnitResolver(load_units_file(UNITS_FILE)[1], place="三门峡市").resolve(predecessor).active
 
 
 @pytest.mark.parametrize("text, code", [
@@ -178,7 +178,7 @@ def test_every_predecessor_name_resolves(predecessor: str):
     ("质监局", "scjgj"), ("市住建局", "zjj"), ("粮食局", "fgw"),
 ])
 def test_annex_names_reach_the_successor(text: str, code: str):
-    assert UnitResolver(load_units_file(UNITS_FILE)[1]).resolve(text).code == code
+    assert UnitResolver(load_units_file(UNITS_FILE)[1], place="三门峡市").resolve(text).code == code
 
 
 def test_unit_option_takes_annex_names(database: Database):

@@ -76,15 +76,24 @@ class Poller:
         self.preset = preset
         self.fetcher = fetcher
         self.clock = clock
-        self._classify: Callable[[str, str], dict[str, Any]] | None = None
+        self._classify: dict[int, Callable[[str, str], dict[str, Any]]] = {}
         self.postgres = database.engine.dialect.name == "postgresql"
 
-    def classify(self, session: Session) -> Callable[[str, str], dict[str, Any]]:
-        if self._classify is None:
-            classifier = classifier_for(unit_refs(session))
+    def classify(self, session: Session, office_id: int | None = None) -> Callable[[str, str], dict[str, Any]]:
+        """The classifier of an office's registry (default: the session's office), built once per office:
+        a feed of 灵宝's office names 灵宝's units, whichever session the worker polls it in."""
+        from yuqing.db.offices import current_office_id
+
+        office = current_office_id(session) if office_id is None else office_id
+        if office not in self._classify:
+            if session.info.get("office_id", current_office_id(session)) == office:
+                refs = unit_refs(session)
+            else:
+                refs = self.database.for_office(office).read(unit_refs)
+            classifier = classifier_for(refs)
             preset = self.preset
-            self._classify = lambda title, text: classify_text(classifier, preset, title, text)
-        return self._classify
+            self._classify[office] = lambda title, text: classify_text(classifier, preset, title, text)
+        return self._classify[office]
 
     def _apply(self, session: Session, feed: Feed, result: FetchResult, now: datetime) -> PollReport:
         report = PollReport(feeds=1)
@@ -109,7 +118,7 @@ class Poller:
                 return report
             if feed.name == feed.url and parsed.title:
                 feed.name = parsed.title[:200]
-            report.stats = store_items(session, feed, parsed.items, now=now, classify=self.classify(session))
+            report.stats = store_items(session, feed, parsed.items, now=now, classify=self.classify(session, feed.office_id))
             record_skipped(feed, report.stats, now=now)
             feed.body_sha256 = digest
         record_success(session, feed, result, now=now)

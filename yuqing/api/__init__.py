@@ -122,6 +122,7 @@ class Api:
     def incidents(self, session: Any, actor: Actor, request: Request, _: Any) -> Any:
         from classify.units import UnitResolver
         from yuqing.db.incidents import incident_json, incident_page, iter_incidents, open_ranking
+        from yuqing.db.offices import office_place
         from yuqing.db.service import unit_refs
 
         now = self._now(request)
@@ -129,7 +130,7 @@ class Api:
         unit = request.query_params.get("unit")
         limit = _count(request.query_params.get("limit"), "limit", least=1)
         offset = _count(request.query_params.get("offset"), "offset", least=0) or 0
-        unit_code = UnitResolver(unit_refs(session)).resolve(unit).code if unit else None
+        unit_code = UnitResolver(unit_refs(session), place=office_place(session)).resolve(unit).code if unit else None
         # Open incidents in the board's order (most urgent first at `now`), ranked and paged in SQL.
         page: Any = (
             open_ranking(session, now, unit_code=unit_code, limit=limit, offset=offset)

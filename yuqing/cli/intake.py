@@ -129,9 +129,15 @@ def _check_died(report: Any) -> None:
 
 
 def _poller(ctx: Context) -> Any:
+    """The root office's operator polls every office's feeds (as `--workers N` does); an office
+    under it, its own."""
+    from yuqing.db.offices import root_office_id
     from yuqing.worker import Poller
 
-    return Poller(ctx.database(), preset=ctx.config.preset)
+    database = ctx.database()
+    if database.office_id is not None and database.office_id == database.read(root_office_id):
+        database = database.for_office(None)
+    return Poller(database, preset=ctx.config.preset)
 
 
 def _check_workers(ctx: Context, workers: int) -> None:

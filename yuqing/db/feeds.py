@@ -112,7 +112,7 @@ def add_feed(
     if len(url) > 2000:
         raise YuqingError("E_FEED_URL_TOO_LONG", length=len(url), limit=2000)
     session = writer.session
-    if session.scalar(select(Feed).where(Feed.url == url)) is not None:
+    if office_feed(session, url) is not None:
         raise YuqingError("E_FEED_EXISTS", url=url)
     try:
         ZoneInfo(timezone)
@@ -143,6 +143,13 @@ def add_feed(
     session.flush()
     writer.audit("feed", feed.id, "create", None, {"url": url, "name": feed.name, "unit": unit_row.code if unit_row else None})
     return feed
+
+
+def office_feed(session: Session, url: str) -> Feed | None:
+    """The session's office's feed of this address (another office may poll the same one)."""
+    from yuqing.db.offices import current_office_id
+
+    return session.scalar(select(Feed).where(Feed.office_id == current_office_id(session), Feed.url == url))
 
 
 def _feed(session: Session, feed_id: int) -> Feed:
@@ -226,7 +233,7 @@ def list_feeds(session: Session, *, now: datetime) -> list[FeedView]:
 
 def file_feed(writer: Writer, url: str, *, name: str) -> int:
     """The feed of a local file (`ingest file`): registered on first use; its id."""
-    feed = writer.session.scalar(select(Feed).where(Feed.url == url))
+    feed = office_feed(writer.session, url)
     if feed is None:
         feed = add_feed(writer, url, name=name)
     return feed.id

@@ -10,13 +10,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from ingest.importer import ImportRows, Mapping, check_table, iter_item_batches, iter_table, load_mapping
 from ingest.limits import Limits
-from yuqing.db.feeds import add_feed
+from yuqing.db.feeds import add_feed, office_feed
 from yuqing.db.items import StoreStats, store_chosen_items
-from yuqing.db.models import Feed
 from yuqing.db.service import Writer
 from yuqing.errors import YuqingError
 from yuqing.worker import Poller
@@ -90,7 +87,7 @@ def _store_import_batch(writer: Writer, *, batch: ImportRows, mapping: Mapping, 
     writer.require_writer("导入表格")
     session = writer.session
     url = f"import:{mapping.source}"
-    feed = session.scalar(select(Feed).where(Feed.url == url))
+    feed = office_feed(session, url)
     if feed is None:
         feed = add_feed(writer, url, name=mapping.source, kind="import")
     by_source: dict[str, list[Any]] = {}

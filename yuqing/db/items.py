@@ -1,7 +1,7 @@
 """Storing what a poll or an import brought: dedup, classification, triage grouping, feed health.
 
-Dedup keys, in order: (feed, GUID); the normalised link across all feeds (one item seen by both);
-the content hash, which covers the title too unless the body is long enough to identify the item
+Dedup keys, in order: (feed, GUID); the normalised link across the office's feeds (one item seen by
+both; another office's feed carrying the same link brings that office its own item); the content hash, which covers the title too unless the body is long enough to identify the item
 (ingest.parse._content_hash: boilerplate bodies never merge different items). Unique indexes back
 each key, so concurrent workers cannot store an item twice.
 
@@ -70,12 +70,15 @@ def link_key(normalized_link: str) -> str | None:
     return hashlib.sha256(normalized_link.encode("utf-8")).hexdigest() if normalized_link else None
 
 
-def _find_existing(session: Session, item: FeedItem) -> Item | None:
+def _find_existing(session: Session, item: FeedItem, office_id: int) -> Item | None:
+    """The office's item with this link, else with this content (the feed's office: a worker's
+    session sees every office)."""
     if item.normalized_link:
-        found = session.scalar(select(Item).where(Item.link_key == link_key(item.normalized_link)))
+        found = session.scalar(select(Item).where(Item.office_id == office_id,
+                                                  Item.link_key == link_key(item.normalized_link)))
         if found is not None:
             return found
-    return session.scalar(select(Item).where(Item.content_hash == item.content_hash))
+    return session.scalar(select(Item).where(Item.office_id == office_id, Item.content_hash == item.content_hash))
 
 
 def _sight(session: Session, feed: Feed, guid: str, item: Item, now: datetime) -> None:
@@ -156,9 +159,11 @@ def _store_batch(session: Session, feed: Feed, batch: list[FeedItem], *, now: da
     by_hash: dict[str, int] = {}
     keys = {link_key(link): link for link in links}
     for chunk in _chunks(sorted(k for k in keys if k)):
-        by_link.update((keys[k], i) for k, i in session.execute(select(Item.link_key, Item.id).where(Item.link_key.in_(chunk))).tuples())
+        by_link.update((keys[k], i) for k, i in session.execute(
+            select(Item.link_key, Item.id).where(Item.office_id == feed.office_id, Item.link_key.in_(chunk))).tuples())
     for chunk in _chunks(hashes):
-        by_hash.update(session.execute(select(Item.content_hash, Item.id).where(Item.content_hash.in_(chunk))).tuples().all())
+        by_hash.update(session.execute(select(Item.content_hash, Item.id).where(
+            Item.office_id == feed.office_id, Item.content_hash.in_(chunk))).tuples().all())
 
     sightings: list[tuple[str, FeedItem | int]] = []  # guid → existing item id, or the new item itself
     fresh: dict[str, FeedItem] = {}  # content_hash → new item, first of its link/hash in this batch
@@ -184,7 +189,7 @@ def _store_batch(session: Session, feed: Feed, batch: list[FeedItem], *, now: da
         sightings.append((guid, target))
 
     rows = [_row(feed, item, now=now, how=how) for item in fresh.values()]
-    _assign_groups(session, rows)
+    _assign_groups(session, rows, feed.office_id)
     ids: dict[str, int] = {}
     if rows:
         table = Base.metadata.tables[Item.__tablename__]  # a Core insert: no ORM bookkeeping per row
@@ -246,11 +251,12 @@ def _facts_of_row(row: dict[str, Any], ident: int) -> ItemFacts:
                      row["unit_code"], event_kind(classification), frozenset(classification.get("keywords") or ()))
 
 
-def _open_groups(session: Session, unit_code: str, kind: str, times: list[datetime]) -> list[Representative]:
-    """One representative per open group of (unit, kind) near these times — the group's first
-    pending item in the window — read by columns: key, time and the stored fingerprint."""
+def _open_groups(session: Session, office_id: int, unit_code: str, kind: str,
+                 times: list[datetime]) -> list[Representative]:
+    """One representative per open group of the office's (unit, kind) near these times — the group's
+    first pending item in the window — read by columns: key, time and the stored fingerprint."""
     first = select(func.min(Item.id)).where(
-        Item.triage_status == "pending", Item.unit_code == unit_code, Item.event_kind == kind,
+        Item.office_id == office_id, Item.triage_status == "pending", Item.unit_code == unit_code, Item.event_kind == kind,
         Item.fingerprint.is_not(None), Item.group_key.is_not(None))
     if times:
         first = first.where(or_(Item.published_at.between(min(times) - SAME_EVENT_SPAN, max(times) + SAME_EVENT_SPAN),
@@ -262,7 +268,7 @@ def _open_groups(session: Session, unit_code: str, kind: str, times: list[dateti
     return [Representative.stored(key or "", moment, text or "") for key, moment, text in reversed(rows)]
 
 
-def _assign_groups(session: Session, rows: list[dict[str, Any]]) -> None:
+def _assign_groups(session: Session, rows: list[dict[str, Any]], office_id: int) -> None:
     """Group keys for the batch's pending rows, in time linear in the rows: each is compared with one
     representative per open group of its unit and kind (one query per bucket of the batch), then
     with the groups the batch itself opened. The row's kind and fingerprint are stored with it."""
@@ -278,7 +284,7 @@ def _assign_groups(session: Session, rows: list[dict[str, Any]]) -> None:
                 times.append(fact.published_at)
     index = GroupIndex()
     for (unit_code, kind), times in sorted(buckets.items()):
-        for representative in _open_groups(session, unit_code, kind, times):
+        for representative in _open_groups(session, office_id, unit_code, kind, times):
             index.add(unit_code, kind, representative)
     for row, fact in zip(pending_rows, facts):
         row["group_key"] = index.place(fact, f"{row['unit_code']}|{fact.kind}|{row['content_hash'][:16]}")
@@ -315,14 +321,14 @@ def _store_one(session: Session, feed: Feed, item: FeedItem, stats: StoreStats, 
     if seen is not None:
         stats.duplicate += 1
         return
-    existing = _find_existing(session, item)
+    existing = _find_existing(session, item, feed.office_id)
     if existing is None:
         existing = _insert(session, feed, item, now=now, how=how)
         if existing is not None:
             _sight(session, feed, guid, existing, now)
             stats.new += 1
             return
-        existing = _find_existing(session, item)
+        existing = _find_existing(session, item, feed.office_id)
     if existing is None:  # pragma: no cover - a race lost three times in a row
         raise RuntimeError(f"item {item.content_hash} vanished while being stored")
     _sight(session, feed, guid, existing, now)
@@ -331,7 +337,7 @@ def _store_one(session: Session, feed: Feed, item: FeedItem, stats: StoreStats, 
 
 def _insert(session: Session, feed: Feed, item: FeedItem, *, now: datetime, how: _How) -> Item | None:
     values = _row(feed, item, now=now, how=how)
-    _assign_groups(session, [values])
+    _assign_groups(session, [values], feed.office_id)
     row = Item(**values)
     for _ in range(3):
         try:

@@ -9,6 +9,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
 from yuqing.db.session import MIGRATIONS
@@ -62,6 +63,10 @@ def _migrating(engine: Engine) -> Iterator[Connection]:
             raw.execute("PRAGMA foreign_keys=OFF")
         try:
             with connection.begin():
+                if engine.dialect.name == "postgresql":
+                    # A migration works on every office's rows: row-level security is forced on the
+                    # owner too (0021), keyed on this setting (yuqing.db.session).
+                    connection.execute(text("SELECT set_config('yuqing.office', '*', true)"))
                 yield connection
             if raw is not None:
                 problems = raw.execute("PRAGMA foreign_key_check").fetchall()

@@ -233,11 +233,13 @@ class Feed(Base):
     __table_args__ = (
         Index("ix_feeds_due", "enabled", "next_poll_at"),
         Index("ix_feeds_office", "office_id", "id"),
+        # Two offices may poll the same address: one feed each.
+        UniqueConstraint("office_id", "url", name="uq_feeds_office_url"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     office_id: Mapped[int] = office_column()
-    url: Mapped[str] = mapped_column(String(2000), unique=True)
+    url: Mapped[str] = mapped_column(String(2000))
     kind: Mapped[str] = mapped_column(String(10), default="feed")  # feed | file | import
     name: Mapped[str] = mapped_column(String(200))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
@@ -276,11 +278,13 @@ class Item(Base):
     __tablename__ = "items"
     __table_args__ = (
         # The link can be any length (PostgreSQL's B-tree refuses rows over ~2.7 kB): the unique key
-        # is its sha256; items without a link have NULL here, which a unique index lets repeat.
-        Index("ux_items_link_key", "link_key", unique=True),
+        # is its sha256; items without a link have NULL here, which a unique index lets repeat. One
+        # item per office: the same link in two offices' feeds is each office's own item.
+        Index("ux_items_office_link_key", "office_id", "link_key", unique=True),
+        UniqueConstraint("office_id", "content_hash", name="uq_items_office_content_hash"),
         Index("ix_items_triage", "triage_status", "published_at"),
-        # Grouping at intake reads the open groups of one unit and kind near a time (ingest.triage).
-        Index("ix_items_open_groups", "triage_status", "unit_code", "event_kind", "published_at"),
+        # Grouping at intake reads one office's open groups of one unit and kind near a time (ingest.triage).
+        Index("ix_items_open_groups", "office_id", "triage_status", "unit_code", "event_kind", "published_at"),
         Index("ix_items_office_triage", "office_id", "triage_status", "published_at"),
     )
 
@@ -300,7 +304,7 @@ class Item(Base):
     published_clamped: Mapped[bool] = mapped_column(Boolean, default=False)
     # Only the day was written (2009年8月8日下午): published_at is that day's start, not a time.
     published_date_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
-    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
     fetched_at: Mapped[datetime]
     classification: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -337,9 +341,14 @@ class AlertDelivery(Base):
     """One alert to one channel: sent once per (key, channel); failures are retried on later runs."""
 
     __tablename__ = "alert_deliveries"
-    __table_args__ = (UniqueConstraint("key", "channel"),)
+    __table_args__ = (
+        UniqueConstraint("key", "channel"),
+        Index("ix_alert_deliveries_office_tried", "office_id", "last_tried_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Its incident's office, else its feed's (yuqing.db.offices fills it); audit checkpoints: the root's.
+    office_id: Mapped[int] = office_column()
     key: Mapped[str] = mapped_column(String(200))
     channel: Mapped[str] = mapped_column(String(60))
     kind: Mapped[str] = mapped_column(String(20))

@@ -43,9 +43,10 @@ class ManualScore(Base):
     """Points the assessment team gives one manual indicator of one unit for one year (one row each)."""
 
     __tablename__ = "manual_scores"
-    __table_args__ = (UniqueConstraint("unit_id", "year", "indicator"),)
+    __table_args__ = (UniqueConstraint("unit_id", "year", "indicator"), Index("ix_manual_scores_office_year", "office_id", "year"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = office_column()
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     year: Mapped[int] = mapped_column(Integer, index=True)
     indicator: Mapped[str] = mapped_column(String(80))
@@ -61,8 +62,10 @@ class SpecialItem(Base):
     """A 特别加分项/特别减分项 record; `points` is signed as entered (bonus +, penalty −)."""
 
     __tablename__ = "special_items"
+    __table_args__ = (Index("ix_special_items_office_year", "office_id", "year"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = office_column()
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     year: Mapped[int] = mapped_column(Integer, index=True)
     item: Mapped[str] = mapped_column(String(80))
@@ -79,8 +82,10 @@ class Zeroing(Base):
     """直接归零项 (第十六条): falsification found → the unit's total is 0 and its grade 不合格."""
 
     __tablename__ = "zeroings"
+    __table_args__ = (Index("ix_zeroings_office_year", "office_id", "year"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = office_column()
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     year: Mapped[int] = mapped_column(Integer, index=True)
     evidence: Mapped[str] = mapped_column(Text)
@@ -95,8 +100,10 @@ class DailyRecord(Base):
     """日常考核 record (第十条), signed points; `indicator` names the item it adjusts (None: the total)."""
 
     __tablename__ = "daily_records"
+    __table_args__ = (Index("ix_daily_records_office_date", "office_id", "on_date"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = office_column()
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     on_date: Mapped[date] = mapped_column(index=True)
     points: Mapped[float] = mapped_column(Float)
@@ -113,9 +120,10 @@ class Appeal(Base):
     `uphold` keeps the deduction, `overturn` makes it stop counting (it stays listed)."""
 
     __tablename__ = "appeals"
-    __table_args__ = (Index("ix_appeals_key", "year", "unit_id", "deduction_key"),)
+    __table_args__ = (Index("ix_appeals_office_key", "office_id", "year", "unit_id", "deduction_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = office_column()
     year: Mapped[int] = mapped_column(Integer)
     deduction_key: Mapped[str] = mapped_column(String(120))
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
@@ -136,8 +144,10 @@ class Rectification(Base):
     """整改: a problem found in the assessment, the unit's deadline to fix it, and when it was done."""
 
     __tablename__ = "rectifications"
+    __table_args__ = (Index("ix_rectifications_office_year", "office_id", "year"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = office_column()
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     year: Mapped[int] = mapped_column(Integer, index=True)
     problem: Mapped[str] = mapped_column(Text)

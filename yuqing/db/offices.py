@@ -20,15 +20,25 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 from sqlalchemy.sql.functions import FunctionElement
 
-from yuqing.db.models import ApiToken, Feed, Incident, Item, Office, Screen, Unit, User
-from yuqing.db.models_scoring import Referral, ScoreSnapshot
+from yuqing.db.models import AlertDelivery, ApiToken, Feed, Incident, Item, Office, Screen, Unit, User
+from yuqing.db.models_scoring import (
+    Appeal,
+    DailyRecord,
+    ManualScore,
+    Rectification,
+    Referral,
+    ScoreSnapshot,
+    SpecialItem,
+    Zeroing,
+)
 from yuqing.errors import YuqingError
 
 CODE_LIMIT = 40
 NAME_LIMIT = 100
 
 # Tables whose rows belong to one office and are seen only in that office's scope.
-SCOPED: tuple[type[Any], ...] = (Feed, Item, Referral, ScoreSnapshot, Screen, ApiToken)
+SCOPED: tuple[type[Any], ...] = (Feed, Item, Referral, ScoreSnapshot, Screen, ApiToken, ManualScore, SpecialItem,
+                                 Zeroing, DailyRecord, Appeal, Rectification, AlertDelivery)
 
 
 @dataclass(frozen=True)
@@ -170,12 +180,22 @@ def _scope_queries(state: ORMExecuteState) -> None:
 def _new_rows_take_the_office(session: Session, _context: Any, _instances: Any) -> None:
     for row in session.new:
         if hasattr(row, "office_id") and row.office_id is None and not isinstance(row, Office):
-            if isinstance(row, Item) and row.feed_id is not None:
-                feed = session.get(Feed, row.feed_id)
-                if feed is not None:
-                    row.office_id = feed.office_id
-                    continue
-            row.office_id = current_office_id(session)
+            owner = _owner_office(session, row)
+            row.office_id = current_office_id(session) if owner is None else owner
+
+
+def _owner_office(session: Session, row: Any) -> int | None:
+    """The office a new row belongs to by what it is about: an item its feed's, an alert delivery its
+    incident's (else its feed's); None: the session's office."""
+    if isinstance(row, AlertDelivery) and row.incident_id is not None:
+        incident = session.get(Incident, row.incident_id)
+        if incident is not None:
+            return int(incident.office_id)
+    if isinstance(row, (Item, AlertDelivery)) and row.feed_id is not None:
+        feed = session.get(Feed, row.feed_id)
+        if feed is not None:
+            return int(feed.office_id)
+    return None
 
 
 def scoped_units(session: Session) -> Any:
@@ -190,6 +210,22 @@ def counterpart_unit(session: Session) -> Unit | None:
     if office is None or office.unit_code is None:
         return None
     return session.scalar(select(Unit).where(Unit.code == office.unit_code))
+
+
+def office_place(session: Session, office_id: int | None = None) -> str | None:
+    """The place the office's names may start with (classify.units.place_of): its government's name
+    in the parent's registry (灵宝市人民政府 → 灵宝市), else its own name (the root office:
+    三门峡市政务公开领导小组办公室 → 三门峡市)."""
+    from classify.units import place_of
+
+    office = session.get(Office, current_office_id(session) if office_id is None else office_id)
+    if office is None:
+        return None
+    if office.unit_code is not None:
+        government = session.scalar(select(Unit.name).where(Unit.code == office.unit_code))
+        if government and place_of(government):
+            return place_of(government)
+    return place_of(office.name)
 
 
 def add_office(writer: Any, code: str, *, name: str, parent: str, unit: str | None = None) -> OfficeView:

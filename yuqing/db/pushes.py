@@ -6,12 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from ingest.importer import Mapping, rows_to_items
-from yuqing.db.feeds import add_feed
+from yuqing.db.feeds import add_feed, office_feed
 from yuqing.db.items import Classify, StoreStats, _find_existing, store_chosen_items
-from yuqing.db.models import Feed
 from yuqing.db.service import Writer
 from yuqing.errors import YuqingError
 from yuqing.worker import Poller
@@ -80,7 +77,7 @@ def push_items(writer: Writer, entries: list[Any], *, poller: Poller) -> PushRep
         row, problem = parsed.errors[0]
         raise YuqingError("E_API_FIELD", field=f"items[{row - 2}]", problem=problem)
     session = writer.session
-    feed = session.scalar(select(Feed).where(Feed.url == PUSH_FEED_URL))
+    feed = office_feed(session, PUSH_FEED_URL)
     if feed is None:
         feed = add_feed(writer, PUSH_FEED_URL, name=PUSH_SOURCE, kind="import")
     stats = StoreStats()
@@ -89,7 +86,7 @@ def push_items(writer: Writer, entries: list[Any], *, poller: Poller) -> PushRep
     for (_, item, source), unit in zip(parsed.items if parsed else [], units):
         stats.add(store_chosen_items(session, feed, [item], now=writer.now, classify=_with_unit(classify, unit),
                                      source=source))
-        stored = _find_existing(session, item)
+        stored = _find_existing(session, item, feed.office_id)
         assert stored is not None  # just stored, or already there
         results.append((stored.id, stored.triage_status))
     session.flush()

@@ -289,4 +289,6 @@ def add_daily(writer: Writer, unit: str, *, on: datetime, points: float, reason:
 
 
 def resolve_unit(session: Session, text: str) -> UnitRef:
-    return UnitResolver(unit_refs(session)).resolve(text)
+    from yuqing.db.offices import office_place
+
+    return UnitResolver(unit_refs(session), place=office_place(session)).resolve(text)

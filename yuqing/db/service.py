@@ -181,8 +181,10 @@ class Writer:
     def resolver(self) -> UnitResolver:
         """Names resolve within the office's own registry first (灵宝市教育局 is 灵宝's 教育局 for
         灵宝's office), then to the parent's unit that is the office's own government."""
+        from yuqing.db.offices import office_place
+
         if self._resolver is None:
-            self._resolver = UnitResolver(unit_refs(self.session, counterpart=False))
+            self._resolver = UnitResolver(unit_refs(self.session, counterpart=False), place=office_place(self.session))
         return self._resolver
 
     def unit(self, text: str) -> Unit:
@@ -190,8 +192,10 @@ class Writer:
             ref = self.resolver().resolve(text)
         except YuqingError as exc:
             if self._fallback is None:
+                from yuqing.db.offices import office_place
+
                 own = unit_refs(self.session)[len(self.resolver().units):]
-                self._fallback = UnitResolver(own)
+                self._fallback = UnitResolver(own, place=office_place(self.session))
             try:
                 ref = self._fallback.resolve(text)
             except YuqingError:
@@ -202,12 +206,12 @@ class Writer:
 
     def unit_in_office(self, text: str, office_id: int) -> Unit:
         """A unit named within another office's registry (an administrator setting that office up)."""
-        from yuqing.db.offices import current_office_id
+        from yuqing.db.offices import current_office_id, office_place
 
         if office_id == current_office_id(self.session):
             return self.unit(text)
         rows = self.session.scalars(select(Unit).where(Unit.office_id == office_id).order_by(Unit.id)).all()
-        ref = UnitResolver(tuple(_ref(u) for u in rows)).resolve(text)
+        ref = UnitResolver(tuple(_ref(u) for u in rows), place=office_place(self.session, office_id)).resolve(text)
         unit = self.session.scalar(select(Unit).where(Unit.code == ref.code))
         assert unit is not None
         return unit
