@@ -130,6 +130,37 @@ def test_sql_order_and_counts_equal_the_engine_at_every_now(crowd: Database):
         assert 180 < len(_expected(session, NOW)[0]) < COUNT
 
 
+def test_metrics_and_alert_candidates_from_the_stored_windows_equal_the_engine(crowd: Database):
+    """/metrics counts windows by state in SQL and the alert loop judges only the incidents the stored
+    windows say can be alerted; both equal judging every full open incident, at every `now`."""
+    from collections import Counter
+
+    from yuqing.alerts import IncidentClock, due_alerts
+    from yuqing.db.alerting import _clocks
+    from yuqing.db.monitoring import store_state
+
+    states_seen = set()
+    with crowd.session() as session:
+        views = list_incidents(session, open_only=True)
+        for now in NOWS:
+            want: Counter[tuple[str, str]] = Counter(
+                (w.key, w.state) for v in views for w in v.verdict(now).windows if w.applicable)
+            state = store_state(session, now=now)
+            assert state.windows == dict(want), now
+            assert state.open_incidents == len(views)
+            assert state.overdue_windows == sum(n for (_, st), n in want.items() if st == "overdue")
+            states_seen |= {st for _, st in want}
+
+            every = [IncidentClock(v.id, v.title, v.unit.code, v.unit.name, v.verdict(now).flagged, v.verdict(now))
+                     for v in views]
+            expected = due_alerts(every, [], already_sent=set(), now=now)
+            chosen = _clocks(session, now)
+            assert due_alerts(chosen, [], already_sent=set(), now=now) == expected, now
+            # Only the incidents some alert is due for are loaded and judged.
+            assert {c.incident_id for c in chosen} == {a.incident_id for a in expected}, now
+    assert states_seen == {"open", "overdue", "met", "late"}
+
+
 def test_filters_with_the_stored_windows(crowd: Database):
     with crowd.session() as session:
         for now in (NOW - hours(6), NOW + hours(10)):

@@ -169,3 +169,52 @@ def rank_open(
         page = page.limit(limit)
     counts = dict(zip(("overdue", "at_risk", "on_track"), (int(s) for s in sums), strict=True))
     return OpenRanking(tuple(session.scalars(page)), int(total), counts, limit, offset)
+
+
+def _state(now: datetime) -> Any:
+    """A stored window's state at `now` as the engine names it (timeline/engine.py `_judge`): met or
+    late once its earliest satisfying action is at or before `now`, open up to and including the due
+    instant, overdue after it."""
+    w = OpenWindow
+    return case(
+        (and_(w.satisfied_at.is_not(None), w.satisfied_at <= now, w.satisfied_at <= w.due_at), "met"),
+        (and_(w.satisfied_at.is_not(None), w.satisfied_at <= now), "late"),
+        (w.due_at >= now, "open"),
+        else_="overdue",
+    )
+
+
+def state_counts(session: Session, now: datetime, incidents: Any) -> dict[tuple[str, str], int]:
+    """(window key, state) → how many applicable windows of the open incidents among `incidents`
+    (a select of Incident.id) are in that state at `now`: one aggregate query (what /metrics reports)."""
+    now = _utc_second(now)
+    chosen = incidents.where(Incident.status == "open").subquery("chosen")
+    state = _state(now).label("state")
+    rows = session.execute(
+        select(OpenWindow.key, state, func.count())
+        .select_from(OpenWindow)
+        .join(chosen, chosen.c.id == OpenWindow.incident_id)
+        .group_by(OpenWindow.key, state)
+    ).all()
+    return {(key, st): int(n) for key, st, n in rows}
+
+
+def alerting_ids(session: Session, now: datetime, incidents: Any) -> list[int]:
+    """The open incidents among `incidents` with a window unmet at `now` that has reached its amber
+    instant (at risk or overdue): the only ones an alert can be due for (yuqing/alerts/rules.py).
+    Newest first, as `list_incidents` orders them."""
+    now = _utc_second(now)
+    w = OpenWindow
+    pending = (
+        select(w.incident_id)
+        .where(or_(w.satisfied_at.is_(None), w.satisfied_at > now), w.at_risk_at <= now)
+        .distinct()
+        .subquery("pending")
+    )
+    chosen = incidents.where(Incident.status == "open").subquery("chosen")
+    return list(session.scalars(
+        select(Incident.id)
+        .join(chosen, chosen.c.id == Incident.id)
+        .join(pending, pending.c.incident_id == Incident.id)
+        .order_by(Incident.started_at.desc(), Incident.id.desc())
+    ))
