@@ -4,7 +4,7 @@ The year is bench/score_speed.py's builder (incidents, actions, referrals, manua
 plus as many pending triage items in groups of about three (Core inserts). Each sample is a fresh
 Python process that renders, through Streamlit's AppTest (the page scripts as `yuqing serve` runs
 them, server side), first the board (untimed warm-up: imports, login, and jieba's dictionary, which
-`yuqing serve` loads at start), then 待研判, then 单位考核 for the year, and reports each page's CPU
+`yuqing serve` loads at start; Streamlit's emoji table, which the first st.info of a process imports), then 待研判, then 单位考核 for the year, and reports each page's CPU
 time and the process's resident memory after both pages.
 
 单位考核 shows the year's ranking kept under the key of the data it came from (yuqing.pages.
@@ -104,6 +104,7 @@ def child(url: str, data_dir: str, year: int) -> None:
     at.session_state["scores_year"] = year
     at.run()
     warm_tokenizer()  # as `yuqing serve` does at start
+    import streamlit.emojis  # noqa: F401 - imported by a process's first st.info (the empty board has one; a busy one not)
     figures: dict[str, float] = {"rss_warm_mb": rss_mb()}
     for page in ("triage", "scores"):
         at.switch_page(f"yuqing/pages/{page}.py")

@@ -142,22 +142,20 @@ def queue_counts(session: Session) -> dict[str, QueueCount]:
     return {state: QueueCount(int(row[2 * n] or 0), int(row[2 * n + 1] or 0)) for n, state in enumerate(STATES)}
 
 
-def _candidates(session: Session, now: datetime) -> dict[str | None, list[_Candidate]]:
-    """Every open incident and every one closed in the last 7 days, newest first, by unit code (the
-    columns a comparison needs, not whole rows)."""
+def _candidates(session: Session, now: datetime, unit_code: str | None) -> list[_Candidate]:
+    """The open incidents and those closed in the last 7 days of one unit (every unit's for None),
+    newest first (the columns a comparison needs, not whole rows)."""
     since = now - SIMILAR_CLOSED_SPAN
-    rows = session.execute(
+    stmt = (
         select(Incident.id, Incident.title, Incident.category, Incident.suggestion, Unit.code)
         .join(Unit, Unit.id == Incident.unit_id)
         .where(or_(Incident.status == "open", (Incident.status == "closed") & (Incident.closed_at >= since)))
         .order_by(Incident.id.desc())
-    ).tuples().all()
-    by_unit: dict[str | None, list[_Candidate]] = {None: []}
-    for incident_id, title, category, suggestion, code in rows:
-        candidate = _Candidate(incident_id, title, category, tuple((suggestion or {}).get("topics") or ()), code)
-        by_unit.setdefault(code, []).append(candidate)
-        by_unit[None].append(candidate)
-    return by_unit
+    )
+    if unit_code is not None:
+        stmt = stmt.where(Unit.code == unit_code)
+    return [_Candidate(incident_id, title, category, tuple((suggestion or {}).get("topics") or ()), code)
+            for incident_id, title, category, suggestion, code in session.execute(stmt).tuples()]
 
 
 @dataclass
@@ -176,12 +174,16 @@ class _Candidate:
 
 
 def _with_similar(session: Session, item: QueueItem, now: datetime) -> QueueItem:
+    # Candidates are read per unit, for the units the listed items name (a page of the queue reads a
+    # few units' open incidents, not every one of the year), once per `now` in this session.
     cache = session.info.setdefault("similar_candidates", {})
-    key = now.isoformat()
-    if key not in cache:
+    if cache.get("now") != now:
         cache.clear()
-        cache[key] = _candidates(session, now)
-    found = similar_incidents(item, cache[key])
+        cache["now"], cache["units"] = now, {}
+    units: dict[str | None, list[_Candidate]] = cache["units"]
+    if item.unit_code not in units:
+        units[item.unit_code] = _candidates(session, now, item.unit_code)
+    found = similar_incidents(item, units)
     if not found:
         return item
     return QueueItem(**{**item.__dict__, "similar": tuple(found)})
@@ -345,7 +347,7 @@ class GroupPage:
 
 
 def group_page(session: Session, *, state: str = "pending", limit: int = 50, offset: int | Callable[[int], int] = 0,
-               now: datetime | None = None) -> GroupPage:
+               now: datetime | None = None, counts: QueueCount | None = None) -> GroupPage:
     """`limit` groups of the given --state from `offset` (or from what `offset(total groups)` says),
     in queue order: a group ranks where its first item would in `queue` (flagged first, newest
     first). The ranking, paging and counts are done in the query; only the page's items are loaded."""
@@ -356,10 +358,12 @@ def group_page(session: Session, *, state: str = "pending", limit: int = 50, off
         func.row_number().over(partition_by=group, order_by=(Item.flagged.desc(), Item.published_at.desc().nulls_last(),
                                                              Item.id.desc())).label("n"),
     ).where(Item.triage_status.in_(statuses)).subquery()
-    counts = session.execute(
-        select(func.count(Item.id), func.count(func.distinct(group))).where(Item.triage_status.in_(statuses))
-    ).one()
-    total_items, total_groups = int(counts[0]), int(counts[1])
+    if counts is None:  # the caller may already hold them (queue_counts, read for the page's tabs)
+        row = session.execute(
+            select(func.count(Item.id), func.count(func.distinct(group))).where(Item.triage_status.in_(statuses))
+        ).one()
+        counts = QueueCount(int(row[0]), int(row[1]))
+    total_items, total_groups = counts.items, counts.groups
     start = offset(total_groups) if callable(offset) else offset
     keys = list(session.scalars(
         select(ranked.c.g).where(ranked.c.n == 1)

@@ -223,7 +223,8 @@ def triage_groups(state: str = "pending", *, limit: int = 50, page: int = 1) -> 
     def offset(total: int) -> int:
         return (min(max(1, page), max(1, -(-total // limit))) - 1) * limit
 
-    return database().read(triage.group_page, state=state, limit=limit, offset=offset, now=now())
+    counts = triage_counts()[state]  # the tabs' counts (one aggregate query), not counted again per tab
+    return database().read(triage.group_page, state=state, limit=limit, offset=offset, now=now(), counts=counts)
 
 
 @office_cached(ttl=5, max_entries=4, show_spinner=False)
