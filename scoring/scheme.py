@@ -189,7 +189,12 @@ def load_scheme(name_or_year: str | int, directory: Path | None = None) -> Schem
 
 
 def _scheme_for_year(year: int, directory: Path) -> Scheme:
-    schemes = [load_scheme(name, directory) for name in available_schemes(directory)]
+    return pick_scheme(year, [load_scheme(name, directory) for name in available_schemes(directory)], str(directory))
+
+
+def pick_scheme(year: int, schemes: list[Scheme], where: str) -> Scheme:
+    """Of `schemes`, the one for assessment year `year`: the latest `first_year` not after it that
+    has not ended; refused when none fits or two start the same year (`where` names their home)."""
     fitting = [s for s in schemes if s.applies_to(year)]
     if not fitting:
         choices = "、".join(
@@ -201,7 +206,7 @@ def _scheme_for_year(year: int, directory: Path) -> Scheme:
     if len(best) > 1:
         names = "、".join(s.name for s in best)
         raise YuqingError(
-            "E_SCHEME_INVALID", path=str(directory), key="first_year", problem=f"{names} 都从 {latest} 年起适用，无法确定用哪一个"
+            "E_SCHEME_INVALID", path=where, key="first_year", problem=f"{names} 都从 {latest} 年起适用，无法确定用哪一个"
         )
     return best[0]
 
@@ -250,11 +255,12 @@ class _Checker:
         return str(value)
 
 
-def parse_scheme(path: Path) -> Scheme:
-    """Load and validate one scheme file (sums, codes, references, parameters)."""
+def parse_scheme(path: Path, raw: bytes | None = None) -> Scheme:
+    """Load and validate one scheme file (sums, codes, references, parameters); `raw`: its bytes as
+    stored elsewhere (an office's own scheme), `path` then only names it."""
     check = _Checker(path)
     try:
-        raw = path.read_bytes()
+        raw = path.read_bytes() if raw is None else raw
         data = tomllib.loads(raw.decode("utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise check.fail("（文件）", str(exc)) from exc

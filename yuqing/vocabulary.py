@@ -268,6 +268,7 @@ MESSAGES: dict[str, str] = {
     "E_UNIT_CODE_TAKEN": "单位代码“{value}”已由{office}的“{name}”使用：单位代码在整个系统中不能重复",
     "E_UNIT_FILE_KIND": "不支持的单位名单文件“{path}”：请使用 .toml 或 .xlsx",
     "E_UNIT_SHEET": "单位名单表格“{path}”无法读取：{problem}",
+    "E_SCHEME_NAME_TAKEN": "评分方案名“{name}”与随程序提供的方案重名：请在方案文件中换一个名称（文件名与 name 一致）",
     # --- api tokens, wall displays, the HTTP server ---
     "E_TOKEN_NAME": "名称“{name}”无效：不能为空、不能含空白，最长 60 个字符",
     "E_TOKEN_EXISTS": "接口令牌“{name}”已存在",
@@ -445,6 +446,8 @@ CLI: dict[str, str] = {
     "CLI_INIT_READY": "数据库已就绪（{url}），单位名单 {version}：新增 {added} 个，更新 {updated} 个",
     "CLI_OFFICE_ADDED": "已添加考核办 {office}（{name}，上级：{parent}）",
     "CLI_OFFICE_LINE": "{office:<16} {name}  上级：{parent}",
+    "CLI_OFFICE_PRESET_SET": "{office}新登记的舆情今后使用时限规则预设 {preset}（已登记的舆情不变）",
+    "CLI_OFFICE_SCHEME_LOADED": "已{how}{office}的考核方案 {scheme}（{first}–{last} 年适用）",
     "CLI_UNITS_IMPORTED": "已载入{office}的单位名单 {version}：新增 {added} 个，更新 {updated} 个",
     "CLI_DEMO_PRESENT": "演示数据已存在，未重复添加",
     "CLI_DEMO_NOT_EMPTY": "数据库中已有舆情记录，未添加演示数据",

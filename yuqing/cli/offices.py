@@ -29,6 +29,27 @@ def cmd_offices_list(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_offices_preset(ctx: Context, args: argparse.Namespace) -> int:
+    from yuqing.db.office_rules import set_office_preset
+    from yuqing.db.offices import office_by_id
+
+    preset = ctx.write(set_office_preset, args.name)
+    office = ctx.read(office_by_id, ctx.database().office_id)
+    ctx.print(render("CLI_OFFICE_PRESET_SET", office=office.name, preset=preset))
+    return 0
+
+
+def cmd_offices_scheme(ctx: Context, args: argparse.Namespace) -> int:
+    from yuqing.db.office_rules import add_office_scheme
+    from yuqing.db.offices import office_by_id
+
+    scheme, replaced = ctx.write(add_office_scheme, Path(args.file))
+    office = ctx.read(office_by_id, ctx.database().office_id)
+    ctx.print(render("CLI_OFFICE_SCHEME_LOADED", how="更新" if replaced else "载入", office=office.name,
+                     scheme=scheme.name, first=scheme.first_year, last=scheme.last_year or ""))
+    return 0
+
+
 def cmd_units_import(ctx: Context, args: argparse.Namespace) -> int:
     from yuqing.db.units import import_units
 
@@ -50,6 +71,12 @@ def register(sub: Any) -> None:
     p = offices.add_parser("list", help="列出本账号可见的考核办")
     p.add_argument("--json", action="store_true", help="输出 [{\"code\", \"name\", \"parent\"}]")
     p.set_defaults(func=cmd_offices_list)
+    p = offices.add_parser("preset", help="本考核办新登记舆情使用的时限规则预设（已登记的舆情不变）")
+    p.add_argument("name", metavar="NAME", help="预设名称，如 sanmenxia-2017、national-2016")
+    p.set_defaults(func=cmd_offices_preset)
+    p = offices.add_parser("scheme", help="载入本考核办自己的考核方案文件（第十七条；适用年度内优先于随程序提供的方案）")
+    p.add_argument("file", metavar="FILE.toml")
+    p.set_defaults(func=cmd_offices_scheme)
 
 
 def register_units(units: Any) -> None:

@@ -122,13 +122,13 @@ def cmd_manual_set(ctx: Any, args: argparse.Namespace) -> int:
 
 
 def cmd_manual_template(ctx: Any, args: argparse.Namespace) -> int:
-    from scoring import load_scheme
+    from yuqing.db.office_rules import office_scheme
     from yuqing.db.service import unit_refs
     from yuqing.documents.scoresheet import score_sheet
 
     if not args.out.lower().endswith(".xlsx"):
         raise _usage("yuqing manual-score template: --out 必须是 .xlsx 文件")
-    _write(ctx, score_sheet(load_scheme(args.year), ctx.read(unit_refs)), args.out)
+    _write(ctx, score_sheet(ctx.read(office_scheme, args.year), ctx.read(unit_refs)), args.out)
     return 0
 
 

@@ -14,7 +14,6 @@ from scoring import (
     DailyRecord,
     Referral,
     ScoredIncident,
-    load_scheme,
     score_year,
 )
 from scoring.keys import DeductionKey
@@ -33,6 +32,7 @@ from yuqing.db.models_scoring import (
 from yuqing.db.models_scoring import (
     SpecialItem as SpecialRow,
 )
+from yuqing.db.office_rules import office_scheme
 from yuqing.db.scoring_reads import _referrals, load_incidents
 from yuqing.db.scoring_writes import _beijing_date, _not_future, _text, _units_by_code
 from yuqing.db.service import Writer, locked, unit_refs
@@ -73,7 +73,7 @@ def _owners(session: Session, key: str, now: datetime) -> tuple[int, list[str]]:
             years.add(_beijing_date(incidents[incident_id].started_at).year)
     for year in sorted(years):
         try:
-            scheme = load_scheme(year)
+            scheme = office_scheme(session, year)
         except YuqingError:
             continue
         results = score_year(scheme, units, year, tuple(incidents.values()), referrals, daily=daily, now=now)
@@ -147,7 +147,7 @@ def add_rectification(writer: Writer, unit: str, *, year: int, problem: str, due
     """整改 the office sets a unit; `answers` names the deductions (their keys) or special items
     (`special-ID`) it answers, each checked to belong to that unit."""
     writer.require_admin("登记整改事项")
-    load_scheme(year)
+    office_scheme(writer.session, year)
     target = writer.unit(unit)
     problem = _text(problem, "问题", "--problem")
     keys = list(dict.fromkeys(k.strip() for k in answers if k.strip()))

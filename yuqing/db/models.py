@@ -28,6 +28,8 @@ class Office(Base):
     name: Mapped[str] = mapped_column(String(100))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"))
     unit_code: Mapped[str | None] = mapped_column(String(40))
+    # The window preset this office's new incidents are stamped with (None: the setting YUQING_PRESET).
+    preset: Mapped[str | None] = mapped_column(String(40))
 
 
 def office_column() -> Mapped[int]:

@@ -186,6 +186,22 @@ class ScoreSnapshot(Base):
     created_by: Mapped[str] = mapped_column(String(100))
 
 
+class OfficeScheme(Base):
+    """An office's own scoring scheme (its 第十七条 method, or its yearly 附件2/附件3 points): the TOML
+    text of a scheme file as the office loaded it; for a year it covers, it wins over the shipped ones."""
+
+    __tablename__ = "office_schemes"
+    __table_args__ = (UniqueConstraint("office_id", "name", name="uq_office_schemes_office_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = office_column()
+    name: Mapped[str] = mapped_column(String(60))
+    body: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(100))
+
+
 class HolidayYear(Base):
     """One year's holidays and 调休 working days imported from the State Council's notice; a year
     stored here wins over the holiday file's year entry and over chinesecalendar."""

@@ -25,6 +25,7 @@ from yuqing.db.models_scoring import (
     Appeal,
     DailyRecord,
     ManualScore,
+    OfficeScheme,
     Rectification,
     Referral,
     ScoreSnapshot,
@@ -38,7 +39,7 @@ NAME_LIMIT = 100
 
 # Tables whose rows belong to one office and are seen only in that office's scope.
 SCOPED: tuple[type[Any], ...] = (Feed, Item, Referral, ScoreSnapshot, Screen, ApiToken, ManualScore, SpecialItem,
-                                 Zeroing, DailyRecord, Appeal, Rectification, AlertDelivery)
+                                 Zeroing, DailyRecord, Appeal, Rectification, AlertDelivery, OfficeScheme)
 
 
 @dataclass(frozen=True)

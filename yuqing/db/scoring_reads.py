@@ -25,7 +25,6 @@ from scoring import (
     Zeroing,
     as_json,
     diff_scores,
-    load_scheme,
 )
 from scoring.assessment import ScoringData
 from scoring.facts import TransferFact
@@ -56,6 +55,7 @@ from yuqing.db.models_scoring import (
 from yuqing.db.models_scoring import (
     Zeroing as ZeroingRow,
 )
+from yuqing.db.office_rules import office_scheme
 from yuqing.db.offices import office_clause
 from yuqing.db.service import Writer, unit_refs
 from yuqing.errors import YuqingError
@@ -238,7 +238,7 @@ def _zeroings(session: Session, year: int) -> list[Zeroing]:
 def load_year(session: Session, year: int, *, now: datetime) -> ScoringData:
     """What `score --year` reads: the year's incidents (by the Beijing year their clock started) plus the
     parents of its secondary incidents and the incidents its referrals name, and the year's records."""
-    scheme = load_scheme(year)
+    scheme = office_scheme(session, year)
     bounds = year_bounds(year)
     incidents = load_incidents(session, now=now, start=bounds[0], end=bounds[1])
     r = ReferralRow.__table__
@@ -289,7 +289,7 @@ def make_bulletin(session: Session, year: int, quarter: int, *, now: datetime, d
     if now < end and not draft:
         raise YuqingError("E_BULLETIN_QUARTER_OPEN", year=year, quarter=quarter,
                           end=(end - timedelta(days=1)).date().isoformat())
-    scheme = load_scheme(year)
+    scheme = office_scheme(session, year)
     count, head = audit.count_and_head(session)
     incidents = load_incidents(session, now=now, start=start - _longest_window(), end=end)
     r, a = ReferralRow.__table__, Appeal.__table__

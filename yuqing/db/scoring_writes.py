@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from classify.units import UnitRef, UnitResolver
 from scoring import (
     Scheme,
-    load_scheme,
 )
 from timeline.clock import BEIJING, iso_beijing
 from yuqing.db.models import Unit
@@ -29,6 +28,7 @@ from yuqing.db.models_scoring import (
 from yuqing.db.models_scoring import (
     Zeroing as ZeroingRow,
 )
+from yuqing.db.office_rules import office_scheme
 from yuqing.db.scoring_reads import POINTS_LIMIT, TEXT_LIMIT
 from yuqing.db.service import FUTURE_TOLERANCE, Writer, unit_refs
 from yuqing.errors import YuqingError
@@ -124,7 +124,7 @@ def _upsert_manual(writer: Writer, unit: Unit, year: int, indicator: str, points
 def set_manual_score(writer: Writer, unit: str, indicator: str, points: float, *, year: int, note: str) -> None:
     """Points for one manual indicator (0 ≤ points ≤ the indicator's max in the year's scheme)."""
     writer.require_admin("录入人工评分")
-    scheme = load_scheme(year)
+    scheme = office_scheme(writer.session, year)
     target = writer.unit(unit)
     definition = _manual_check(scheme, target, indicator, points)
     note = (note or "").strip()
@@ -156,7 +156,7 @@ def import_manual_scores(writer: Writer, rows: list[list[Any]], *, year: int, pa
     """All or nothing: every row is checked first; if any is bad, the whole file is refused naming every
     bad row (spreadsheet row numbers, the header is row 1) and nothing is written. One audit record."""
     writer.require_admin("导入人工评分")
-    scheme = load_scheme(year)
+    scheme = office_scheme(writer.session, year)
     if not rows:
         raise YuqingError("E_IMPORT_EMPTY", path=path)
     header = ["".join(str(h or "").split()).lower() for h in rows[0]]
@@ -222,7 +222,7 @@ def add_special(writer: Writer, unit: str, *, year: int, item: str, points: floa
                 on: datetime | None = None) -> SpecialRow:
     """特别加分项 (+) / 特别减分项 (−): the sign must match the item's kind in the year's scheme."""
     writer.require_admin("登记特别加减分")
-    scheme = load_scheme(year)
+    scheme = office_scheme(writer.session, year)
     definition = scheme.special((item or "").strip())
     if definition is None:
         raise YuqingError("E_SPECIAL_UNKNOWN", value=item, scheme=scheme.name,
@@ -248,7 +248,7 @@ def add_special(writer: Writer, unit: str, *, year: int, item: str, points: floa
 def add_zeroing(writer: Writer, unit: str, *, year: int, evidence: str, on: datetime | None = None) -> ZeroingRow:
     """直接归零项 (第十六条): the unit's total becomes 0 and its grade 不合格 for `year`."""
     writer.require_admin("登记直接归零项")
-    load_scheme(year)
+    office_scheme(writer.session, year)
     target = writer.unit(unit)
     evidence = _text(evidence, "依据", "--evidence")
     row = ZeroingRow(unit_id=target.id, year=year, evidence=evidence, on_date=_day_in_year(writer, on, year),
@@ -267,7 +267,7 @@ def add_daily(writer: Writer, unit: str, *, on: datetime, points: float, reason:
     writer.require_admin("登记日常考核记录")
     day = _beijing_date(on)
     _not_future(writer, on, "日常考核日期")
-    scheme = load_scheme(day.year)
+    scheme = office_scheme(writer.session, day.year)
     target = writer.unit(unit)
     points = _points(points, "日常考核分值")
     reason = _text(reason, "事由", "--reason")

@@ -324,7 +324,10 @@ class Writer:
                 sudden, suggested = suggestion.sudden, [*suggested, "sudden"]
             if category is None and suggestion.category is not None:
                 category, suggested = suggestion.category, [*suggested, "category"]
-        preset = load_preset(self.preset)
+        from yuqing.db.office_rules import office_preset
+
+        # The office's own preset when it chose one (yuqing offices preset), else the installation's.
+        preset = load_preset(office_preset(self.session, self.preset))
         detected_at = new.detected_at or self.now
         incident = Incident(
             title=title,

@@ -9,6 +9,7 @@ from timeline.clock import display_beijing
 from timeline.model import ACTION_KIND_NAMES, WINDOW_NAMES
 from timeline.presets import available_presets, load_preset
 from yuqing.db.accounts import ROLE_NAMES, ROLES, add_user, disable_user
+from yuqing.db.office_rules import office_preset, office_scheme, office_schemes
 from yuqing.errors import YuqingError
 from yuqing.pages import common
 
@@ -66,7 +67,7 @@ def holidays_block() -> None:
 
 def scheme_block(year: int) -> None:
     try:
-        scheme = load_scheme(year)
+        scheme = common.database().read(office_scheme, year)
     except YuqingError as exc:
         st.error(exc.message)
         return
@@ -217,7 +218,8 @@ st.title("规则与方案")
 if common.guard():
     who = common.actor()
     common.show_outcome(OUTCOME)
-    active = common.config().preset
+    # The office's own choice (yuqing offices preset), else the installation's setting.
+    active = common.database().read(office_preset, common.config().preset)
     st.header("回应时限")
     preset_block(active, active=True)
     others = [p for p in available_presets() if p != active]
@@ -229,7 +231,7 @@ if common.guard():
     holidays_block()
     st.header("考核评分方案")
     this_year = int(display_beijing(common.now())[:4])
-    schemes = [load_scheme(n) for n in available_schemes()]
+    schemes = [load_scheme(n) for n in available_schemes()] + common.database().read(office_schemes)
     first = min((s.first_year for s in schemes), default=this_year)
     year = st.columns([1, 3])[0].selectbox("考核年度", options=list(range(this_year, first - 1, -1)), key="rules_year")
     scheme_block(int(year))

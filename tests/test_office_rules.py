@@ -1,0 +1,98 @@
+"""Issue 17: each office its own window preset and its own yearly schemes (第十七条: a county writes
+its own method modelled on the city's). New incidents take the office's preset; `score` counts each
+office in its own scheme; refusals as elsewhere."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cliutil import error_code, yq
+from sqlalchemy import select
+
+from scoring.scheme import SCHEME_DIR
+from tests.test_offices import add, offices, ok, scores, this_year  # noqa: F401 - offices is a fixture
+from yuqing.db.models import Incident
+from yuqing.db.session import Database
+
+
+def presets_of(url: str) -> dict[str, str]:
+    database = Database(url)
+    try:
+        return database.read(lambda s: {i.title: i.preset for i in s.scalars(select(Incident))})
+    finally:
+        database.dispose()
+
+
+def test_an_office_s_new_incidents_take_the_preset_it_chose(offices: str):
+    add(offices, "lbadmin", "灵宝市教育局", "选预设之前")
+    said = ok(yq(offices, "offices", "preset", "national-2016", actor="lbadmin"))
+    assert "national-2016" in said.out
+    add(offices, "lbadmin", "灵宝市教育局", "灵宝选预设之后")
+    add(offices, "city", "市发改委", "市里的舆情")
+    assert presets_of(offices) == {"选预设之前": "sanmenxia-2017", "灵宝选预设之后": "national-2016",
+                                   "市里的舆情": "sanmenxia-2017"}
+
+
+@pytest.mark.parametrize("actor, args, code", [
+    ("lbadmin", ("offices", "preset", "no-such-preset"), "E_PRESET_UNKNOWN"),
+    ("lbstaff", ("offices", "preset", "national-2016"), "E_FORBIDDEN"),
+    ("city", ("--office", "lingbao", "offices", "preset", "national-2016"), "E_OFFICE_READ_ONLY"),
+])
+def test_choosing_a_preset_is_refused_with_a_sentence(offices: str, actor: str, args: tuple[str, ...], code: str):
+    result = yq(offices, *args, actor=actor)
+    assert result.code == 1 and error_code(result).startswith(code), result.err
+    assert presets_of(offices) == {}
+
+
+def county_scheme(tmp_path: Path, name: str = "lingbao-method", first_year: str | None = None) -> Path:
+    """The city's scheme as a county's own method: its own name and title, from this year on."""
+    text = (SCHEME_DIR / "sanmenxia-2017.toml").read_text(encoding="utf-8")
+    text = text.replace('name = "sanmenxia-2017"', f'name = "{name}"', 1)
+    text = text.replace('title = "三门峡市政务公开工作考核（建议分值）"', 'title = "灵宝市政务公开工作考核办法"', 1)
+    text = text.replace("first_year = 2017", f"first_year = {first_year or this_year()}", 1)
+    path = tmp_path / f"{name}.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_each_office_scores_in_its_own_scheme(offices: str, tmp_path: Path):
+    add(offices, "city", "市发改委", "市里的舆情")
+    add(offices, "lbadmin", "灵宝市教育局", "灵宝教育局的舆情")
+    loaded = ok(yq(offices, "offices", "scheme", str(county_scheme(tmp_path)), actor="lbadmin"))
+    assert "lingbao-method" in loaded.out
+    county = scores(offices, "lbadmin")
+    city = scores(offices, "city")
+    assert {u["scheme"] for u in county.values()} == {"lingbao-method"}
+    assert {u["scheme"] for u in city.values()} == {"sanmenxia-2017"}
+    assert "lb-jyj" in county and "fgw" in city
+    # 卢氏 has no scheme of its own: the installation's.
+    assert {u["scheme"] for u in scores(offices, "lsadmin").values()} == {"sanmenxia-2017"}
+    # Loading it again replaces it (one scheme of that name).
+    again = ok(yq(offices, "offices", "scheme", str(county_scheme(tmp_path)), actor="lbadmin"))
+    assert "更新" in again.out
+
+
+def test_an_own_scheme_for_a_later_year_leaves_this_year_to_the_installation_s(offices: str, tmp_path: Path):
+    add(offices, "lbadmin", "灵宝市教育局", "灵宝教育局的舆情")
+    later = str(int(this_year()) + 1)
+    ok(yq(offices, "offices", "scheme", str(county_scheme(tmp_path, first_year=later)), actor="lbadmin"))
+    assert {u["scheme"] for u in scores(offices, "lbadmin").values()} == {"sanmenxia-2017"}
+
+
+@pytest.mark.parametrize("actor, make, code", [
+    ("lbadmin", lambda p: county_scheme(p, name="sanmenxia-2017"), "E_SCHEME_NAME_TAKEN"),
+    ("lbadmin", lambda p: (p / "broken.toml", (p / "broken.toml").write_text('name = "broken"\n', encoding="utf-8"))[0],
+     "E_SCHEME_INVALID"),
+    ("lbadmin", lambda p: p / "missing.toml", "E_DATA_FILE"),
+    ("lbstaff", lambda p: county_scheme(p), "E_FORBIDDEN"),
+    ("city", lambda p: county_scheme(p), None),  # the city's own, accepted: the check below is 灵宝's
+])
+def test_loading_a_scheme_is_refused_with_a_sentence_and_stores_nothing(offices: str, tmp_path: Path, actor: str,
+                                                                        make, code: str | None):
+    add(offices, "lbadmin", "灵宝市教育局", "灵宝教育局的舆情")
+    result = yq(offices, "offices", "scheme", str(make(tmp_path)), actor=actor)
+    if code is not None:
+        assert result.code == 1 and error_code(result).startswith(code), result.err
+    else:
+        ok(result)
+    assert {u["scheme"] for u in scores(offices, "lbadmin").values()} == {"sanmenxia-2017"}
