@@ -151,6 +151,11 @@ def main() -> int:
         kept.mkdir(parents=True, exist_ok=True)
         empty_file, year_file = kept / "empty.sqlite3", kept / f"year-{n}.sqlite3"
         empty, year = f"sqlite:///{empty_file}", f"sqlite:///{year_file}"
+        for reused in (u for u, f in ((empty, empty_file), (year, year_file)) if f.exists()):
+            from yuqing import cli  # a reused database is brought to the current schema, as `yuqing init` does
+
+            if cli.run(["--db", reused, "init"], out=open(os.devnull, "w")) != 0:
+                raise SystemExit(f"yuqing init failed on {reused}")
         if not empty_file.exists():
             build(empty, 0, NOW)
         if not year_file.exists():
