@@ -9,12 +9,12 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from scoring import load_scheme
 from scoring.assessment import ScoringData
 from timeline.presets import available_presets, load_preset
 from yuqing.db import audit
 from yuqing.db.models import Action, Incident, IncidentCoUnit, Reclassification, Transfer, Unit
 from yuqing.db.models_scoring import Appeal, DailyRecord, ManualScore, Referral, SpecialItem, Zeroing
+from yuqing.db.office_rules import office_scheme
 
 # Every table a year's scores read. Writes to them go through the audited write service, so the audit
 # chain's count and head change with each; the per-table count and highest id also catch rows loaded
@@ -28,7 +28,7 @@ def data_state(session: Session, year: int) -> str:
     file, the presets, the unit registry, the audit chain, and each input table's size and last id (as
     the session's office sees them)."""
     count, head = audit.count_and_head(session)
-    parts = [str(year), load_scheme(year).digest, str(count), head]
+    parts = [str(year), office_scheme(session, year).digest, str(count), head]  # the office's own scheme when it has one
     parts += [repr(load_preset(name)) for name in sorted(available_presets())]
     for model in _INPUTS:
         rows, top = session.execute(select(func.count(model.id), func.max(model.id))).one()
