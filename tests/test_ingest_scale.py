@@ -229,3 +229,31 @@ def test_an_item_dated_with_the_day_only_shows_the_day_and_starts_no_clock(url: 
             assert incident is not None and incident.first_post_at is None  # not 2009-08-08 00:00
     finally:
         database.dispose()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_open_groups_are_read_by_an_index_range_on_time_not_the_whole_bucket(url: str):
+    # With `published_at BETWEEN … OR published_at IS NULL` SQLite searched the index on (status,
+    # unit, kind) only and read every pending item of the bucket: 100 000 rows took 13× 10 000.
+    from yuqing.db.items import _open_groups
+
+    database = Database(url)
+    sent: list[tuple[str, Any]] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        sent.append((statement, parameters))
+
+    try:
+        with database.session(write=False) as s:
+            event.listen(database.engine, "before_cursor_execute", seen)
+            try:
+                _open_groups(s, s.scalar(select(Office.id).limit(1)), "hubin", "事故灾难", [T])
+            finally:
+                event.remove(database.engine, "before_cursor_execute", seen)
+            statement, parameters = sent[-1]
+            plan = " | ".join(row[-1] for row in s.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement,
+                                                                                parameters))
+    finally:
+        database.dispose()
+    assert ("ix_items_open_groups (office_id=? AND triage_status=? AND unit_code=? AND event_kind=? "
+            "AND published_at>? AND published_at<?)") in plan
