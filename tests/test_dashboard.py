@@ -183,8 +183,9 @@ def test_viewer_is_offered_no_write_forms(app_env: str):
     for page in PAGES:
         at = run_app(VIEWER, page, id="1")
         assert not at.main.button, (page, [b.label for b in at.main.button])
-        # (the sidebar's own-password form is every account's, not a write to the records)
-        assert not at.main.text_input and not at.file_uploader, page
+        # (the sidebar's own-password form is every account's, not a write to the records; the detail
+        # page's incident search only chooses what to read)
+        assert [t.key for t in at.main.text_input] in ([], ["detail_search"]) and not at.file_uploader, page
 
 
 # --- 登记舆情 ---------------------------------------------------------------------------------------
@@ -321,7 +322,8 @@ def test_staff_is_not_offered_another_units_incident_and_the_service_refuses(app
     other = add_incident(app_env, "渑池县网传停电", "渑池", "--no-classify")
     own = add_incident(app_env, "灵宝市网传停电", "灵宝", "--no-classify")
     at = run_app(STAFF, "incident", id=str(other))
-    assert not at.main.button and not at.main.text_input and not at.file_uploader
+    assert not at.main.button and not at.file_uploader
+    assert [t.key for t in at.main.text_input] == ["detail_search"]  # choosing what to read, no write
     assert [t.label for t in at.tabs] == ["处置记录", "历史记录"]
     at = run_app(STAFF, "incident", id=str(own))
     assert "登记处置" in [t.label for t in at.tabs] and "办结" in [b.label for b in at.button]
