@@ -77,6 +77,13 @@ def test_bulletin_docx_has_the_parts_of_a_gongwen(year, tmp_path):
     assert re.fullmatch(r"2026年1月31日", texts[sign + 1])  # 成文日期, Arabic numerals, no leading zero
     assert texts[-1].startswith(OFFICE) and texts[-1].endswith("2026年1月31日印发")  # 版记
     assert any("通报批评" in t for t in texts) and any("卢氏县人民政府" in t and "弄虚作假" in t for t in texts)
+    # 页码: odd pages on the right, even pages on the left, one character in from the edge, "— N —".
+    assert doc.settings.odd_and_even_pages_header_footer
+    for footer, side in ((section.footer, "right"), (section.even_page_footer, "left")):
+        page = footer.paragraphs[0]
+        assert page.alignment == {"right": 2, "left": 0}[side]  # WD_ALIGN_PARAGRAPH.RIGHT / LEFT
+        assert getattr(page.paragraph_format, f"{side}_indent").pt == 14  # 一字 of 4号 (14 pt)
+        assert page.text == "—  —" and "PAGE" in page._p.xml and east_asia(page.runs[1]) == "宋体"
 
 
 def test_criticism_of_a_zeroed_unit_comes_from_the_same_template(year, tmp_path):

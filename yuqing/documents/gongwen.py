@@ -100,22 +100,30 @@ class Gongwen:
         return paragraph
 
     def _page_numbers(self, section: Any) -> None:
-        """页码: 4号半角宋体阿拉伯数字, a dash each side ("— 1 —")."""
-        paragraph = section.footer.paragraphs[0]
-        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        set_font(paragraph.add_run("— "), SONGTI, SIZE_SI)
-        run = paragraph.add_run()
-        set_font(run, SONGTI, SIZE_SI)
-        for kind, text in (("begin", None), (None, "PAGE"), ("end", None)):
-            if kind:
-                element = OxmlElement("w:fldChar")
-                element.set(qn("w:fldCharType"), kind)
-            else:
-                element = OxmlElement("w:instrText")
-                element.set(qn("xml:space"), "preserve")
-                element.text = text
-            run._r.append(element)
-        set_font(paragraph.add_run(" —"), SONGTI, SIZE_SI)
+        """页码 (GB/T 9704-2012 7.5): 4号半角宋体阿拉伯数字 with a dash each side ("— 1 —"); 单页码居右空一字,
+        双页码居左空一字, so odd and even pages get footers of their own."""
+        self.doc.settings.odd_and_even_pages_header_footer = True
+        one_character = SIZE_SI
+        odd = section.footer.paragraphs[0]
+        odd.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        odd.paragraph_format.right_indent = one_character
+        even = section.even_page_footer.paragraphs[0]
+        even.alignment = WD_ALIGN_PARAGRAPH.LEFT
+        even.paragraph_format.left_indent = one_character
+        for paragraph in (odd, even):
+            set_font(paragraph.add_run("— "), SONGTI, SIZE_SI)
+            run = paragraph.add_run()
+            set_font(run, SONGTI, SIZE_SI)
+            for kind, text in (("begin", None), (None, "PAGE"), ("end", None)):
+                if kind:
+                    element = OxmlElement("w:fldChar")
+                    element.set(qn("w:fldCharType"), kind)
+                else:
+                    element = OxmlElement("w:instrText")
+                    element.set(qn("xml:space"), "preserve")
+                    element.text = text
+                run._r.append(element)
+            set_font(paragraph.add_run(" —"), SONGTI, SIZE_SI)
 
     def head(self, office: str, doc_number: str | None) -> None:
         """版头: red 发文机关标志 + “文件”-less form used for 通报 of an office, 发文字号, red line."""
