@@ -23,11 +23,12 @@ RESULTS_ENV = "BENCH_RESULTS"
 
 
 def sample(sides: dict[str, Callable[[], Any]], n: int = 3, *, clock: Callable[[], float] = time.perf_counter,
-           before: Callable[[str], Any] | None = None) -> dict[str, list[float]]:
+           before: Callable[[str], Any] | None = None, minimum: int = 3) -> dict[str, list[float]]:
     """Time each side `n` times, the sides taking turns (a, b, a, b …) so that a change in machine load
-    falls on both. `before(name)`, when given, runs untimed before each sample (resetting state)."""
-    if n < 3:
-        raise SystemExit("at least 3 samples per side")
+    falls on both. `before(name)`, when given, runs untimed before each sample (resetting state).
+    `minimum` may be lowered for a size that takes minutes a sample; the caller then says so."""
+    if n < minimum:
+        raise SystemExit(f"at least {minimum} samples per side")
     times: dict[str, list[float]] = {name: [] for name in sides}
     for _ in range(n):
         for name, work in sides.items():

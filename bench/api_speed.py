@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import http.client
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -18,9 +17,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from _common import report  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
+
+from tests.serving import serving  # noqa: E402 - after the sys.path line
 
 SECONDS = 3.0
 SAMPLES = 3
@@ -28,7 +30,7 @@ SAMPLES = 3
 
 def yuqing(env: dict[str, str], *argv: str) -> str:
     return subprocess.run([sys.executable, "-m", "yuqing.cli", *argv], env=env, cwd=ROOT, check=True,
-                          capture_output=True, text=True).stdout
+                          capture_output=True, text=True, timeout=300).stdout
 
 
 def rate(port: int, path: str, headers: dict[str, str]) -> float:
@@ -62,29 +64,14 @@ def main() -> None:
                 writer.add_incident(NewIncident(title=f"测试舆情 {n}", unit="渑池县", classify=False))
         database.dispose()
         token = yuqing(env, "tokens", "add", "bench", "--role", "viewer").strip()
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        server = subprocess.Popen([sys.executable, "-m", "yuqing.cli", "serve", "--port", str(port), "--no-workers"],
-                                  env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                try:
-                    if rate.__name__ and http.client.HTTPConnection("127.0.0.1", port, timeout=2).connect() is None:
-                        break
-                except OSError:
-                    time.sleep(0.3)
-            time.sleep(1)
+        with serving(env, None, "--no-workers") as (base, _):
+            port = int(base.rsplit(":", 1)[1])
             auth = {"Authorization": f"Bearer {token}"}
             baseline: list[float] = []
             api: list[float] = []
             for _ in range(SAMPLES):  # interleaved, so that a busy moment of the machine hits both sides
                 baseline.append(rate(port, "/healthz", {}))
                 api.append(rate(port, "/api/v1/incidents?open=true", auth))
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
 
     def line(name: str, values: list[float]) -> str:
         return (f"{name:40s} min {min(values):7.1f}  median {statistics.median(values):7.1f}  "

@@ -11,14 +11,11 @@ Run: .venv/bin/python bench/board_memory.py [open counts…]   (default 10 5000)
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,18 +24,13 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from _common import report  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 
+from tests.serving import CHROMIUM, CHROMIUM_ARGS, serving, yuqing_command  # noqa: E402 - after the sys.path line
+
 RSS_LIMIT_MB = 400  # the Streamlit process's bound (issue 19)
 
-CHROMIUM = "/usr/bin/chromium"
 USER, PASSWORD = "bench", "bench-pass-1"
 REFRESHES = 4
 DEADLINE = 180.0  # seconds for the board to show its metrics, and for each refresh
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _status_kb(pid: int, field: str) -> int:
@@ -48,95 +40,66 @@ def _status_kb(pid: int, field: str) -> int:
     return 0
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"yuqing serve exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise SystemExit("yuqing serve did not answer within 60 s")
-
-
 def measure(count: int) -> dict[str, float]:
     from playwright.sync_api import expect, sync_playwright
 
     from bench.board_speed import _bulk_open
 
-    yuqing = str(Path(sys.executable).with_name("yuqing"))
     with tempfile.TemporaryDirectory(prefix="yuqing-mem-") as folder:
         url_db = f"sqlite:///{Path(folder) / 'board.sqlite3'}"
         env = {**os.environ, "YUQING_DATABASE_URL": url_db, "YUQING_DATA_DIR": folder}
         for name in ("YUQING_AUTH_HEADER", "YUQING_ALERT_ROUTES"):
             env.pop(name, None)
-        subprocess.run([yuqing, "init"], env=env, cwd=ROOT, check=True, capture_output=True)
-        subprocess.run([yuqing, "users", "add", USER, "--role", "admin", "--password-stdin"], env=env, cwd=ROOT,
-                       input=f"{PASSWORD}\n".encode(), check=True, capture_output=True)
+        subprocess.run([*yuqing_command(), "init"], env=env, cwd=ROOT, check=True, capture_output=True, timeout=300)
+        subprocess.run([*yuqing_command(), "users", "add", USER, "--role", "admin", "--password-stdin"], env=env,
+                       cwd=ROOT, input=f"{PASSWORD}\n".encode(), check=True, capture_output=True, timeout=120)
         _bulk_open(url_db, count)
-        port = _free_port()
-        log = (Path(folder) / "serve.log").open("wb")
-        proc = subprocess.Popen([yuqing, "serve", "--port", str(port), "--no-workers"], env=env, cwd=ROOT,
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        url = f"http://127.0.0.1:{port}"
         samples: list[int] = []
         stop = threading.Event()
+        with serving(env, Path(folder) / "serve.log", "--no-workers") as (url, proc):
 
-        def sample() -> None:
-            while not stop.wait(0.5):
-                try:
-                    samples.append(_status_kb(proc.pid, "VmRSS"))
-                except OSError:
-                    return
+            def sample() -> None:
+                while not stop.wait(0.5):
+                    try:
+                        samples.append(_status_kb(proc.pid, "VmRSS"))
+                    except OSError:
+                        return
 
-        try:
-            _wait_healthy(url, proc)
-            idle_kb = _status_kb(proc.pid, "VmRSS")
-            threading.Thread(target=sample, daemon=True).start()
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-                    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                    "--disable-sync"])
-                try:
-                    page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
-                    page.set_default_timeout(DEADLINE * 1000)
-                    page.goto(url)
-                    page.locator("input[name=account]").fill(USER)
-                    page.locator("input[name=secret]").fill(PASSWORD)
-                    started = time.monotonic()
-                    page.get_by_role("button", name="登录").click()
-                    clock = page.locator("[data-testid='stMetric']", has_text="更新时间").locator("[data-testid='stMetricValue']")
-                    expect(clock).to_be_visible(timeout=DEADLINE * 1000)
-                    first_metric = time.monotonic() - started
-                    expect(page.locator("[data-testid='stMetric']", has_text="处置中舆情")).to_contain_text(str(count), timeout=DEADLINE * 1000)
-                    ticks = []
-                    for _ in range(REFRESHES):
-                        before = clock.inner_text()
-                        tick = time.monotonic()
-                        while clock.inner_text() == before:
-                            if time.monotonic() - tick > DEADLINE:
-                                raise SystemExit(f"the board did not refresh within {DEADLINE:.0f} s")
-                            page.wait_for_timeout(500)
-                        ticks.append(time.monotonic() - tick)
-                    if page.locator("[data-testid='stException']").count():
-                        raise SystemExit("the board raised an exception")
-                finally:
-                    browser.close()
-            peak_kb = _status_kb(proc.pid, "VmHWM")
-        finally:
-            stop.set()
             try:
-                os.killpg(proc.pid, signal.SIGTERM)
-                proc.wait(timeout=20)
-            except ProcessLookupError:
-                pass
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
-            log.close()
+                idle_kb = _status_kb(proc.pid, "VmRSS")
+                threading.Thread(target=sample, daemon=True).start()
+                with sync_playwright() as p:
+                    browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+                    try:
+                        page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
+                        page.set_default_timeout(DEADLINE * 1000)
+                        page.goto(url)
+                        page.locator("input[name=account]").fill(USER)
+                        page.locator("input[name=secret]").fill(PASSWORD)
+                        started = time.monotonic()
+                        page.get_by_role("button", name="登录").click()
+                        clock = page.locator("[data-testid='stMetric']", has_text="更新时间").locator(
+                            "[data-testid='stMetricValue']")
+                        expect(clock).to_be_visible(timeout=DEADLINE * 1000)
+                        first_metric = time.monotonic() - started
+                        expect(page.locator("[data-testid='stMetric']", has_text="处置中舆情")).to_contain_text(
+                            str(count), timeout=DEADLINE * 1000)
+                        ticks = []
+                        for _ in range(REFRESHES):
+                            before = clock.inner_text()
+                            tick = time.monotonic()
+                            while clock.inner_text() == before:
+                                if time.monotonic() - tick > DEADLINE:
+                                    raise SystemExit(f"the board did not refresh within {DEADLINE:.0f} s")
+                                page.wait_for_timeout(500)
+                            ticks.append(time.monotonic() - tick)
+                        if page.locator("[data-testid='stException']").count():
+                            raise SystemExit("the board raised an exception")
+                    finally:
+                        browser.close()
+                peak_kb = _status_kb(proc.pid, "VmHWM")
+            finally:
+                stop.set()
     return {"open": count, "idle_mb": idle_kb / 1024, "peak_mb": peak_kb / 1024,
             "max_sampled_mb": max(samples, default=0) / 1024, "first_metric_s": first_metric,
             "refresh_s": max(ticks)}

@@ -88,13 +88,14 @@ def _history(url: str, items: int, closed: int) -> float:
     started = time.perf_counter()
     now = datetime.now(UTC)
     with database.engine.begin() as conn:
-        unit_ids = list(conn.scalars(select(Unit.id)))
+        units = conn.execute(select(Unit.id, Unit.office_id).order_by(Unit.id)).all()  # each row carries its office
         for offset in range(0, closed, CHUNK):
             rows = []
             for n in range(offset, min(offset + CHUNK, closed)):
                 start = now - timedelta(days=30 + n % 700, minutes=n % 1440)
                 rows.append({
-                    "title": f"历史舆情 {n}", "unit_id": unit_ids[n % len(unit_ids)], "status": "closed",
+                    "title": f"历史舆情 {n}", "unit_id": units[n % len(units)][0], "office_id": units[n % len(units)][1],
+                    "status": "closed",
                     "preset": "sanmenxia-2017", "level": "一般", "sudden": False, "first_post_at": start,
                     "detected_at": start, "logged_at": start, "started_at": start, "closed_at": start + timedelta(days=2),
                     "created_by": "bench", "suggested_fields": [],
@@ -107,7 +108,7 @@ def _history(url: str, items: int, closed: int) -> float:
                 rows.append({
                     "source": "基准信息源", "title": f"信息 {n}", "link": "", "normalized_link": "",
                     "summary": "", "content_text": "", "author": "", "published_at": at, "fetched_at": at,
-                    "content_hash": f"{n:064x}", "flagged": False, "triage_status": "ignored",
+                    "content_hash": f"{n:064x}", "flagged": False, "triage_status": "ignored", "office_id": units[0][1],
                 })
             conn.execute(insert(Item.__table__), rows)
     database.dispose()
@@ -135,12 +136,13 @@ def _bulk_open(url: str, count: int) -> None:
         conn.execute(delete(OpenWindow.__table__))
         conn.execute(delete(Action.__table__))
         conn.execute(delete(Incident.__table__))
-        unit_ids = list(conn.scalars(select(Unit.id)))
+        units = conn.execute(select(Unit.id, Unit.office_id).order_by(Unit.id)).all()  # each row carries its office
         rows = []
         for n in range(count):
             start = now - timedelta(minutes=1 + (n * 7919) % 7200)
+            unit_id, office_id = units[n % len(units)]
             rows.append({
-                "title": f"基准测试舆情 {n}：网民反映某小区问题", "unit_id": unit_ids[n % len(unit_ids)], "status": "open",
+                "title": f"基准测试舆情 {n}：网民反映某小区问题", "unit_id": unit_id, "office_id": office_id, "status": "open",
                 "preset": "sanmenxia-2017", "level": ("一般", "较大", "重大", None)[n % 4], "sudden": n % 5 == 0,
                 "first_post_at": start, "detected_at": start, "logged_at": start, "started_at": start,
                 "created_by": "bench", "suggested_fields": [],

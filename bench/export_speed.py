@@ -43,6 +43,7 @@ from yuqing.db.scoring_reads import load_year  # noqa: E402 - imported after the
 from yuqing.db.session import Database  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 
 Table = tuple[str, Sequence[str], list[list[Any]], dict[int, int]]
+COMMAND_DEADLINE = 3600  # seconds for one whole command (the 100 000 year's xlsx takes about 30)
 
 
 # -- side A: openpyxl write-only (the exporter before issue 14) ----------------------------------
@@ -168,16 +169,27 @@ def in_child(work: Callable[[list[Table]], bytes], tables: list[Table]) -> tuple
 
 def command(argv: list[str]) -> tuple[float, int, float]:
     """(CPU seconds user + system, peak RSS in KiB, wall seconds) of one whole `yuqing` command in a
-    fresh process, from wait4."""
+    fresh process, from wait4; its stderr goes to a file (a pipe nobody reads would block it), and it
+    is killed past COMMAND_DEADLINE."""
     t0 = time.perf_counter()
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - t0
-    process.returncode = os.waitstatus_to_exitcode(status)
-    assert process.returncode == 0, process.stderr.read() if process.stderr else ""
-    if process.stderr:
-        process.stderr.close()
-    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss, wall
+    with tempfile.TemporaryFile() as err:
+        process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err)
+        deadline = time.monotonic() + COMMAND_DEADLINE
+        while True:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > deadline:
+                process.kill()
+                os.wait4(process.pid, 0)
+                raise SystemExit(f"{' '.join(argv[-6:])} did not finish within {COMMAND_DEADLINE} s")
+            time.sleep(0.05)
+        wall = time.perf_counter() - t0
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode != 0:
+            err.seek(0)
+            raise SystemExit(err.read()[-2000:].decode(errors="replace"))
+        return usage.ru_utime + usage.ru_stime, usage.ru_maxrss, wall
 
 
 def main(n: int, samples: int, command_samples: int) -> None:

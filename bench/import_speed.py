@@ -39,6 +39,7 @@ PLACES = ("湖滨区", "陕州区", "义马市", "灵宝市", "渑池县", "卢�
 ROWS_PER_DAY = 300
 START = datetime(2026, 1, 1, 8, 0)
 TEXT_FOR_CLASSIFIER = 800  # yuqing.db.items: what the import classifies
+CHILD_DEADLINE = 3600  # seconds for one child (the 100 000-row import takes about two minutes)
 
 
 def corpus() -> list[tuple[str, str]]:
@@ -81,7 +82,8 @@ def timed(argv: list[str], *, stdin: Path | None = None) -> tuple[float, float]:
     """(wall seconds, peak RSS MB) of one child process that prints its VmHWM last."""
     started = time.perf_counter()
     with open(stdin or os.devnull, "rb") as source:
-        result = subprocess.run(argv, cwd=ROOT, stdin=source, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        result = subprocess.run(argv, cwd=ROOT, stdin=source, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                timeout=CHILD_DEADLINE)
     err = result.stderr.decode(errors="replace")
     if result.returncode != 0:
         raise SystemExit(f"{' '.join(argv[3:])} failed: {err[-400:]}")
@@ -193,16 +195,8 @@ def main() -> int:
             sides = {"import": importing, "classify --jsonl": classifying}
             big = n == sizes[-1] and len(sizes) > 1
             samples = args.big_samples if big else args.samples
-            if samples >= 3:
-                times = sample(sides, samples, before=importing.before)
-            else:  # the largest size is long: fewer samples, still interleaved, said so below
-                times = {side: [] for side in sides}
-                for _ in range(samples):
-                    for side, work in sides.items():
-                        importing.before(side)
-                        started = time.perf_counter()
-                        work()
-                        times[side].append(time.perf_counter() - started)
+            # The largest size is long: it may take fewer samples, still interleaved, said so below.
+            times = sample(sides, samples, before=importing.before, minimum=1 if big else 3)
             note = "" if samples >= 3 else f" (only {samples} sample(s) per side at this size: a long run)"
             print(f"{n} rows, {samples} interleaved sample(s) per side{note}")
             show(times)

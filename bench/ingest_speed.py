@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,6 +38,7 @@ import feedparser  # noqa: E402 - imported after the sys.path line so the script
 from _common import report, sample, show  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 
 from classify.units import load_units_file  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
+from tests.serving import free_port  # noqa: E402 - after the sys.path line
 from yuqing.db import migrate  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 from yuqing.db.feeds import add_feed  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 from yuqing.db.service import Actor, Writer  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
@@ -70,12 +70,6 @@ def feed_body(k: int) -> bytes:
         )
     return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>测试源 {k}</title>'
             f'<link>https://news{k}.example.cn/</link>{"".join(items)}</channel></rss>').encode()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Site:

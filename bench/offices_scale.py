@@ -45,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from _common import ratio, report, sample, show, skipped  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
+from score_speed import CHANNELS, KINDS, LEVELS  # noqa: E402 - the same draws as the single-office year
 from sqlalchemy import func, insert, select, text  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 from sqlalchemy.engine import make_url  # noqa: E402 - imported after the sys.path line so the script runs from a checkout
 
@@ -77,9 +78,6 @@ DEPARTMENTS = ("发展改革委", "教育局", "科技局", "工业和信息化�
 TOWNS = ("城关镇", "东关街道", "西关街道", "南关街道", "北关街道", "新华街道", "朝阳镇", "阳店镇", "大营镇",
          "故县镇", "豫灵镇", "函谷关镇", "尹庄镇", "朱阳镇", "苏村乡")
 ENTERPRISES = {"供水公司", "供电公司", "燃气公司", "供热公司", "公交公司"}
-KINDS = ("response", "release", "press_conference", "follow_up")
-CHANNELS = ("website", "weibo", "wechat", "news_site", "newspaper", "app", "tv_radio", "press", "other")
-LEVELS = ("一般", "一般", "一般", "较大", "重大", "特别重大")
 CATEGORIES = ("自然灾害", "事故灾难", "公共卫生事件", "社会安全事件", None)
 
 

@@ -89,7 +89,7 @@ def populate(database: Database, n: int, rng: random.Random) -> int:
                              "after": {"level": level, "sudden": sudden, "category": None}})
     scheme = load_scheme(YEAR)
     manual = [
-        {"unit_id": uid, "year": YEAR, "indicator": ind.code, "points": ind.points * 0.9, "note": "",
+        {"office_id": office, "unit_id": uid, "year": YEAR, "indicator": ind.code, "points": ind.points * 0.9, "note": "",
          "updated_at": stamp, "updated_by": "bench"}
         for uid, kind in units.values() for ind in scheme.tree(kind).indicators if not ind.computed
     ]
@@ -100,7 +100,7 @@ def populate(database: Database, n: int, rng: random.Random) -> int:
                           "due_workdays": 5, "due_at": sent + timedelta(days=7),
                           "replied_at": sent + timedelta(days=rng.uniform(1, 10)) if rng.random() < 0.9 else None,
                           "created_at": sent, "created_by": "bench"})
-    daily = [{"unit_id": rng.choice(unit_ids), "on_date": date(YEAR, 1, 1) + timedelta(days=rng.randrange(365)),
+    daily = [{"office_id": office, "unit_id": rng.choice(unit_ids), "on_date": date(YEAR, 1, 1) + timedelta(days=rng.randrange(365)),
               "points": rng.choice((-1.0, 0.5)), "reason": "抽查", "indicator": None, "created_at": stamp, "created_by": "bench"}
              for _ in range(2000)]
     with database.engine.begin() as conn:

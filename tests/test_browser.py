@@ -32,9 +32,9 @@ def server(tmp_path: Path) -> Iterator[str]:
     }
     for name in ("YUQING_AUTH_HEADER", "YUQING_ALERT_ROUTES"):
         env.pop(name, None)
-    subprocess.run([*yuqing_command(), "init"], env=env, cwd=ROOT, check=True, capture_output=True)
+    subprocess.run([*yuqing_command(), "init"], env=env, cwd=ROOT, check=True, capture_output=True, timeout=120)
     subprocess.run([*yuqing_command(), "users", "add", USER, "--role", "admin", "--password-stdin"], env=env, cwd=ROOT,
-                   input=f"{PASSWORD}\n".encode(), check=True, capture_output=True)
+                   input=f"{PASSWORD}\n".encode(), check=True, capture_output=True, timeout=120)
     with serving(env, tmp_path / "serve.log") as (url, _):
         yield url
 

@@ -286,6 +286,8 @@ def test_timeline_check_refuses_bad_documents(url: str, text: str, code: str, mo
     assert result.code == 1 and error_code(result) == code
 
 
-def test_unknown_preset_is_refused(url: str, monkeypatch: pytest.MonkeyPatch):
-    result = yq(url, "timeline", "check", "-", "--preset", "beijing-2030", stdin="{}", monkeypatch=monkeypatch)
+# A preset is named, never reached by a path: "../presets/x" named a real file and was loaded.
+@pytest.mark.parametrize("preset", ["beijing-2030", "../presets/sanmenxia-2017"])
+def test_unknown_preset_is_refused(url: str, preset: str, monkeypatch: pytest.MonkeyPatch):
+    result = yq(url, "timeline", "check", "-", "--preset", preset, stdin="{}", monkeypatch=monkeypatch)
     assert result.code == 1 and error_code(result) == "E_PRESET_UNKNOWN"

@@ -116,19 +116,20 @@ def test_a_killed_worker_makes_ingest_once_exit_non_zero_without_a_traceback(url
         yq(url, "feeds", "add", server.serve(f"/slow{n}.xml", rss([story]), delay=6.0))
     child = subprocess.Popen([sys.executable, "-m", "yuqing.cli", "--db", url, "ingest", "once", "--workers", "2"],
                              cwd=Path(__file__).resolve().parents[1], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True)
+                             text=True, start_new_session=True)
     try:
-        deadline = time.monotonic() + 120  # a bound on the wait for the workers' first request
-        while len(_workers_of(child.pid)) < 2 or sum(server.hits.values()) == 0:
-            assert child.poll() is None, child.communicate()
+        # Both workers mid-fetch (each feed answers after 6 s), so the one killed holds a claimed feed.
+        deadline = time.monotonic() + 120  # a bound on the wait for the workers' requests
+        while len(_workers_of(child.pid)) < 2 or sum(server.hits.values()) < 2:
+            assert child.poll() is None, child.communicate(timeout=60)
             assert time.monotonic() < deadline, "the workers never fetched"
             time.sleep(0.05)
         os.kill(_workers_of(child.pid)[0], signal.SIGKILL)  # as the OOM killer would
         out, err = child.communicate(timeout=180)
     finally:
         if child.poll() is None:
-            child.kill()
-            child.communicate()
+            os.killpg(child.pid, signal.SIGKILL)  # the command and its workers, which hold its pipes too
+            child.communicate(timeout=60)
     assert child.returncode == 1 and "[E_WORKER_DIED]" in err
     assert "Traceback" not in out + err
     # What the killed worker had claimed is polled by the next run: nothing is lost.

@@ -107,6 +107,37 @@ def test_a_decided_group_is_not_open_any_more(url: str, server: FeedServer):
     assert second["title"] == GAS2[1] and second["group"] != first["group"]
 
 
+def undated_rss(dated: list[tuple[str, str, str, str]], undated: list[tuple[str, str, str, str]]) -> bytes:
+    """`rss` with some items carrying no pubDate at all (published_at stays empty)."""
+    body = rss(dated).decode()
+    extra = "".join(f"<item><guid>{g}</guid><title>{t}</title><link>{l}</link><description>{d}</description></item>"
+                    for g, t, l, d in undated)
+    return body.replace("</channel>", extra + "</channel>").encode()
+
+
+@pytest.mark.parametrize("first_undated", [True, False], ids=["undated-group", "undated-newcomer"])
+def test_an_undated_item_and_a_dated_one_of_the_same_event_share_a_group(url: str, server: FeedServer,
+                                                                          first_undated: bool):
+    # The open groups are read as two selects, dated ones near the batch's times and undated ones
+    # (UNION ALL): an undated representative is still found by a dated newcomer, and the reverse.
+    path = "/undated.xml"
+    first = undated_rss([FLOOD], [GAS]) if first_undated else undated_rss([GAS, FLOOD], [])
+    yq(url, "feeds", "add", server.serve(path, first))
+    assert yq(url, "ingest", "once").code == 0
+    database = Database(url)
+    try:
+        with database.session() as s:
+            assert (s.scalar(select(Item.published_at).where(Item.title == GAS[1])) is None) is first_undated
+            s.execute(text("UPDATE feeds SET next_poll_at = NULL, etag = NULL"))
+    finally:
+        database.dispose()
+    second = undated_rss([GAS2, FLOOD], [GAS]) if first_undated else undated_rss([GAS, FLOOD], [GAS2])
+    server.serve(path, second)
+    assert yq(url, "ingest", "once").code == 0
+    queue = {i["title"]: i["group"] for i in yq(url, "triage", "list", "--json").json()}
+    assert queue[GAS2[1]] == queue[GAS[1]] != queue[FLOOD[1]]
+
+
 # --- a batch is written in one statement per table ----------------------------------------------
 
 @contextmanager

@@ -5,28 +5,18 @@ one county at 3× the same county alone before it was)."""
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from cliutil import yq
-from conftest import T0
 from sqlalchemy import event, insert, select, text
 
+from tests.conftest import T0
+from tests.test_offices import offices  # noqa: F401 - offices is a fixture
 from yuqing.db.models import Incident, Office, Unit
 from yuqing.db.offices import find_office
 from yuqing.db.scoring_reads import load_incidents
 from yuqing.db.service import Actor, NewIncident, Writer
 from yuqing.db.session import Database
-
-LINGBAO_UNITS = """
-version = "lingbao-2026"
-
-[[unit]]
-code = "lb-jyj"
-name = "灵宝市教育局"
-kind = "department"
-"""
 
 # title → (office that logs it, its lead unit)
 INCIDENTS = {
@@ -43,15 +33,10 @@ SEES = {
 
 
 @pytest.fixture
-def province(db_url: str, tmp_path: Path) -> Database:
-    """The city office and two counties, each county's own incidents, one about each county government."""
-    assert yq(db_url, "init").code == 0
-    for code, name in (("lingbao", "灵宝市政务公开领导小组办公室"), ("lushi", "卢氏县政务公开领导小组办公室")):
-        result = yq(db_url, "offices", "add", code, "--name", name, "--parent", "sanmenxia", "--unit", code)
-        assert result.code == 0, result.err
-    (tmp_path / "lingbao.toml").write_text(LINGBAO_UNITS, encoding="utf-8")
-    assert yq(db_url, "units", "import", str(tmp_path / "lingbao.toml"), "--office", "lingbao").code == 0
-    database = Database(db_url)
+def province(offices: str) -> Database:  # noqa: F811 - the fixture imported above
+    """The city office and two counties (test_offices' `offices`), each county's own incidents, one
+    about each county government."""
+    database = Database(offices)
     for n, (title, (office_code, unit)) in enumerate(INCIDENTS.items()):
         with database.session() as session:
             office = find_office(session, office_code).id

@@ -181,10 +181,9 @@ def test_the_same_link_in_two_offices_feeds_is_one_item_per_office(offices: str,
 
 
 # --- PostgreSQL: row-level security forced on the owner --------------------------------------------
+@pytest.mark.parametrize("db_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
 def test_forced_rls_fences_the_tables_owner_when_the_application_runs_as_owner(db_url: str,
                                                                                 monkeypatch: pytest.MonkeyPatch):
-    if not db_url.startswith("postgresql"):
-        pytest.skip("SQLite 没有行级安全")
     from sqlalchemy.engine import make_url
 
     from tests.conftest import PG_URL

@@ -35,6 +35,7 @@ def test_an_office_s_new_incidents_take_the_preset_it_chose(offices: str):
 
 @pytest.mark.parametrize("actor, args, code", [
     ("lbadmin", ("offices", "preset", "no-such-preset"), "E_PRESET_UNKNOWN"),
+    ("lbadmin", ("offices", "preset", "../presets/national-2016"), "E_PRESET_UNKNOWN"),  # a path, not a name
     ("lbstaff", ("offices", "preset", "national-2016"), "E_FORBIDDEN"),
     ("city", ("--office", "lingbao", "offices", "preset", "national-2016"), "E_OFFICE_READ_ONLY"),
 ])

@@ -32,7 +32,7 @@ def wall(tmp_path: Path) -> Iterator[tuple[str, str, dict[str, str]]]:
     port = free_port()
     env["YUQING_PUBLIC_URL"] = f"http://127.0.0.1:{port}"
     run = lambda *argv: subprocess.run([*yuqing_command(), *argv], env=env, cwd=ROOT, check=True,  # noqa: E731
-                                       capture_output=True, text=True).stdout
+                                       capture_output=True, text=True, timeout=120).stdout
     run("init", "--demo")
     for n in range(4):  # long titles: the rows that used to wrap and push others below the fold
         run("incident", "add", "--title", f"渑池县某小区燃气爆燃事故引发居民关注，现场已致{n + 2}人受伤，相关部门正在处置中",
@@ -75,7 +75,8 @@ def test_screen_url_shows_the_whole_board_without_login_until_revoked(wall):
             expect(page.locator(".yq-screen tbody tr").first).to_be_visible(timeout=60_000)
             assert page.get_by_text("登录", exact=True).count() == 0
 
-            subprocess.run([*yuqing_command(), "screens", "revoke", "大厅"], env=env, cwd=ROOT, check=True, capture_output=True)
+            subprocess.run([*yuqing_command(), "screens", "revoke", "大厅"], env=env, cwd=ROOT, check=True, capture_output=True,
+                           timeout=120)
             page.reload()
             expect(page.get_by_text(MESSAGES["E_SCREEN_REVOKED"])).to_be_visible(timeout=60_000)
             assert page.locator(".yq-screen").count() == 0

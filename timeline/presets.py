@@ -73,7 +73,8 @@ def available_presets() -> list[str]:
 @cache
 def load_preset(name: str) -> Preset:
     path = PRESET_DIR / f"{name}.toml"
-    if not path.is_file():
+    # A name is a file of the presets folder, never a path out of it ("../x").
+    if path.parent != PRESET_DIR or not path.is_file():
         raise YuqingError("E_PRESET_UNKNOWN", value=name, choices="、".join(available_presets()))
     return parse_preset(path)
 

@@ -86,7 +86,7 @@ class Poller:
 
         office = current_office_id(session) if office_id is None else office_id
         if office not in self._classify:
-            if session.info.get("office_id", current_office_id(session)) == office:
+            if office == current_office_id(session):
                 refs = unit_refs(session)
             else:
                 refs = self.database.for_office(office).read(unit_refs)

@@ -255,29 +255,32 @@ def audit_head(session: Session) -> str:
     return head_hash(session)
 
 
-def incident_history(session: Session, incident_id: int, *, limit: int | None = None) -> list[AuditView]:
-    """Every audit record about one incident: the incident itself, its actions, and the feed items
-    accepted into it or merged with it — oldest first."""
+def _about_incident(session: Session, incident_id: int) -> Any:
+    """The audit records about one incident: the incident itself, its actions, and the feed items
+    accepted into it or merged with it."""
     action_ids = select(Action.id).where(Action.incident_id == incident_id)
     item_ids = select(Item.id).where(Item.incident_id == incident_id)
-    key = str(incident_id)
-    stmt = (
-        select(AuditRecord)
-        .where(
-            or_(
-                (AuditRecord.entity == "incident") & (AuditRecord.entity_id == key),
-                (AuditRecord.entity == "action") & AuditRecord.entity_id.in_(_as_text(session, action_ids)),
-                (AuditRecord.entity == "item") & AuditRecord.entity_id.in_(_as_text(session, item_ids)),
-            )
-        )
-        .order_by(AuditRecord.id)
+    return or_(
+        (AuditRecord.entity == "incident") & (AuditRecord.entity_id == str(incident_id)),
+        (AuditRecord.entity == "action") & AuditRecord.entity_id.in_(_as_text(session, action_ids)),
+        (AuditRecord.entity == "item") & AuditRecord.entity_id.in_(_as_text(session, item_ids)),
     )
+
+
+def incident_history(session: Session, incident_id: int, *, limit: int | None = None) -> list[AuditView]:
+    """Every audit record about one incident (the first `limit` of them), oldest first."""
+    stmt = select(AuditRecord).where(_about_incident(session, incident_id)).order_by(AuditRecord.id)
     if limit is not None:
         stmt = stmt.limit(limit)
     return [
         AuditView(r.id, r.at, r.actor, r.entity, r.entity_id, r.action, r.before, r.after, r.reason, r.hash)
         for r in session.scalars(stmt)
     ]
+
+
+def incident_history_count(session: Session, incident_id: int) -> int:
+    """How many audit records there are about one incident (one count, no rows loaded)."""
+    return int(session.scalar(select(func.count(AuditRecord.id)).where(_about_incident(session, incident_id))) or 0)
 
 
 def _as_text(session: Session, ids: object) -> list[str]:

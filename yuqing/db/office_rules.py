@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scoring.scheme import Scheme, available_schemes, load_scheme, parse_scheme, pick_scheme
-from timeline.presets import available_presets
+from timeline.presets import load_preset
 from yuqing.db.models import Office
 from yuqing.db.models_scoring import OfficeScheme
 from yuqing.errors import YuqingError
@@ -36,8 +36,7 @@ def set_office_preset(writer: Any, name: str) -> str:
 
     writer.require_admin("设置时限规则预设")
     name = (name or "").strip()
-    if name not in available_presets():
-        raise YuqingError("E_PRESET_UNKNOWN", value=name, choices="、".join(available_presets()))
+    load_preset(name)  # refuses a name no preset file has (E_PRESET_UNKNOWN) and a file that does not parse
     office = writer.session.get(Office, current_office_id(writer.session))
     before = office.preset
     office.preset = name
@@ -100,11 +99,11 @@ def add_office_scheme(writer: Any, path: Path) -> tuple[Scheme, bool]:
     row.created_at = writer.now
     row.created_by = writer.actor.name
     session.flush()
-    # Two schemes of the office starting the same year would leave a year without an answer.
-    for year in range(scheme.first_year, (scheme.last_year or scheme.first_year) + 1):
-        own = [s for s in office_schemes(session) if s.applies_to(year)]
-        if own:
-            pick_scheme(year, own, str(path))
+    # Two of the office's schemes starting the same year would leave a year without an answer. Another
+    # scheme can clash with this one only by starting in its first year too and applying then, so that
+    # one year is the one to check.
+    first = scheme.first_year
+    pick_scheme(first, [s for s in office_schemes(session) if s.applies_to(first)], str(path))
     writer.audit("office_scheme", scheme.name, "replace" if replaced else "create", before,
                  {"sha256": digest, "first_year": scheme.first_year, "last_year": scheme.last_year})
     return scheme, replaced

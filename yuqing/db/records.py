@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from yuqing.db.audit import AuditView, count_and_head, incident_history
+from yuqing.db.audit import AuditView, count_and_head, incident_history, incident_history_count
 from yuqing.db.incidents import IncidentView, get_incident
 
 # A record longer than this is not a 台账 a person reads; the chain head still covers every record.
@@ -33,6 +33,6 @@ def incident_record(session: Session, incident_id: int, *, max_audit: int = MAX_
     if view is None:
         return None
     history = incident_history(session, incident_id, limit=max_audit + 1)
-    total = len(history) if len(history) <= max_audit else len(incident_history(session, incident_id))
+    total = len(history) if len(history) <= max_audit else incident_history_count(session, incident_id)
     count, head = count_and_head(session)
     return IncidentRecord(view, tuple(history[:max_audit]), count, head, total)

@@ -191,7 +191,7 @@ def incident_choices(search: str = "", open_only: bool = False) -> incidents.Cho
 def incident_search(key: str, *, open_only: bool = False, keep: int | None = None) -> dict[int, incidents.IncidentChoice]:
     """A search box for an incident pick list: the choices it finds (the chosen one `keep` stays among
     them), and below it how many match when that is more than the list holds."""
-    search = st.text_input("搜索舆情", key=f"{key}_search", placeholder="输入标题关键词或 #编号",
+    search = st.text_input(text("DASH_CHOICES_SEARCH"), key=f"{key}_search", placeholder=text("DASH_CHOICES_SEARCH_HINT"),
                            label_visibility="collapsed")
     found = incident_choices(search or "", open_only)
     choices = {c.id: c for c in found.choices}

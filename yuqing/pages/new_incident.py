@@ -89,11 +89,11 @@ if common.guard():
                 "协办单位", options=[c for c in units if c != st.session_state.get("new_unit")], key="new_co_units",
                 format_func=lambda c: units[c].name, placeholder="可选",
             )
-            st.markdown("上级舆情（次生舆情时选择）")
+            st.markdown(common.text("DASH_NEW_PARENT"))
             found = common.incident_search("new_parent", keep=st.session_state.get("new_parent"))
             choices = {i: c.label for i, c in found.items()}
             st.selectbox(
-                "上级舆情（次生舆情时选择）", label_visibility="collapsed", options=list(choices), index=None, key="new_parent",
+                common.text("DASH_NEW_PARENT"), label_visibility="collapsed", options=list(choices), index=None, key="new_parent",
                 format_func=lambda value: str(choices.get(value, value)), placeholder="无（输入编号或标题搜索）",
             )
             left, right = st.columns(2)

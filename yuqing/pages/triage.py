@@ -219,7 +219,7 @@ if common.guard():
     units = {u.code: u.name for u in common.units()}
     targets: dict[int, str] = {}
     if common.may_write(who):
-        st.markdown("**并入已有舆情**：在下面搜索办理中的舆情，再在每组的“并入已有舆情”中选择")
+        st.markdown(common.text("DASH_TRIAGE_MERGE_SEARCH"))
         found = common.incident_search("tr_into", open_only=True)
         targets = {c.id: c.label for c in found.values() if common.may_act_on(who, {c.unit_code})}
     pending, ignored = counts["pending"], counts["ignored"]
