@@ -56,6 +56,7 @@ def add_items(url: str, n: int) -> None:
     from score_speed import YEAR
     from sqlalchemy import insert
 
+    from yuqing.db.heads import refresh_heads
     from yuqing.db.models import Item
     from yuqing.db.session import Database
 
@@ -84,6 +85,8 @@ def add_items(url: str, n: int) -> None:
         with database.engine.begin() as conn:
             for at in range(0, len(rows), 20_000):
                 conn.execute(insert(Item.__table__), rows[at:at + 20_000])
+        with database.session() as session:  # each group's head, as intake keeps them
+            refresh_heads(session, office, (row["group_key"] for row in rows))
     finally:
         database.dispose()
 

@@ -604,3 +604,24 @@ def test_merge_target_search_counts_every_open_incident_and_narrows_the_list(app
     assert card.options == ["#1 渑池县供暖投诉0（渑池县人民政府）"] and "起舆情符合" not in page_text(at)
     at.text_input(key="tr_into_search").input("#2").run()
     assert [s for s in at.selectbox if s.key.startswith("tr_into_")][0].options == ["#2 渑池县供暖投诉1（渑池县人民政府）"]
+    # Past the counted bound (1 000; 55 here) the page says "more than", counting no further.
+    from yuqing.db import incidents
+    from yuqing.db.offices import root_office_id
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(incidents, "COUNTED_CHOICES", 55)
+        from yuqing.pages import common
+
+        common.reset()
+        at.text_input(key="tr_into_search").input("").run()
+        assert "超过 55 起舆情符合，列出最新的 50 起" in page_text(at) and "共 60 起" not in page_text(at)
+        with database.session() as session:
+            session.info["office_id"] = root_office_id(session)
+            found = incidents.incident_choices(session, "供暖", open_only=True)
+        assert (found.total, found.more_than, len(found.choices)) == (55, True, 50)
+        patch.setattr(incidents, "COUNTED_CHOICES", 60)
+        with database.session() as session:
+            session.info["office_id"] = root_office_id(session)
+            found = incidents.incident_choices(session, "供暖", open_only=True)
+        assert (found.total, found.more_than) == (60, False)
+    database.dispose()

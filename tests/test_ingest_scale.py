@@ -288,3 +288,78 @@ def test_open_groups_are_read_by_an_index_range_on_time_not_the_whole_bucket(url
         database.dispose()
     assert ("ix_items_open_groups (office_id=? AND triage_status=? AND unit_code=? AND event_kind=? "
             "AND published_at>? AND published_at<?)") in plan
+
+
+# --- each group's head, kept at intake and at decisions (issue 19) --------------------------------
+
+def heads_in_queue_order(url: str) -> tuple[set[int], set[int]]:
+    """(the items marked as heads, the first item of each group and state in `queue` order)."""
+    from yuqing.db.triage import queue
+
+    database = Database(url)
+    try:
+        with database.session() as s:
+            marked = set(s.scalars(select(Item.id).where(Item.group_head)))
+            first: dict[tuple[str, str], int] = {}
+            for item in queue(s, state="all"):
+                first.setdefault((item.group, item.state), item.id)
+    finally:
+        database.dispose()
+    return marked, set(first.values())
+
+
+def test_the_head_of_a_group_moves_to_a_newer_member_and_a_decision_keeps_one(url: str, server: FeedServer):
+    from yuqing.db.triage import group_page
+
+    path = "/heads.xml"
+    yq(url, "feeds", "add", server.serve(path, rss([GAS, FLOOD])))
+    assert yq(url, "ingest", "once").code == 0
+    database = Database(url)
+    try:
+        with database.session() as s:
+            s.execute(text("UPDATE feeds SET next_poll_at = NULL, etag = NULL"))
+    finally:
+        database.dispose()
+    server.serve(path, rss([FLOOD, GAS, GAS2]))  # GAS2 is the newest report of the gas explosion
+    assert yq(url, "ingest", "once").code == 0
+    marked, expected = heads_in_queue_order(url)
+    assert marked == expected and len(marked) == 2
+    queue = yq(url, "triage", "list", "--json").json()
+    gas2 = next(i for i in queue if i["title"] == GAS2[1])
+    gas = next(i for i in queue if i["title"] == GAS[1])
+    assert gas2["group"] == gas["group"] and gas2["id"] in marked and gas["id"] not in marked
+    database = Database(url)
+    try:
+        with database.session() as s:
+            page = group_page(s, state="pending", limit=10)
+            assert [[i.id for i in g.items] for g in page.groups] == [
+                [i["id"] for i in queue if i["group"] == key] for key in dict.fromkeys(i["group"] for i in queue)]
+            assert page.total_groups == 2 and page.total_items == 3
+    finally:
+        database.dispose()
+    assert yq(url, "triage", "accept", str(gas["id"])).code == 0  # the whole group leaves the queue as one
+    marked, expected = heads_in_queue_order(url)
+    assert marked == expected and len(marked) == 2
+    counts = yq(url, "triage", "list", "--json").json()
+    assert [i["title"] for i in counts] == [FLOOD[1]]
+
+
+def test_migration_0023_marks_the_head_of_each_existing_group(url: str, server: FeedServer):
+    from yuqing.db import migrate
+
+    yq(url, "feeds", "add", server.serve("/m.xml", rss([GAS, FLOOD, GAS2])))
+    assert yq(url, "ingest", "once").code == 0
+    before, expected = heads_in_queue_order(url)
+    assert before == expected and len(expected) == 2
+    database = Database(url)
+    try:
+        migrate.downgrade(database.engine, "0022")
+        with database.engine.connect() as conn:
+            count = conn.execute(text("SELECT count(*) FROM items")).scalar_one()
+        migrate.upgrade(database.engine)
+        with database.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM items")).scalar_one() == count == 3
+    finally:
+        database.dispose()
+    after, expected = heads_in_queue_order(url)
+    assert after == expected == before

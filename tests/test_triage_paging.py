@@ -13,9 +13,11 @@ from sqlalchemy import event
 from tests.cliutil import yq
 from tests.conftest import T0
 from timeline.clock import iso_beijing
+from yuqing.db.heads import refresh_heads
 from yuqing.db.models import Item
 from yuqing.db.session import Database
 from yuqing.db.triage import QueueCount, group_page, queue, queue_counts
+from yuqing.pages.common import TRIAGE_PAGE_GROUPS as SHOWN_GROUPS
 
 PENDING = 620  # more than the 500 the queue used to stop at
 IGNORED = 30
@@ -28,7 +30,9 @@ def _fill(database: Database) -> None:
     for i in range(PENDING + IGNORED + 5):
         state = "pending" if i < PENDING else "ignored" if i < PENDING + IGNORED else "accepted"
         flagged = i % 7 == 0
-        group = f"g-{i // 3}" if i % 5 else None  # every 5th alone, the rest in threes (a few of two)
+        # Every 5th alone, the rest in threes (a few of two); as intake keys them, only pending items
+        # share keys (an ignored one stands alone), and a decided group was decided as one.
+        group = f"{state}-{i // 3}" if i % 5 and state != "ignored" else None
         rows.append(Item(
             source="测试源", title=f"压力测试信息 {i}", link=f"https://n.example.cn/{i}", normalized_link="", summary="",
             content_text="", author="", published_at=None if i % 11 == 0 else T0 - timedelta(minutes=i * 7 % 997),
@@ -38,6 +42,8 @@ def _fill(database: Database) -> None:
         ))
     with database.session() as session:
         session.add_all(rows)
+        session.flush()
+        refresh_heads(session, rows[0].office_id, {row.group_key for row in rows})  # as intake keeps them
 
 
 @pytest.fixture
@@ -164,17 +170,18 @@ def test_the_triage_page_shows_the_true_size_and_pages_groups(db_url: str, tmp_p
         labels = [t.label for t in at.tabs]
         assert f"待研判队列（{len(expected)}）" in labels and "无需研判（" in labels[1]
         cards = [b for b in at.button if b.label == "立为舆情"]
-        assert len(cards) == 50 + min(50, len(_groups_the_slow_way_ignored(db_url)))
+        size = SHOWN_GROUPS
+        assert len(cards) == size + min(size, len(_groups_the_slow_way_ignored(db_url)))
         text = page_text(at)
-        pages = -(-len(expected) // 50)
-        assert f"第 1/{pages} 页，本页 50 组，共 {len(expected)} 组 {PENDING} 条信息" in text
+        pages = -(-len(expected) // size)
+        assert f"第 1/{pages} 页，本页 {size} 组，共 {len(expected)} 组 {PENDING} 条信息" in text
         shown = "- #{} "
-        head, fiftieth = expected[0][1][0], expected[49][1][0]
-        assert shown.format(head) in text and shown.format(fiftieth) in text and shown.format(expected[50][1][0]) not in text
+        head, last_shown = expected[0][1][0], expected[size - 1][1][0]
+        assert shown.format(head) in text and shown.format(last_shown) in text and shown.format(expected[size][1][0]) not in text
         at.number_input(key="triage_page_pending").set_value(pages).run()
         assert not at.exception
         text = page_text(at)
-        last = expected[(pages - 1) * 50:]
+        last = expected[(pages - 1) * size:]
         assert f"第 {pages}/{pages} 页，本页 {len(last)} 组" in text
         assert shown.format(last[-1][1][0]) in text and shown.format(head) not in text
     finally:

@@ -418,6 +418,12 @@ class ChoicePage:
 
     choices: list[IncidentChoice]
     total: int
+    # The count stops at COUNTED_CHOICES: past it the page says "more than" that many (counting every
+    # open incident of a year on every view would cost what the year holds, not what the list shows).
+    more_than: bool = False
+
+
+COUNTED_CHOICES = 1000
 
 
 def incident_choices(session: Session, search: str = "", *, open_only: bool = False, limit: int = 50) -> ChoicePage:
@@ -434,7 +440,8 @@ def incident_choices(session: Session, search: str = "", *, open_only: bool = Fa
             where.append(by_number if words.startswith("#") else or_(by_number, Incident.title.contains(number, autoescape=True)))
         else:
             where.append(Incident.title.contains(words, autoescape=True))
-    total = session.scalar(select(func.count(Incident.id)).where(*where)) or 0
+    matching = select(Incident.id).where(*where).limit(COUNTED_CHOICES + 1).subquery()
+    total = int(session.scalar(select(func.count()).select_from(matching)) or 0)
     rows = session.execute(
         select(Incident.id, Incident.title, Unit.code, Unit.name, Incident.status)
         .join(Unit, Incident.unit_id == Unit.id)
@@ -442,7 +449,7 @@ def incident_choices(session: Session, search: str = "", *, open_only: bool = Fa
         .order_by(Incident.id.desc())
         .limit(limit)
     )
-    return ChoicePage([IncidentChoice(*row) for row in rows], total)
+    return ChoicePage([IncidentChoice(*row) for row in rows], min(total, COUNTED_CHOICES), more_than=total > COUNTED_CHOICES)
 
 
 def evidence_path(evidence_dir: Path, sha256: str | None) -> Path | None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy import false as sa_false
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from yuqing.db.types import UTCDateTime
@@ -58,6 +59,8 @@ class Incident(Base):
     __table_args__ = (
         Index("ix_incidents_status_started", "status", "started_at"),
         Index("ix_incidents_office_status_started", "office_id", "status", "started_at"),
+        # Pick lists: the newest open incidents, read backwards by number (yuqing.db.incidents.incident_choices).
+        Index("ix_incidents_status_id", "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -288,6 +291,10 @@ class Item(Base):
         # Grouping at intake reads one office's open groups of one unit and kind near a time (ingest.triage).
         Index("ix_items_open_groups", "office_id", "triage_status", "unit_code", "event_kind", "published_at"),
         Index("ix_items_office_triage", "office_id", "triage_status", "published_at"),
+        # The 待研判 page ranks one office's groups of a state by their heads, in queue order.
+        Index("ix_items_office_heads", "office_id", "triage_status", "group_head", "flagged", "published_at", "id"),
+        # A group's items (the page's members, yuqing.db.heads): by the office's key, not by its state.
+        Index("ix_items_office_group", "office_id", "group_key", "triage_status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -312,6 +319,10 @@ class Item(Base):
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
     unit_code: Mapped[str | None] = mapped_column(String(40))
     group_key: Mapped[str | None] = mapped_column(String(200), index=True)
+    # The group's first item in queue order (flagged first, newest first) among its items of the
+    # same triage status; an item without a group key is its own group's head. Kept at intake and at
+    # each decision (yuqing.db.heads.refresh_heads), so a page of groups is read by an index.
+    group_head: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
     # For grouping, stored with a pending item: its kind (ingest.triage.event_kind) and fingerprint
     # (trigger words and bigrams, ingest.triage.fingerprint), so a new item is compared by columns.
     event_kind: Mapped[str | None] = mapped_column(String(200))

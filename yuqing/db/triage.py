@@ -4,14 +4,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import String, case, cast, func, or_, select
+from rapidfuzz import fuzz, process
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
-from ingest.triage import SIMILAR_CLOSED_SPAN, SIMILAR_INCIDENT, same_kind, title_tokens, token_similarity
+from ingest.triage import SIMILAR_CLOSED_SPAN, SIMILAR_INCIDENT, same_kind, title_tokens
 from timeline.engine import start_time
 from timeline.presets import load_preset
+from yuqing.db.heads import refresh_heads
 from yuqing.db.models import Incident, Item, Unit
 from yuqing.db.service import NewIncident, Suggestion, Writer, locked
 from yuqing.errors import YuqingError
@@ -74,11 +77,6 @@ def _ordered(stmt: Any) -> Any:
     return stmt.order_by(Item.flagged.desc(), Item.published_at.desc().nulls_last(), Item.id.desc())
 
 
-def _group_of() -> Any:
-    """The SQL form of QueueItem.group: the item's group key, or its own id for an item alone."""
-    return func.coalesce(func.nullif(Item.group_key, ""), cast(Item.id, String))
-
-
 @dataclass(frozen=True)
 class QueuePage:
     """Items of one --state in queue order, `limit` of them from `offset` (all when None), with how
@@ -132,14 +130,18 @@ class QueueCount:
 
 
 def queue_counts(session: Session) -> dict[str, QueueCount]:
-    """How many items and groups each --state holds, from one aggregate query over the whole table."""
-    group = _group_of()
-    columns = []
-    for statuses in STATES.values():
-        inside = Item.triage_status.in_(statuses)
-        columns += [func.count(case((inside, Item.id))), func.count(func.distinct(case((inside, group))))]
-    row = session.execute(select(*columns)).one()
-    return {state: QueueCount(int(row[2 * n] or 0), int(row[2 * n + 1] or 0)) for n, state in enumerate(STATES)}
+    """How many items and groups each --state holds, from one aggregate query (read from the index
+    ix_items_office_heads): a group is counted by its head (yuqing.db.heads)."""
+    by_status: dict[str, tuple[int, int]] = {}
+    rows = session.execute(
+        select(Item.triage_status, func.count(Item.id), func.count(case((Item.group_head, Item.id))))
+        .group_by(Item.triage_status)
+    ).tuples()
+    for status, items, heads in rows:
+        by_status[status] = (int(items), int(heads or 0))
+    return {state: QueueCount(sum(by_status.get(s, (0, 0))[0] for s in statuses),
+                              sum(by_status.get(s, (0, 0))[1] for s in statuses))
+            for state, statuses in STATES.items()}
 
 
 def _candidates(session: Session, now: datetime, unit_code: str | None) -> list[_Candidate]:
@@ -169,8 +171,16 @@ class _Candidate:
 
     def tokens(self) -> str:
         if self._tokens is None:
-            self._tokens = title_tokens(self.title)
+            self._tokens = _incident_tokens(self.title)
         return self._tokens
+
+
+@lru_cache(maxsize=20_000)
+def _incident_tokens(title: str) -> str:
+    """An incident title's tokens, kept for the process (a page view compares the page's items with
+    each unit's open incidents; their titles are tokenised once, not on every view). Bounded: about
+    20 000 short titles, a few MB."""
+    return title_tokens(title)
 
 
 def _with_similar(session: Session, item: QueueItem, now: datetime) -> QueueItem:
@@ -193,15 +203,16 @@ def similar_incidents(item: QueueItem, candidates: dict[str | None, list[_Candid
     """Open incidents (or closed in the last 7 days) of the item's unit and kind whose title resembles
     the item's, best first. An item with no unit is compared with every unit's incidents. Titles are
     tokenised once: the item's here, each candidate's the first time it is compared."""
-    found: list[SimilarIncident] = []
-    tokens = ""
-    for incident in candidates.get(item.unit_code, ()):
-        if not same_kind(item.classification, incident.category, list(incident.topics)):
-            continue
-        tokens = tokens or title_tokens(item.title)
-        score = token_similarity(tokens, incident.tokens())
-        if score >= SIMILAR_INCIDENT:
-            found.append(SimilarIncident(incident.id, incident.title, round(score, 3)))
+    kept = [incident for incident in candidates.get(item.unit_code, ())
+            if same_kind(item.classification, incident.category, list(incident.topics))]
+    tokens = title_tokens(item.title) if kept else ""
+    if not tokens:
+        return []
+    # One rapidfuzz call over the candidates (token_similarity's scorer, in C), not one per candidate.
+    scored = process.extract(tokens, [incident.tokens() for incident in kept], scorer=fuzz.token_set_ratio,
+                             processor=None, limit=None)
+    found = [SimilarIncident(kept[at].id, kept[at].title, round(score / 100, 3))
+             for _choice, score, at in scored if score / 100 >= SIMILAR_INCIDENT]
     found.sort(key=lambda s: (-s.score, -s.id))
     return found[:limit]
 
@@ -233,6 +244,8 @@ def _decide(writer: Writer, items: list[Item], status: str, *, incident_id: int 
         row.decided_by = writer.actor.name
         row.decision_reason = reason
     writer.session.flush()
+    for office_id in sorted({row.office_id for row in items}):
+        refresh_heads(writer.session, office_id, [row.group_key for row in items if row.office_id == office_id])
     for row in items:
         writer.audit("item", row.id, status, {"triage_status": before[row.id]},
                      {"triage_status": status, "incident_id": incident_id}, reason)
@@ -349,35 +362,41 @@ class GroupPage:
 def group_page(session: Session, *, state: str = "pending", limit: int = 50, offset: int | Callable[[int], int] = 0,
                now: datetime | None = None, counts: QueueCount | None = None) -> GroupPage:
     """`limit` groups of the given --state from `offset` (or from what `offset(total groups)` says),
-    in queue order: a group ranks where its first item would in `queue` (flagged first, newest
-    first). The ranking, paging and counts are done in the query; only the page's items are loaded."""
+    in queue order: a group ranks where its head — its first item in `queue` (flagged first, newest
+    first) — would. Heads are stored (yuqing.db.heads), so the page is read by an index and only the
+    page's items are loaded; with `now`, each head names the incidents it resembles."""
     statuses = STATES[state]
-    group = _group_of()
-    ranked = select(
-        group.label("g"), Item.flagged.label("flagged"), Item.published_at.label("published_at"), Item.id.label("id"),
-        func.row_number().over(partition_by=group, order_by=(Item.flagged.desc(), Item.published_at.desc().nulls_last(),
-                                                             Item.id.desc())).label("n"),
-    ).where(Item.triage_status.in_(statuses)).subquery()
     if counts is None:  # the caller may already hold them (queue_counts, read for the page's tabs)
-        row = session.execute(
-            select(func.count(Item.id), func.count(func.distinct(group))).where(Item.triage_status.in_(statuses))
-        ).one()
-        counts = QueueCount(int(row[0]), int(row[1]))
+        counts = queue_counts(session)[state]
     total_items, total_groups = counts.items, counts.groups
     start = offset(total_groups) if callable(offset) else offset
-    keys = list(session.scalars(
-        select(ranked.c.g).where(ranked.c.n == 1)
-        .order_by(ranked.c.flagged.desc(), ranked.c.published_at.desc().nulls_last(), ranked.c.id.desc())
-        .offset(start).limit(limit)
-    ))
-    members: dict[str, list[QueueItem]] = {key: [] for key in keys}
-    for chunk in (keys[i:i + 500] for i in range(0, len(keys), 500)):
-        for row in session.scalars(_ordered(select(Item).where(Item.triage_status.in_(statuses), group.in_(chunk)))):
-            item = _queue_item(row)
-            members[item.group].append(_with_similar(session, item, now) if now is not None and item.state in OPEN_STATES
-                                       else item)
-    return GroupPage(tuple(TriageGroup(key, tuple(found)) for key, found in members.items() if found),
-                     total_items=total_items, total_groups=total_groups, limit=limit, offset=start)
+    heads = _ordered(select(Item.id, Item.group_key).where(Item.triage_status.in_(statuses), Item.group_head))
+    members: dict[str, list[QueueItem]] = {}
+    grouped: list[str] = []  # keys with members to read; an item without a key is alone in its group
+    alone: list[int] = []
+    # Two workers may briefly leave a group two heads (yuqing.db.heads): each key is listed once.
+    for ident, key in session.execute(heads.offset(start).limit(limit + 8)).tuples():
+        if len(members) < limit and (key or str(ident)) not in members:
+            members[key or str(ident)] = []
+            if key:
+                grouped.append(key)
+            else:
+                alone.append(ident)
+    for chunk in (grouped[i:i + 500] for i in range(0, len(grouped), 500)):
+        for row in session.scalars(_ordered(select(Item).where(Item.triage_status.in_(statuses), Item.group_key.in_(chunk)))):
+            members[row.group_key or str(row.id)].append(_queue_item(row))
+    for ids in (alone[i:i + 500] for i in range(0, len(alone), 500)):
+        for row in session.scalars(select(Item).where(Item.id.in_(ids))):
+            members[str(row.id)].append(_queue_item(row))
+    groups = []
+    for key, found in members.items():
+        if not found:
+            continue
+        head = found[0]  # only the head's resemblances are shown (the group is decided as one)
+        if now is not None and head.state in OPEN_STATES:
+            found[0] = _with_similar(session, head, now)
+        groups.append(TriageGroup(key, tuple(found)))
+    return GroupPage(tuple(groups), total_items=total_items, total_groups=total_groups, limit=limit, offset=start)
 
 
 def item_json(item: QueueItem) -> dict[str, Any]:

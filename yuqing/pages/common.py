@@ -198,7 +198,9 @@ def incident_search(key: str, *, open_only: bool = False, keep: int | None = Non
     if keep is not None and keep not in choices:
         kept = incident_choices(str(keep), open_only)
         choices.update({c.id: c for c in kept.choices if c.id == keep})
-    if found.total > len(found.choices):
+    if found.more_than:
+        st.caption(text("DASH_CHOICES_MORE_THAN", total=found.total, shown=len(found.choices)))
+    elif found.total > len(found.choices):
         st.caption(text("DASH_CHOICES_MORE", total=found.total, shown=len(found.choices)))
     elif search and not found.total:
         st.caption(text("DASH_CHOICES_NONE", search=search))
@@ -213,6 +215,10 @@ def units() -> list[UnitView]:
 @office_cached(ttl=10, show_spinner=False)
 def feeds() -> list[FeedView]:
     return database().read(list_feeds, now=now())
+
+
+# Groups on one page of 待研判: each card is a dozen widgets, so a page costs what it shows.
+TRIAGE_PAGE_GROUPS = 20
 
 
 @office_cached(ttl=5, max_entries=16, show_spinner=False)

@@ -18,7 +18,7 @@ from yuqing.pages import common, importing
 from yuqing.worker import Poller
 
 OUTCOME = "triage_outcome"
-SHOWN_GROUPS = 50
+SHOWN_GROUPS = common.TRIAGE_PAGE_GROUPS
 CUSTOM = "__custom__"
 FIELD_NAMES = {"title": "标题", "text": "正文", "link": "链接", "published": "发布时间", "source": "来源", "author": "作者",
                "unit": "承办/责任单位"}
