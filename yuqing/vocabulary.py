@@ -339,6 +339,7 @@ MESSAGES: dict[str, str] = {
     "DASH_CHOICES_SEARCH_HINT": "输入标题关键词或 #编号",
     "DASH_TRIAGE_MERGE_SEARCH": "**并入已有舆情**：在下面搜索办理中的舆情，再在每组的“并入已有舆情”中选择",
     "DASH_NEW_PARENT": "上级舆情（次生舆情时选择）",
+    "DASH_NEW_PARENT_NONE": "无（输入编号或标题搜索）",
     "DASH_CHOICES_MORE": "共 {total} 起舆情符合，列出最新的 {shown} 起；输入编号或标题关键词缩小范围。",
     "DASH_CHOICES_MORE_THAN": "超过 {total} 起舆情符合，列出最新的 {shown} 起；输入编号或标题关键词缩小范围。",
     "DASH_CHOICES_NONE": "没有编号或标题符合“{search}”的舆情。",

@@ -34,7 +34,7 @@ from ingest.triage import (
     triage_decision,
 )
 from timeline.words import say
-from yuqing.db.heads import refresh_heads
+from yuqing.db.heads import settle_arrivals
 from yuqing.db.models import Base, Feed, Item, ItemSighting
 
 Classify = Callable[[str, str], dict[str, Any]]
@@ -196,7 +196,7 @@ def _store_batch(session: Session, feed: Feed, batch: list[FeedItem], *, now: da
         table = Base.metadata.tables[Item.__tablename__]  # a Core insert: no ORM bookkeeping per row
         result = session.execute(insert(table).returning(table.c.id, table.c.content_hash), rows)
         ids = {h: i for i, h in result.tuples()}
-        refresh_heads(session, feed.office_id, (row["group_key"] for row in rows))
+        settle_arrivals(session, feed.office_id, ((row["group_key"], row["triage_status"]) for row in rows))
     if sightings:
         session.execute(
             insert(Base.metadata.tables[ItemSighting.__tablename__]),
@@ -240,7 +240,7 @@ def _row(feed: Feed, item: FeedItem, *, now: datetime, how: _How) -> dict[str, A
         "flagged": bool(classification.get("flagged")),
         "unit_code": unit_code,
         "group_key": None,
-        "group_head": True,  # its own group's until grouped; refresh_heads settles a joined group
+        "group_head": True,  # its own group's until grouped; settle_arrivals settles a joined group
         "event_kind": None,
         "fingerprint": None,
         "triage_status": state,
@@ -354,7 +354,7 @@ def _insert(session: Session, feed: Feed, item: FeedItem, *, now: datetime, how:
             with session.begin_nested():
                 session.add(row)
                 session.flush()
-                refresh_heads(session, feed.office_id, [row.group_key])
+                settle_arrivals(session, feed.office_id, [(row.group_key, row.triage_status)])
             return row
         except IntegrityError:
             return None

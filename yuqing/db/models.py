@@ -293,8 +293,9 @@ class Item(Base):
         Index("ix_items_office_triage", "office_id", "triage_status", "published_at"),
         # The 待研判 page ranks one office's groups of a state by their heads, in queue order.
         Index("ix_items_office_heads", "office_id", "triage_status", "group_head", "flagged", "published_at", "id"),
-        # A group's items (the page's members, yuqing.db.heads): by the office's key, not by its state.
-        Index("ix_items_office_group", "office_id", "group_key", "triage_status"),
+        # A group's items (the page's members) by the office's key, and its heads alone (intake's
+        # yuqing.db.heads.settle_arrivals, a seek on all four columns).
+        Index("ix_items_office_group", "office_id", "group_key", "triage_status", "group_head"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -40,7 +40,8 @@ def upgrade() -> None:
     with op.batch_alter_table('items') as batch:
         batch.create_index('ix_items_office_heads',
                            ['office_id', 'triage_status', 'group_head', 'flagged', 'published_at', 'id'], unique=False)
-        batch.create_index('ix_items_office_group', ['office_id', 'group_key', 'triage_status'], unique=False)
+        batch.create_index('ix_items_office_group', ['office_id', 'group_key', 'triage_status', 'group_head'],
+                           unique=False)
     with op.batch_alter_table('incidents') as batch:
         batch.create_index('ix_incidents_status_id', ['status', 'id'], unique=False)
 
