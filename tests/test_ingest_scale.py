@@ -286,7 +286,7 @@ def test_open_groups_are_read_by_an_index_range_on_time_not_the_whole_bucket(url
                                                                                 parameters))
     finally:
         database.dispose()
-    assert ("ix_items_open_groups (office_id=? AND triage_status=? AND unit_code=? AND event_kind=? "
+    assert ("ix_items_open_groups (office_id=? AND triage_status=? AND unit_code=? AND event_kind=? AND group_head=? "
             "AND published_at>? AND published_at<?)") in plan
 
 

@@ -288,8 +288,10 @@ class Item(Base):
         Index("ux_items_office_link_key", "office_id", "link_key", unique=True),
         UniqueConstraint("office_id", "content_hash", name="uq_items_office_content_hash"),
         Index("ix_items_triage", "triage_status", "published_at"),
-        # Grouping at intake reads one office's open groups of one unit and kind near a time (ingest.triage).
-        Index("ix_items_open_groups", "office_id", "triage_status", "unit_code", "event_kind", "published_at"),
+        # Grouping at intake reads the heads of one office's open groups of one unit and kind near a
+        # time (ingest.triage, yuqing.db.items._open_groups).
+        Index("ix_items_open_groups", "office_id", "triage_status", "unit_code", "event_kind", "group_head",
+              "published_at"),
         Index("ix_items_office_triage", "office_id", "triage_status", "published_at"),
         # The 待研判 page ranks one office's groups of a state by their heads, in queue order.
         Index("ix_items_office_heads", "office_id", "triage_status", "group_head", "flagged", "published_at", "id"),
