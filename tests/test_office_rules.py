@@ -10,8 +10,8 @@ from cliutil import error_code, yq
 from sqlalchemy import func, select
 
 from scoring.scheme import SCHEME_DIR
-from timeline.presets import PRESET_DIR, office_preset_from_text
 from tests.test_offices import add, offices, ok, scores, this_year  # noqa: F401 - offices is a fixture
+from timeline.presets import PRESET_DIR, office_preset_from_text
 from yuqing.db.models import Incident, Office
 from yuqing.db.models_scoring import OfficePreset
 from yuqing.db.session import Database
@@ -197,3 +197,43 @@ def test_loading_a_preset_file_is_for_the_office_s_administrator(offices: str, t
     reading = yq(offices, "--office", "lingbao", "offices", "preset", str(path), actor="city")
     assert reading.code == 1 and error_code(reading).startswith("E_OFFICE_READ_ONLY"), reading.err
     assert presets_of(offices) == {}
+
+
+def test_as_the_app_role_an_office_preset_is_the_office_s_and_clocks_it_in_every_view(db_url: str, tmp_path: Path,
+                                                                                     monkeypatch: pytest.MonkeyPatch):
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite 没有行级安全：单个考核办之外的隔离靠每个查询的考核办条件")
+    import uuid
+
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from tests.conftest import PG_URL
+    from tests.test_app_role import _drop_role
+    from tests.test_offices import user
+
+    role = f"yq_prs_{make_url(PG_URL).database}_{uuid.uuid4().hex[:8]}"
+    app_url = make_url(db_url).set(username=role, password=None).render_as_string(hide_password=False)
+    monkeypatch.setenv("YUQING_OWNER_DATABASE_URL", db_url)
+    try:
+        ok(yq(app_url, "init"))
+        ok(yq(app_url, "offices", "add", "lingbao", "--name", "灵宝市政务公开领导小组办公室", "--parent", "sanmenxia",
+              "--unit", "lingbao"))
+        user(app_url, "lbadmin", "admin", monkeypatch, "--office", "lingbao")
+        user(app_url, "city", "admin", monkeypatch)
+        ok(yq(app_url, "offices", "preset", str(county_preset(tmp_path)), actor="lbadmin"))
+        incident = add(app_url, "lbadmin", "灵宝市人民政府", "灵宝市政府的舆情")  # counted in both offices
+        office_preset_from_text.cache_clear()
+        assert response_window(app_url, "lbadmin", incident)["hours"] == 48
+        assert response_window(app_url, "city", incident)["hours"] == 48  # the city's own view: one clock
+        app = Database(app_url)
+        try:
+            offices = app.read(lambda s: dict(s.execute(text("SELECT code, id FROM offices")).tuples().all()))
+            forgetful = "SELECT name FROM office_presets"  # no office condition
+            assert app.for_office(offices["sanmenxia"]).read(lambda s: list(s.execute(text(forgetful)).scalars())) == []
+            assert app.for_office(offices["lingbao"]).read(lambda s: list(s.execute(text(forgetful)).scalars())) == [
+                "lingbao:lingbao-2025"]
+        finally:
+            app.dispose()
+    finally:
+        _drop_role(role)
