@@ -268,6 +268,8 @@ MESSAGES: dict[str, str] = {
     "E_UNIT_CODE_TAKEN": "单位代码“{value}”已由{office}的“{name}”使用：单位代码在整个系统中不能重复",
     "E_UNIT_FILE_KIND": "不支持的单位名单文件“{path}”：请使用 .toml 或 .xlsx",
     "E_UNIT_SHEET": "单位名单表格“{path}”无法读取：{problem}",
+    "E_OFFICE_PRESET_NAME": "时限规则预设的全名“{name}”（考核办代码:文件名）超过 {limit} 个字符：请把文件名改短（文件名与其中的 name 一致）",
+    "E_OFFICE_PRESET_FIXED": "本考核办已有时限规则预设“{name}”，内容与此文件不同；已登记的舆情按原预设计时，不能改动。请把新文件换一个文件名（与其中的 name 一致）再载入",
     "E_SCHEME_NAME_TAKEN": "评分方案名“{name}”与随程序提供的方案重名：请在方案文件中换一个名称（文件名与 name 一致）",
     # --- api tokens, wall displays, the HTTP server ---
     "E_TOKEN_NAME": "名称“{name}”无效：不能为空、不能含空白，最长 60 个字符",
@@ -452,6 +454,7 @@ CLI: dict[str, str] = {
     "CLI_INIT_READY": "数据库已就绪（{url}），单位名单 {version}：新增 {added} 个，更新 {updated} 个",
     "CLI_OFFICE_ADDED": "已添加考核办 {office}（{name}，上级：{parent}）",
     "CLI_OFFICE_LINE": "{office:<16} {name}  上级：{parent}",
+    "CLI_OFFICE_PRESET_LOADED": "{how}时限规则预设 {preset}（{title}）；{office}新登记的舆情今后按此计时（已登记的舆情不变）",
     "CLI_OFFICE_PRESET_SET": "{office}新登记的舆情今后使用时限规则预设 {preset}（已登记的舆情不变）",
     "CLI_OFFICE_SCHEME_LOADED": "已{how}{office}的考核方案 {scheme}（{first}–{last} 年适用）",
     "CLI_UNITS_IMPORTED": "已载入{office}的单位名单 {version}：新增 {added} 个，更新 {updated} 个",
