@@ -15,8 +15,10 @@ with the page's cached reads cleared (as a write or their 5-second TTL clears th
 scorecards): the first view after a change scores the year and keeps it. That first view is one
 untimed-for-the-target child per side before the samples, reported on its own line; the samples are
 the views that follow (what every user after the first sees until the next write or deadline).
-Sides take turns (empty, year, empty, year …; ≥ 3 each). Targets: each page on the year ≤ 2× the
-empty database's median, the process after both pages < 400 MB.
+Sides take turns (empty, small, year, empty, small, year …; ≥ 3 each); `small` is a year of 300
+incidents and 300 pending items, enough to fill the pages (100 groups), so year / small is what the
+year behind a page costs and year / empty also counts drawing the page's 20 groups at all. Targets:
+each page on the year ≤ 2× the empty database's median, the process after both pages < 400 MB.
 Run: .venv/bin/python bench/pages_speed.py [--incidents N] [--full] [--samples N] [--keep DIR]
      (default 20 000 incidents and items; --full: 100 000 of each; --keep: build the databases in DIR
      once and reuse them on later runs)
@@ -53,6 +55,11 @@ def rss_mb() -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# The third side: a year of SMALL incidents and SMALL pending items (SMALL // 3 groups, more than a
+# page of 待研判 shows): what the same page costs when the year behind it is small.
+SMALL = 300
 
 
 def add_items(url: str, n: int) -> None:
@@ -164,14 +171,18 @@ def main() -> int:
         kept = Path(args.keep) if args.keep else folder
         kept.mkdir(parents=True, exist_ok=True)
         empty_file, year_file = kept / "empty.sqlite3", kept / f"year-{n}.sqlite3"
-        empty, year = f"sqlite:///{empty_file}", f"sqlite:///{year_file}"
-        for reused in (u for u, f in ((empty, empty_file), (year, year_file)) if f.exists()):
+        small_file = kept / f"small-{SMALL}.sqlite3"
+        empty, year, small = f"sqlite:///{empty_file}", f"sqlite:///{year_file}", f"sqlite:///{small_file}"
+        for reused in (u for u, f in ((empty, empty_file), (year, year_file), (small, small_file)) if f.exists()):
             from yuqing import cli  # a reused database is brought to the current schema, as `yuqing init` does
 
             if cli.run(["--db", reused, "init"], out=open(os.devnull, "w")) != 0:
                 raise SystemExit(f"yuqing init failed on {reused}")
         if not empty_file.exists():
             build(empty, 0, NOW)
+        if not small_file.exists():  # a small queue that still fills a page of 待研判
+            build(small, SMALL, NOW)
+            add_items(small, SMALL)
         if not year_file.exists():
             t0 = time.perf_counter()
             actions = build(year, n, NOW)
@@ -185,9 +196,9 @@ def main() -> int:
                   f"待研判 {f['triage']:.2f} CPU s, RSS after both {f['rss_mb']:.0f} MB (peak {f['peak_mb']:.0f} MB)")
         report(f"单位考核 first view after a change: {n}-incident year / empty", "none (measured)",
                first["year"]["scores"] / first["empty"]["scores"], None, detail=f"{first['year']['scores']:.1f} CPU s")
-        figures: dict[str, list[dict[str, float]]] = {"empty": [], "year": []}
+        figures: dict[str, list[dict[str, float]]] = {"empty": [], "small": [], "year": []}
         for _ in range(args.samples):
-            for side, url in (("empty", empty), ("year", year)):
+            for side, url in (("empty", empty), ("small", small), ("year", year)):
                 figures[side].append(run_child(url, str(folder / f"data-{side}"), YEAR))
     first = {side: statistics.median(f["triage_first"] for f in figures[side]) for side in figures}
     print(f"待研判 first view in a fresh process: year {first['year']:.2f} s, empty {first['empty']:.2f} s (medians)")
@@ -199,6 +210,9 @@ def main() -> int:
         show(samples)
         value = statistics.median(samples[f"{title} year"]) / statistics.median(samples[f"{title} empty"])
         report(f"{title} page: {n}-incident year / empty", "≤ 2×", value, value <= 2)
+        value = statistics.median(samples[f"{title} year"]) / statistics.median(samples[f"{title} small"])
+        report(f"{title} page: {n}-incident year / a {SMALL}-incident year (a page as full)", "none (measured)",
+               value, None)
     for side in figures:
         rss = [f["rss_mb"] for f in figures[side]]
         peak = [f["peak_mb"] for f in figures[side]]

@@ -286,7 +286,7 @@ def test_open_groups_are_read_by_an_index_range_on_time_not_the_whole_bucket(url
                                                                                 parameters))
     finally:
         database.dispose()
-    assert ("ix_items_open_groups (office_id=? AND triage_status=? AND unit_code=? AND event_kind=? "
+    assert ("ix_items_open_groups (office_id=? AND triage_status=? AND unit_code=? AND event_kind=? AND group_head=? "
             "AND published_at>? AND published_at<?)") in plan
 
 
@@ -363,3 +363,72 @@ def test_migration_0023_marks_the_head_of_each_existing_group(url: str, server: 
         database.dispose()
     after, expected = heads_in_queue_order(url)
     assert after == expected == before
+
+
+def _member(ident: int, key: str, *, at: datetime | None, flagged: bool = False, head: bool = False,
+            status: str = "pending") -> Item:
+    return Item(source="测试源", title=f"燃气泄漏 {ident}", link=f"https://n.example.cn/h{ident}", normalized_link="",
+                summary="", content_text="", author="", published_at=at, content_hash=f"h{ident:063d}", fetched_at=T,
+                flagged=flagged, unit_code="hubin", group_key=key, classification={"flagged": flagged},
+                triage_status=status, triage_reason="topic", group_head=head)
+
+
+def test_an_arrival_settles_its_group_by_the_heads_alone(url: str):
+    # Intake reads a group's heads, not its members (a group of a year's reports cost each batch a
+    # read of all of them: 1 000 feeds took 26.6× the time of 100). Two workers may each leave a
+    # head in one group; the next arrival leaves the best one only.
+    from yuqing.db.heads import settle_arrivals
+
+    database = Database(url)
+    try:
+        with database.session() as s:
+            office = s.scalar(select(Office.id).limit(1))
+            assert office is not None
+            old = [_member(i, "g", at=T - timedelta(hours=i)) for i in range(1, 40)]
+            old[0].group_head = True  # the newest of the group, as intake left it
+            s.add_all(old)
+            s.flush()
+            later = _member(100, "g", at=T - timedelta(minutes=30), head=True)
+            s.add(later)
+            s.flush()
+            settle_arrivals(s, office, [("g", "pending")])
+            assert set(s.scalars(select(Item.id).where(Item.group_head, Item.group_key == "g"))) == {later.id}
+            older = _member(101, "g", at=T - timedelta(days=3), head=True)  # no better than the head
+            racing = _member(102, "g", at=T - timedelta(minutes=10), head=True)  # another worker's head
+            s.add_all([older, racing])
+            s.flush()
+            settle_arrivals(s, office, [("g", "pending")])
+            assert set(s.scalars(select(Item.id).where(Item.group_head, Item.group_key == "g"))) == {racing.id}
+            flagged = _member(103, "g", at=None, flagged=True, head=True)  # flagged ranks first, even undated
+            other = _member(104, "g", at=T, head=True, status="ignored")  # another state: its own group
+            s.add_all([flagged, other])
+            s.flush()
+            settle_arrivals(s, office, [("g", "pending"), ("g", "ignored")])
+            assert set(s.scalars(select(Item.id).where(Item.group_head, Item.group_key == "g"))) == {flagged.id, other.id}
+    finally:
+        database.dispose()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_an_arrival_reads_its_groups_heads_by_all_four_index_columns(url: str):
+    from yuqing.db.heads import settle_arrivals
+
+    database = Database(url)
+    sent: list[tuple[str, Any]] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        sent.append((statement, parameters))
+
+    try:
+        with database.session() as s:
+            event.listen(database.engine, "before_cursor_execute", seen)
+            try:
+                settle_arrivals(s, s.scalar(select(Office.id).limit(1)), [("g", "pending")])
+            finally:
+                event.remove(database.engine, "before_cursor_execute", seen)
+            statement, parameters = next((st, p) for st, p in sent if "group_head" in st)
+            plan = " | ".join(row[-1] for row in s.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement,
+                                                                                parameters))
+    finally:
+        database.dispose()
+    assert "ix_items_office_group (office_id=? AND group_key=? AND triage_status=? AND group_head=?)" in plan

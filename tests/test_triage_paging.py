@@ -215,3 +215,26 @@ def test_audit_log_lists_every_record_or_a_page_with_the_total(database: Databas
     assert f"共 {len(records)} 条" in paged.err
     one = yq(url, "audit", "log", "--entity", "item", "--id", "7", "--limit", "5")
     assert one.code == 0 and one.out.count("item#7 probe") == 5 and "共 28 条" in one.out
+
+
+def test_a_unit_s_pool_offers_each_item_exactly_the_incidents_same_kind_accepts():
+    # The page indexes a unit's open incidents by category and topic once (yuqing.db.triage._Pool)
+    # instead of asking ingest.triage.same_kind of each; the two must agree for every kind of item.
+    import itertools
+    import random
+
+    from ingest.triage import same_kind
+    from yuqing.db.triage import _Candidate, _Pool
+
+    rng = random.Random(19)
+    categories = [None, "事故灾难", "自然灾害", "社会安全"]
+    topics = ["燃气", "暴雨", "拆迁", "教育", "医疗"]
+    candidates = [_Candidate(i, f"标题{i}", rng.choice(categories), tuple(rng.sample(topics, rng.randint(0, 2))), "hubin",
+                             _tokens=f"标题 {i}") for i in range(300)]
+    pool = _Pool(candidates)
+    kinds = [None, {}] + [{"category": c} for c in categories if c] + [
+        {"topics": list(t)} for n in range(3) for t in itertools.combinations(topics, n)]
+    for classification in kinds:
+        expected = [at for at, c in enumerate(candidates) if same_kind(classification, c.category, list(c.topics))]
+        assert pool.of_kind(classification) == expected, classification
+    assert 0 < len(pool.of_kind({"category": "事故灾难"})) < len(candidates)

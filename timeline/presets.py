@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from timeline.model import ACTION_KINDS, LEVELS, WINDOW_KEYS
@@ -13,6 +14,10 @@ from timeline.words import YuqingError
 PRESET_DIR = Path(__file__).with_name("presets")
 DEFAULT_PRESET = "sanmenxia-2017"
 ANCHORS = ("earliest_seen", "first_post", "detected", "logged")
+# An office's own preset is named `<office code>:<file name>` (a shipped one has no colon).
+OFFICE_MARK = ":"
+# A window runs at most a year: anything longer is a typing error (and would overflow a deadline).
+MAX_HOURS = 8760
 
 
 @dataclass(frozen=True)
@@ -70,13 +75,39 @@ def available_presets() -> list[str]:
     return sorted(p.stem for p in PRESET_DIR.glob("*.toml"))
 
 
-@cache
+# Where an office's own presets are read from (yuqing.db.office_rules.preset_lookup): a function from
+# a full name to the stored TOML text, or None when there is no such preset. Set by the database layer.
+_office_lookup: Callable[[str], str | None] | None = None
+
+
+def set_office_lookup(lookup: Callable[[str], str | None] | None) -> None:
+    global _office_lookup
+    _office_lookup = lookup
+
+
 def load_preset(name: str) -> Preset:
+    if OFFICE_MARK in name:
+        body = _office_lookup(name) if _office_lookup is not None else None
+        if body is None:
+            raise YuqingError("E_PRESET_UNKNOWN", value=name, choices="、".join(available_presets()))
+        return office_preset_from_text(name, body)
+    return _shipped_preset(name)
+
+
+@cache
+def _shipped_preset(name: str) -> Preset:
     path = PRESET_DIR / f"{name}.toml"
     # A name is a file of the presets folder, never a path out of it ("../x").
     if path.parent != PRESET_DIR or not path.is_file():
         raise YuqingError("E_PRESET_UNKNOWN", value=name, choices="、".join(available_presets()))
     return parse_preset(path)
+
+
+@lru_cache(maxsize=256)
+def office_preset_from_text(name: str, body: str) -> Preset:
+    office, _mark, stem = name.partition(OFFICE_MARK)
+    preset = parse_preset_text(Path(office) / f"{stem}.toml", body)
+    return Preset(name, preset.title, preset.source, preset.anchor, preset.flagged, preset.windows)
 
 
 def _problem(path: Path, problem: str) -> YuqingError:
@@ -86,12 +117,28 @@ def _problem(path: Path, problem: str) -> YuqingError:
 def parse_preset(path: Path) -> Preset:
     """Load and validate one preset file; every error names the file, the key and the problem."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _problem(path, str(exc)) from exc
+    return parse_preset_text(path, text)
+
+
+def parse_preset_text(path: Path, text: str) -> Preset:
+    """Validate the text of a preset file named `path` (its stem is the preset's name)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise _problem(path, str(exc)) from exc
     for key in ("name", "title", "source", "anchor", "flagged", "window"):
         if key not in data:
             raise _problem(path, f"缺少 {key}")
+    for key in ("name", "title", "source", "anchor"):
+        if not isinstance(data[key], str) or not data[key].strip() or len(data[key]) > 2000:
+            raise _problem(path, f"{key} 必须是不超过 2000 字的文字")
+    if not isinstance(data["flagged"], dict):
+        raise _problem(path, "flagged 必须是一个表（[flagged]）")
+    if not isinstance(data["window"], list) or not all(isinstance(item, dict) for item in data["window"]):
+        raise _problem(path, "window 必须是若干个表（[[window]]）")
     if data["name"] != path.stem:
         raise _problem(path, f"name = {data['name']!r} 与文件名不一致")
     if data["anchor"] not in ANCHORS:
@@ -99,7 +146,10 @@ def parse_preset(path: Path) -> Preset:
     flagged_data = data["flagged"]
     if flagged_data.get("rule") not in ("any", "all"):
         raise _problem(path, "flagged.rule 必须是 any 或 all")
-    levels = tuple(flagged_data.get("levels", ()))
+    listed = flagged_data.get("levels", ())
+    if not isinstance(listed, list | tuple):
+        raise _problem(path, "flagged.levels 必须是级别的列表")
+    levels = tuple(listed)
     for level in levels:
         if level not in LEVELS:
             raise _problem(path, f"flagged.levels 中的级别 {level!r} 无效")
@@ -111,11 +161,12 @@ def parse_preset(path: Path) -> Preset:
         if key not in WINDOW_KEYS:
             raise _problem(path, f"{where}.key 必须是 {', '.join(WINDOW_KEYS)} 之一")
         hours = item.get("hours")
-        if not isinstance(hours, int) or hours <= 0:
-            raise _problem(path, f"{where}.hours 必须是正整数")
+        if not isinstance(hours, int) or isinstance(hours, bool) or not 0 < hours <= MAX_HOURS:
+            raise _problem(path, f"{where}.hours 必须是 1 到 {MAX_HOURS} 之间的整数")
         if item.get("applies_to") not in ("all", "flagged"):
             raise _problem(path, f"{where}.applies_to 必须是 all 或 flagged")
-        kinds = tuple(item.get("satisfied_by", ()))
+        named = item.get("satisfied_by", ())
+        kinds = tuple(named) if isinstance(named, list | tuple) else ()
         if not kinds or any(kind not in ACTION_KINDS for kind in kinds):
             raise _problem(path, f"{where}.satisfied_by 必须列出有效的处置类型")
         at_risk = item.get("at_risk_hours", 0)

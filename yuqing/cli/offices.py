@@ -30,12 +30,18 @@ def cmd_offices_list(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_offices_preset(ctx: Context, args: argparse.Namespace) -> int:
-    from yuqing.db.office_rules import set_office_preset
+    from yuqing.db.office_rules import add_office_preset, set_office_preset
     from yuqing.db.offices import office_by_id
 
-    preset = ctx.write(set_office_preset, args.name)
+    if args.name.endswith(".toml"):  # the office's own preset file: loaded, then chosen
+        preset, new = ctx.write(add_office_preset, Path(args.name))
+        office = ctx.read(office_by_id, ctx.database().office_id)
+        ctx.print(render("CLI_OFFICE_PRESET_LOADED", how="已载入" if new else "已选用", preset=preset.name,
+                         title=preset.title, office=office.name))
+        return 0
+    name = ctx.write(set_office_preset, args.name)
     office = ctx.read(office_by_id, ctx.database().office_id)
-    ctx.print(render("CLI_OFFICE_PRESET_SET", office=office.name, preset=preset))
+    ctx.print(render("CLI_OFFICE_PRESET_SET", office=office.name, preset=name))
     return 0
 
 
@@ -72,7 +78,8 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="输出 [{\"code\", \"name\", \"parent\"}]")
     p.set_defaults(func=cmd_offices_list)
     p = offices.add_parser("preset", help="本考核办新登记舆情使用的时限规则预设（已登记的舆情不变）")
-    p.add_argument("name", metavar="NAME", help="预设名称，如 sanmenxia-2017、national-2016")
+    p.add_argument("name", metavar="NAME|FILE.toml",
+                   help="预设名称，如 sanmenxia-2017、national-2016、lingbao:lingbao-2025；或本考核办自己的预设文件（.toml，载入后选用）")
     p.set_defaults(func=cmd_offices_preset)
     p = offices.add_parser("scheme", help="载入本考核办自己的考核方案文件（第十七条；适用年度内优先于随程序提供的方案）")
     p.add_argument("file", metavar="FILE.toml")

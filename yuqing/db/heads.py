@@ -29,14 +29,32 @@ def queue_rank(flagged: bool, published_at: datetime | None, ident: int) -> tupl
 
 
 def refresh_heads(session: Session, office_id: int, keys: Iterable[str | None]) -> None:
-    """Mark the head of each (key, status) group of these keys in the office, unmark the others."""
+    """Mark the head of each (key, status) group of these keys in the office, unmark the others.
+    Reads every item of the groups: for decisions, which move items between states (a group that
+    lost its head takes its next item; a moved item may head the group it joins)."""
+    _settle(session, office_id, keys, heads_only=False)
+
+
+def settle_arrivals(session: Session, office_id: int, arrivals: Iterable[tuple[str | None, str]]) -> None:
+    """After new items (stored as heads) joined groups — (group key, triage status) pairs: keep each
+    group's best head, unmark the others. Reads only the groups' heads (a seek on all four columns of
+    ix_items_office_group), not their members, so intake costs what it stores however large its
+    groups have grown: an arrival can only displace a head, never promote an older member."""
+    pairs = {(key, status) for key, status in arrivals if key}
+    _settle(session, office_id, (key for key, _status in pairs), heads_only=True,
+            statuses=sorted({status for _key, status in pairs}))
+
+
+def _settle(session: Session, office_id: int, keys: Iterable[str | None], *, heads_only: bool,
+            statuses: list[str] | None = None) -> None:
     wanted = sorted({key for key in keys if key})
     for at in range(0, len(wanted), _CHUNK):
         chunk = wanted[at:at + _CHUNK]
-        rows = session.execute(
-            select(Item.id, Item.group_key, Item.triage_status, Item.flagged, Item.published_at, Item.group_head)
-            .where(Item.office_id == office_id, Item.group_key.in_(chunk))
-        ).tuples().all()
+        stmt = (select(Item.id, Item.group_key, Item.triage_status, Item.flagged, Item.published_at, Item.group_head)
+                .where(Item.office_id == office_id, Item.group_key.in_(chunk)))
+        if heads_only:
+            stmt = stmt.where(Item.triage_status.in_(statuses or []), Item.group_head.is_(True))
+        rows = session.execute(stmt).tuples().all()
         best: dict[tuple[str | None, str], tuple[Any, ...]] = {}
         for ident, key, status, flagged, published_at, _head in rows:
             rank = queue_rank(flagged, published_at, ident)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, union_all
+from sqlalchemy import insert, select, union_all
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -34,7 +34,7 @@ from ingest.triage import (
     triage_decision,
 )
 from timeline.words import say
-from yuqing.db.heads import refresh_heads
+from yuqing.db.heads import settle_arrivals
 from yuqing.db.models import Base, Feed, Item, ItemSighting
 
 Classify = Callable[[str, str], dict[str, Any]]
@@ -196,7 +196,7 @@ def _store_batch(session: Session, feed: Feed, batch: list[FeedItem], *, now: da
         table = Base.metadata.tables[Item.__tablename__]  # a Core insert: no ORM bookkeeping per row
         result = session.execute(insert(table).returning(table.c.id, table.c.content_hash), rows)
         ids = {h: i for i, h in result.tuples()}
-        refresh_heads(session, feed.office_id, (row["group_key"] for row in rows))
+        settle_arrivals(session, feed.office_id, ((row["group_key"], row["triage_status"]) for row in rows))
     if sightings:
         session.execute(
             insert(Base.metadata.tables[ItemSighting.__tablename__]),
@@ -240,7 +240,7 @@ def _row(feed: Feed, item: FeedItem, *, now: datetime, how: _How) -> dict[str, A
         "flagged": bool(classification.get("flagged")),
         "unit_code": unit_code,
         "group_key": None,
-        "group_head": True,  # its own group's until grouped; refresh_heads settles a joined group
+        "group_head": True,  # its own group's until grouped; settle_arrivals settles a joined group
         "event_kind": None,
         "fingerprint": None,
         "triage_status": state,
@@ -257,25 +257,33 @@ def _facts_of_row(row: dict[str, Any], ident: int) -> ItemFacts:
 def _open_groups(session: Session, office_id: int, unit_code: str, kind: str,
                  times: list[datetime]) -> list[Representative]:
     """One representative per open group of the office's (unit, kind) near these times — the group's
-    first pending item in the window — read by columns: key, time and the stored fingerprint.
+    head (yuqing.db.heads: its first pending item in queue order) — read by columns: key, time and
+    the stored fingerprint, through ix_items_open_groups. Only heads are read, so a batch costs what
+    the groups near it number, not their members (reading every pending member in the window and
+    keeping each group's first made 1 000 feeds cost 12.4× 100).
 
-    The dated and the undated candidates are two selects (UNION ALL), not one OR: with the OR,
-    SQLite used ix_items_open_groups for (office, status, unit, kind) only and read every pending
-    item of the bucket, so a batch cost grew with the queue (100 000 rows: 13× the time of 10 000)."""
+    The dated and the undated heads are two selects (UNION ALL), not one OR: with the OR, SQLite
+    used the index for its equality columns only and read every pending item of the bucket."""
     conditions = (Item.office_id == office_id, Item.triage_status == "pending", Item.unit_code == unit_code,
-                  Item.event_kind == kind, Item.fingerprint.is_not(None), Item.group_key.is_not(None))
+                  Item.event_kind == kind, Item.group_head.is_(True), Item.fingerprint.is_not(None),
+                  Item.group_key.is_not(None))
+    columns = (Item.id, Item.group_key, Item.published_at, Item.fingerprint)
     if times:
         window = Item.published_at.between(min(times) - SAME_EVENT_SPAN, max(times) + SAME_EVENT_SPAN)
-        candidates = union_all(select(Item.id, Item.group_key).where(*conditions, window),
-                               select(Item.id, Item.group_key).where(*conditions, Item.published_at.is_(None))).subquery()
+        heads = union_all(select(*columns).where(*conditions, window),
+                          select(*columns).where(*conditions, Item.published_at.is_(None))).subquery()
     else:
-        candidates = select(Item.id, Item.group_key).where(*conditions).subquery()
-    first = select(func.min(candidates.c.id)).group_by(candidates.c.group_key)
-    stmt = (select(Item.group_key, Item.published_at, Item.fingerprint)
-            .where(Item.id.in_(first.scalar_subquery()))
-            .order_by(Item.id.desc()).limit(REPRESENTATIVES))
-    rows = session.execute(stmt).tuples().all()
-    return [Representative.stored(key or "", moment, text or "") for key, moment, text in reversed(rows)]
+        heads = select(*columns).where(*conditions).subquery()
+    rows = session.execute(select(heads.c.group_key, heads.c.published_at, heads.c.fingerprint)
+                           .order_by(heads.c.id.desc()).limit(REPRESENTATIVES)).tuples().all()
+    # Two workers may briefly leave a group two heads: each group is represented once (its newer head).
+    seen: set[str] = set()
+    kept = []
+    for key, moment, text in rows:
+        if key not in seen:
+            seen.add(key)
+            kept.append(Representative.stored(key or "", moment, text or ""))
+    return kept[::-1]
 
 
 def _assign_groups(session: Session, rows: list[dict[str, Any]], office_id: int) -> None:
@@ -354,7 +362,7 @@ def _insert(session: Session, feed: Feed, item: FeedItem, *, now: datetime, how:
             with session.begin_nested():
                 session.add(row)
                 session.flush()
-                refresh_heads(session, feed.office_id, [row.group_key])
+                settle_arrivals(session, feed.office_id, [(row.group_key, row.triage_status)])
             return row
         except IntegrityError:
             return None

@@ -288,13 +288,16 @@ class Item(Base):
         Index("ux_items_office_link_key", "office_id", "link_key", unique=True),
         UniqueConstraint("office_id", "content_hash", name="uq_items_office_content_hash"),
         Index("ix_items_triage", "triage_status", "published_at"),
-        # Grouping at intake reads one office's open groups of one unit and kind near a time (ingest.triage).
-        Index("ix_items_open_groups", "office_id", "triage_status", "unit_code", "event_kind", "published_at"),
+        # Grouping at intake reads the heads of one office's open groups of one unit and kind near a
+        # time (ingest.triage, yuqing.db.items._open_groups).
+        Index("ix_items_open_groups", "office_id", "triage_status", "unit_code", "event_kind", "group_head",
+              "published_at"),
         Index("ix_items_office_triage", "office_id", "triage_status", "published_at"),
         # The 待研判 page ranks one office's groups of a state by their heads, in queue order.
         Index("ix_items_office_heads", "office_id", "triage_status", "group_head", "flagged", "published_at", "id"),
-        # A group's items (the page's members, yuqing.db.heads): by the office's key, not by its state.
-        Index("ix_items_office_group", "office_id", "group_key", "triage_status"),
+        # A group's items (the page's members) by the office's key, and its heads alone (intake's
+        # yuqing.db.heads.settle_arrivals, a seek on all four columns).
+        Index("ix_items_office_group", "office_id", "group_key", "triage_status", "group_head"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

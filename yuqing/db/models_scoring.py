@@ -202,6 +202,23 @@ class OfficeScheme(Base):
     created_by: Mapped[str] = mapped_column(String(100))
 
 
+class OfficePreset(Base):
+    """An office's own window preset (its 第十七条 method's 时限): the TOML text of a preset file as the
+    office loaded it, named `<office code>:<file name>`, the name its incidents are stamped with. Never
+    changed once stored: an incident keeps the clock it was logged under."""
+
+    __tablename__ = "office_presets"
+    __table_args__ = (UniqueConstraint("name", name="uq_office_presets_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = office_column()
+    name: Mapped[str] = mapped_column(String(40))  # fits incidents.preset
+    body: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(100))
+
+
 class HolidayYear(Base):
     """One year's holidays and 调休 working days imported from the State Council's notice; a year
     stored here wins over the holiday file's year entry and over chinesecalendar."""

@@ -8,17 +8,29 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from scoring.scheme import Scheme, available_schemes, load_scheme, parse_scheme, pick_scheme
-from timeline.presets import load_preset
+from timeline.presets import (
+    OFFICE_MARK,
+    Preset,
+    available_presets,
+    load_preset,
+    office_preset_from_text,
+    parse_preset_text,
+)
 from yuqing.db.models import Office
-from yuqing.db.models_scoring import OfficeScheme
+from yuqing.db.models_scoring import OfficePreset, OfficeScheme
 from yuqing.errors import YuqingError
 
 # An office's scheme files are small TOML texts; anything larger is not one.
 SCHEME_FILE_LIMIT = 1_000_000
+# A preset file is smaller still (the shipped ones are about 2 KB).
+PRESET_FILE_LIMIT = 100_000
+# incidents.preset and offices.preset hold a preset's full name, `<office code>:<file name>`.
+PRESET_NAME_LIMIT = 40
 
 
 def office_preset(session: Session, default: str) -> str:
@@ -30,19 +42,103 @@ def office_preset(session: Session, default: str) -> str:
 
 
 def set_office_preset(writer: Any, name: str) -> str:
-    """The acting office's administrator chooses its preset (one of the preset files); incidents
-    already logged keep the preset they were stamped with."""
+    """The acting office's administrator chooses its preset (a shipped one, or one the office loaded);
+    incidents already logged keep the preset they were stamped with."""
     from yuqing.db.offices import current_office_id
 
     writer.require_admin("设置时限规则预设")
     name = (name or "").strip()
-    load_preset(name)  # refuses a name no preset file has (E_PRESET_UNKNOWN) and a file that does not parse
     office = writer.session.get(Office, current_office_id(writer.session))
+    if OFFICE_MARK in name:
+        # One of the office's own (another office's rules are its own: a county does not clock its
+        # incidents by another's), read in this transaction (it may have just been loaded).
+        body = writer.session.scalar(select(OfficePreset.body).where(OfficePreset.name == name,
+                                                                     OfficePreset.office_id == office.id))
+        if body is None:
+            raise YuqingError("E_PRESET_UNKNOWN", value=name, choices="、".join(preset_choices(writer.session)))
+        office_preset_from_text(name, body)
+    else:
+        load_preset(name)  # refuses a name no preset file has (E_PRESET_UNKNOWN) and a file that does not parse
     before = office.preset
     office.preset = name
     writer.session.flush()
     writer.audit("office", office.code, "preset", {"preset": before}, {"preset": name})
     return name
+
+
+def add_office_preset(writer: Any, path: Path) -> tuple[Preset, bool]:
+    """Load a preset file into the acting office (validated as the shipped ones are) and choose it
+    for the office's new incidents. Named `<office code>:<file name>`; a name once stored keeps its
+    text (incidents are clocked by it): loading the same text again only chooses it, a different
+    text under that name is refused. True when the preset was new."""
+    from yuqing.db.offices import current_office_id
+
+    writer.require_admin("载入时限规则预设")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise YuqingError("E_DATA_FILE", path=str(path), problem=exc.strerror or str(exc)) from exc
+    if len(raw) > PRESET_FILE_LIMIT:
+        raise YuqingError("E_DATA_FILE", path=str(path), problem=f"文件超过 {PRESET_FILE_LIMIT // 1000} KB")
+    try:
+        body = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise YuqingError("E_DATA_FILE", path=str(path), problem="不是 UTF-8 编码的文本") from exc
+    if "\x00" in body:
+        raise YuqingError("E_DATA_FILE", path=str(path), problem="含有空字符（NUL）")
+    parse_preset_text(path, body)  # every problem names the file, the key and what is wrong
+    session = writer.session
+    office = session.get(Office, current_office_id(session))
+    assert office is not None
+    name = f"{office.code}{OFFICE_MARK}{path.stem}"
+    if len(name) > PRESET_NAME_LIMIT:
+        raise YuqingError("E_OFFICE_PRESET_NAME", name=name, limit=PRESET_NAME_LIMIT)
+    digest = hashlib.sha256(raw).hexdigest()
+    row = session.scalar(select(OfficePreset).where(OfficePreset.name == name))
+    if row is not None and row.sha256 != digest:
+        raise YuqingError("E_OFFICE_PRESET_FIXED", name=name)
+    new = row is None
+    if new:
+        session.add(OfficePreset(office_id=office.id, name=name, body=body, sha256=digest, created_at=writer.now,
+                                 created_by=writer.actor.name))
+        session.flush()
+        writer.audit("office_preset", name, "create", None, {"sha256": digest})
+    set_office_preset(writer, name)
+    return office_preset_from_text(name, body), new
+
+
+def own_presets(session: Session) -> list[str]:
+    """The full names of the presets the session's office loaded."""
+    from yuqing.db.offices import current_office_id
+
+    return list(session.scalars(select(OfficePreset.name).where(OfficePreset.office_id == current_office_id(session))
+                                .order_by(OfficePreset.name)))
+
+
+def preset_choices(session: Session) -> list[str]:
+    """What the session's office may choose: the shipped presets and its own."""
+    return available_presets() + own_presets(session)
+
+
+def preset_lookup(engine: Engine, cache: dict[str, str]) -> Any:
+    """The reader of office presets for timeline.presets.load_preset: the stored text by full name,
+    read in a transaction of its own (every office's: an incident counted in a parent office's view
+    keeps the clock of the office that logged it) and kept in `cache` — a stored preset never
+    changes, so a name once read is never read again."""
+
+    def lookup(name: str) -> str | None:
+        if name in cache:
+            return cache[name]
+        with engine.connect().execution_options(yuqing_read_only=True) as connection:
+            if engine.dialect.name == "postgresql":
+                connection.execute(text("SELECT set_config('yuqing.office', '*', true)"))
+            body = connection.execute(select(OfficePreset.body).where(OfficePreset.name == name)).scalar()
+            connection.rollback()
+        if body is not None:
+            cache[name] = body
+        return body
+
+    return lookup
 
 
 @lru_cache(maxsize=128)

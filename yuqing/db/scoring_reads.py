@@ -31,7 +31,7 @@ from scoring.facts import TransferFact
 from scoring.indicators import year_bounds
 from timeline.clock import iso_beijing
 from timeline.engine import Grading, evaluate
-from timeline.presets import available_presets, load_preset
+from timeline.presets import OFFICE_MARK, available_presets, load_preset
 from yuqing.bulletin import Bulletin, RectificationEntry, bulletin, quarter_bounds
 from yuqing.db import audit, cases
 from yuqing.db.models import Action, Incident, IncidentCoUnit, Reclassification, Transfer, Unit
@@ -274,8 +274,13 @@ def _rectifications(session: Session, start: datetime, end: datetime) -> list[Re
             for r in rows]
 
 
-def _longest_window() -> timedelta:
-    return max(w.length for name in available_presets() for w in load_preset(name).windows)
+def _longest_window(session: Session) -> timedelta:
+    """The longest window of any preset an incident in view may run under: the shipped ones and the
+    office presets (each office's own, yuqing.db.office_rules) its incidents were stamped with."""
+    names = set(available_presets())
+    names.update(session.scalars(select(Incident.preset).where(Incident.preset.contains(OFFICE_MARK),
+                                                               *_scope(session, Incident.office_id)).distinct()))
+    return max(w.length for name in sorted(names) for w in load_preset(name).windows)
 
 
 def make_bulletin(session: Session, year: int, quarter: int, *, now: datetime, draft: bool = False) -> Bulletin:
@@ -291,7 +296,7 @@ def make_bulletin(session: Session, year: int, quarter: int, *, now: datetime, d
                           end=(end - timedelta(days=1)).date().isoformat())
     scheme = office_scheme(session, year)
     count, head = audit.count_and_head(session)
-    incidents = load_incidents(session, now=now, start=start - _longest_window(), end=end)
+    incidents = load_incidents(session, now=now, start=start - _longest_window(session), end=end)
     r, a = ReferralRow.__table__, Appeal.__table__
     referrals = _referrals(session, (r.c.sent_at >= start) & (r.c.sent_at < end))
     incidents.update(load_incidents(session, now=now, ids={x.incident_id for x in referrals} - set(incidents)))

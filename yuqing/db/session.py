@@ -111,7 +111,7 @@ class Database:
     """One engine and its session factory for one database URL."""
 
     def __init__(self, url: str, engine: Engine | None = None, *, office_id: int | None = None,
-                 read_only: bool = False) -> None:
+                 read_only: bool = False, presets: dict[str, str] | None = None) -> None:
         import yuqing.db.offices  # noqa: F401 - registers the office scope on every session
 
         self.url = url
@@ -121,12 +121,19 @@ class Database:
         # administrator reading a child office — the write service refuses every write.
         self.office_id = office_id
         self.read_only = read_only
+        # Office presets read by name for incidents' clocks (yuqing.db.office_rules.preset_lookup),
+        # shared by the handles of one engine.
+        self.presets: dict[str, str] = presets if presets is not None else {}
+        from timeline.presets import set_office_lookup
+        from yuqing.db.office_rules import preset_lookup
+
+        set_office_lookup(preset_lookup(self.engine, self.presets))
         info: dict[str, Any] = {} if office_id is None else {"office_id": office_id, "office_read_only": read_only}
         self.sessions = sessionmaker(self.engine, expire_on_commit=False, info=info)
 
     def for_office(self, office_id: int | None, *, read_only: bool = False) -> Database:
         """The same database (one engine) seen from one office."""
-        return Database(self.url, self.engine, office_id=office_id, read_only=read_only)
+        return Database(self.url, self.engine, office_id=office_id, read_only=read_only, presets=self.presets)
 
     @contextmanager
     def session(self, *, write: bool = True) -> Iterator[Session]:

@@ -1,6 +1,8 @@
 """The triage queue: pending items grouped by event; accept, merge or dismiss a whole group at once."""
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -11,7 +13,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
-from ingest.triage import SIMILAR_CLOSED_SPAN, SIMILAR_INCIDENT, same_kind, title_tokens
+from ingest.triage import SIMILAR_CLOSED_SPAN, SIMILAR_INCIDENT, title_tokens
 from timeline.engine import start_time
 from timeline.presets import load_preset
 from yuqing.db.heads import refresh_heads
@@ -183,35 +185,93 @@ def _incident_tokens(title: str) -> str:
     return title_tokens(title)
 
 
+@dataclass
+class _Pool:
+    """One unit's candidates for the similar-incident warnings, indexed once per page view: by
+    category (an item with a category is compared with incidents of that category or none) and by
+    opinion topic (an item without one, with incidents sharing a topic or of no category), with
+    each title's tokens beside it. A page's heads then look up their kind instead of filtering the
+    unit's open incidents one by one."""
+
+    candidates: list[_Candidate]
+    tokens: list[str] = field(default_factory=list)
+    by_category: dict[str | None, list[int]] = field(default_factory=dict)
+    by_topic: dict[str, list[int]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for at, incident in enumerate(self.candidates):
+            self.tokens.append(incident.tokens())
+            self.by_category.setdefault(incident.category, []).append(at)
+            for topic in set(incident.topics):
+                self.by_topic.setdefault(topic, []).append(at)
+
+    def of_kind(self, classification: dict[str, Any] | None) -> list[int]:
+        """The candidates same_kind accepts for an item of this classification, in their order."""
+        c = classification or {}
+        uncategorised = self.by_category.get(None, [])
+        if c.get("category"):
+            return sorted(uncategorised + self.by_category.get(c["category"], []))
+        sharing = {at for topic in set(c.get("topics") or []) for at in self.by_topic.get(topic, ())}
+        return sorted(sharing.union(uncategorised))
+
+
+# Pools kept between page views (a later view, and other users' views, of an unchanged queue reuse
+# the units' pools instead of reading and indexing their open incidents again): keyed by database,
+# office, unit, the newest incident and audit record (every write is audited) and the minute, so a
+# new or decided incident is seen by the next view and a pool lives at most a minute. Bounded.
+_POOLS: OrderedDict[tuple[Any, ...], _Pool] = OrderedDict()
+_POOLS_KEPT = 64
+_POOLS_LOCK = threading.Lock()
+
+
+def _pool(session: Session, now: datetime, unit_code: str | None, version: tuple[Any, ...]) -> _Pool:
+    key = (*version, unit_code, int(now.timestamp() // 60))
+    with _POOLS_LOCK:
+        found = _POOLS.get(key)
+        if found is not None:
+            _POOLS.move_to_end(key)
+            return found
+    pool = _Pool(_candidates(session, now, unit_code))
+    with _POOLS_LOCK:
+        _POOLS[key] = pool
+        while len(_POOLS) > _POOLS_KEPT:
+            _POOLS.popitem(last=False)
+    return pool
+
+
 def _with_similar(session: Session, item: QueueItem, now: datetime) -> QueueItem:
     # Candidates are read per unit, for the units the listed items name (a page of the queue reads a
     # few units' open incidents, not every one of the year), once per `now` in this session.
     cache = session.info.setdefault("similar_candidates", {})
     if cache.get("now") != now:
+        from yuqing.db.audit import head_hash
+
         cache.clear()
         cache["now"], cache["units"] = now, {}
-    units: dict[str | None, list[_Candidate]] = cache["units"]
+        cache["version"] = (str(session.connection().engine.url), session.info.get("office_id"),
+                            session.scalar(select(func.max(Incident.id))), head_hash(session))
+    units: dict[str | None, _Pool] = cache["units"]
     if item.unit_code not in units:
-        units[item.unit_code] = _candidates(session, now, item.unit_code)
-    found = similar_incidents(item, units)
+        units[item.unit_code] = _pool(session, now, item.unit_code, cache["version"])
+    found = similar_incidents(item, units[item.unit_code])
     if not found:
         return item
     return QueueItem(**{**item.__dict__, "similar": tuple(found)})
 
 
-def similar_incidents(item: QueueItem, candidates: dict[str | None, list[_Candidate]], *, limit: int = 3) -> list[SimilarIncident]:
+def similar_incidents(item: QueueItem, pool: _Pool, *, limit: int = 3) -> list[SimilarIncident]:
     """Open incidents (or closed in the last 7 days) of the item's unit and kind whose title resembles
     the item's, best first. An item with no unit is compared with every unit's incidents. Titles are
-    tokenised once: the item's here, each candidate's the first time it is compared."""
-    kept = [incident for incident in candidates.get(item.unit_code, ())
-            if same_kind(item.classification, incident.category, list(incident.topics))]
+    tokenised once: the item's here, each candidate's when its unit's pool is built."""
+    kept = pool.of_kind(item.classification)
     tokens = title_tokens(item.title) if kept else ""
     if not tokens:
         return []
-    # One rapidfuzz call over the candidates (token_similarity's scorer, in C), not one per candidate.
-    scored = process.extract(tokens, [incident.tokens() for incident in kept], scorer=fuzz.token_set_ratio,
-                             processor=None, limit=None)
-    found = [SimilarIncident(kept[at].id, kept[at].title, round(score / 100, 3))
+    # One rapidfuzz call over the candidates (token_similarity's scorer, in C), not one per candidate;
+    # those below the threshold are dropped inside it.
+    scored = process.extract(tokens, [pool.tokens[at] for at in kept], scorer=fuzz.token_set_ratio,
+                             processor=None, limit=None, score_cutoff=SIMILAR_INCIDENT * 100)
+    found = [SimilarIncident(pool.candidates[kept[at]].id, pool.candidates[kept[at]].title, round(score / 100, 3))
              for _choice, score, at in scored if score / 100 >= SIMILAR_INCIDENT]
     found.sort(key=lambda s: (-s.score, -s.id))
     return found[:limit]

@@ -94,7 +94,7 @@ if common.guard():
             choices = {i: c.label for i, c in found.items()}
             st.selectbox(
                 common.text("DASH_NEW_PARENT"), label_visibility="collapsed", options=list(choices), index=None, key="new_parent",
-                format_func=lambda value: str(choices.get(value, value)), placeholder="无（输入编号或标题搜索）",
+                format_func=lambda value: str(choices.get(value, value)), placeholder=common.text("DASH_NEW_PARENT_NONE"),
             )
             left, right = st.columns(2)
             left.datetime_input("网上首发时间（北京时间）", key="new_first_post", step=60, format="YYYY-MM-DD",

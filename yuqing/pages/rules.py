@@ -7,9 +7,9 @@ import streamlit as st
 from scoring.scheme import available_schemes, load_scheme
 from timeline.clock import display_beijing
 from timeline.model import ACTION_KIND_NAMES, WINDOW_NAMES
-from timeline.presets import available_presets, load_preset
+from timeline.presets import load_preset
 from yuqing.db.accounts import ROLE_NAMES, ROLES, add_user, disable_user
-from yuqing.db.office_rules import office_preset, office_scheme, office_schemes
+from yuqing.db.office_rules import office_preset, office_scheme, office_schemes, preset_choices
 from yuqing.errors import YuqingError
 from yuqing.pages import common
 
@@ -222,9 +222,10 @@ if common.guard():
     active = common.database().read(office_preset, common.config().preset)
     st.header("回应时限")
     preset_block(active, active=True)
-    others = [p for p in available_presets() if p != active]
+    # The shipped presets and the office's own files (yuqing offices preset FILE.toml).
+    others = [p for p in common.database().read(preset_choices) if p != active]
     if others:
-        with st.expander("其他可用的时限规则（设置 YUQING_PRESET 切换，只影响之后登记的舆情）"):
+        with st.expander("其他可用的时限规则（考核办管理员用 yuqing offices preset 切换，只影响之后登记的舆情）"):
             for name in others:
                 preset_block(name, active=False)
     st.header("节假日安排（函件工作日）")
