@@ -262,12 +262,8 @@ def test_an_item_dated_with_the_day_only_shows_the_day_and_starts_no_clock(url: 
         database.dispose()
 
 
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_open_groups_are_read_by_an_index_range_on_time_not_the_whole_bucket(url: str):
-    # With `published_at BETWEEN … OR published_at IS NULL` SQLite searched the index on (status,
-    # unit, kind) only and read every pending item of the bucket: 100 000 rows took 13× 10 000.
-    from yuqing.db.items import _open_groups
-
+def sqlite_plan(url: str, call: Any, wanted: Any) -> str:
+    """SQLite's query plan of the last statement `call(session)` sent for which `wanted(statement)`."""
     database = Database(url)
     sent: list[tuple[str, Any]] = []
 
@@ -278,14 +274,24 @@ def test_open_groups_are_read_by_an_index_range_on_time_not_the_whole_bucket(url
         with database.session(write=False) as s:
             event.listen(database.engine, "before_cursor_execute", seen)
             try:
-                _open_groups(s, s.scalar(select(Office.id).limit(1)), "hubin", "事故灾难", [T])
+                call(s)
             finally:
                 event.remove(database.engine, "before_cursor_execute", seen)
-            statement, parameters = sent[-1]
-            plan = " | ".join(row[-1] for row in s.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement,
+            statement, parameters = [(st, p) for st, p in sent if wanted(st)][-1]
+            return " | ".join(row[-1] for row in s.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement,
                                                                                 parameters))
     finally:
         database.dispose()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_open_groups_are_read_by_an_index_range_on_time_not_the_whole_bucket(url: str):
+    # With `published_at BETWEEN … OR published_at IS NULL` SQLite searched the index on (status,
+    # unit, kind) only and read every pending item of the bucket: 100 000 rows took 13× 10 000.
+    from yuqing.db.items import _open_groups
+
+    plan = sqlite_plan(url, lambda s: _open_groups(s, s.scalar(select(Office.id).limit(1)), "hubin", "事故灾难", [T]),
+                       lambda statement: True)
     assert ("ix_items_open_groups (office_id=? AND triage_status=? AND unit_code=? AND event_kind=? AND group_head=? "
             "AND published_at>? AND published_at<?)") in plan
 
@@ -413,22 +419,6 @@ def test_an_arrival_settles_its_group_by_the_heads_alone(url: str):
 def test_an_arrival_reads_its_groups_heads_by_all_four_index_columns(url: str):
     from yuqing.db.heads import settle_arrivals
 
-    database = Database(url)
-    sent: list[tuple[str, Any]] = []
-
-    def seen(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        sent.append((statement, parameters))
-
-    try:
-        with database.session() as s:
-            event.listen(database.engine, "before_cursor_execute", seen)
-            try:
-                settle_arrivals(s, s.scalar(select(Office.id).limit(1)), [("g", "pending")])
-            finally:
-                event.remove(database.engine, "before_cursor_execute", seen)
-            statement, parameters = next((st, p) for st, p in sent if "group_head" in st)
-            plan = " | ".join(row[-1] for row in s.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement,
-                                                                                parameters))
-    finally:
-        database.dispose()
+    plan = sqlite_plan(url, lambda s: settle_arrivals(s, s.scalar(select(Office.id).limit(1)), [("g", "pending")]),
+                       lambda statement: "group_head" in statement)
     assert "ix_items_office_group (office_id=? AND group_key=? AND triage_status=? AND group_head=?)" in plan

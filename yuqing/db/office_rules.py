@@ -33,6 +33,19 @@ PRESET_FILE_LIMIT = 100_000
 PRESET_NAME_LIMIT = 40
 
 
+def _read_bounded(path: Path, limit: int) -> bytes:
+    """An office's rules file, refused (a sentence naming it) when unreadable or over `limit` bytes;
+    never more than limit + 1 bytes are read."""
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(limit + 1)
+    except OSError as exc:
+        raise YuqingError("E_DATA_FILE", path=str(path), problem=exc.strerror or str(exc)) from exc
+    if len(raw) > limit:
+        raise YuqingError("E_DATA_FILE", path=str(path), problem=f"文件超过 {limit // 1000} KB")
+    return raw
+
+
 def office_preset(session: Session, default: str) -> str:
     """The preset the session's office stamps new incidents with: its own choice, else `default`."""
     from yuqing.db.offices import current_office_id
@@ -74,12 +87,7 @@ def add_office_preset(writer: Any, path: Path) -> tuple[Preset, bool]:
     from yuqing.db.offices import current_office_id
 
     writer.require_admin("载入时限规则预设")
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise YuqingError("E_DATA_FILE", path=str(path), problem=exc.strerror or str(exc)) from exc
-    if len(raw) > PRESET_FILE_LIMIT:
-        raise YuqingError("E_DATA_FILE", path=str(path), problem=f"文件超过 {PRESET_FILE_LIMIT // 1000} KB")
+    raw = _read_bounded(path, PRESET_FILE_LIMIT)
     try:
         body = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -172,12 +180,7 @@ def add_office_scheme(writer: Any, path: Path) -> tuple[Scheme, bool]:
     from yuqing.db.offices import current_office_id
 
     writer.require_admin("载入考核方案")
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise YuqingError("E_DATA_FILE", path=str(path), problem=exc.strerror or str(exc)) from exc
-    if len(raw) > SCHEME_FILE_LIMIT:
-        raise YuqingError("E_DATA_FILE", path=str(path), problem=f"文件超过 {SCHEME_FILE_LIMIT // 1000} KB")
+    raw = _read_bounded(path, SCHEME_FILE_LIMIT)
     scheme = parse_scheme(path, raw)
     if scheme.name in available_schemes():
         raise YuqingError("E_SCHEME_NAME_TAKEN", name=scheme.name)
