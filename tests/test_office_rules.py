@@ -167,6 +167,8 @@ def _hostile(tmp_path: Path, kind: str) -> Path:
         county_preset(tmp_path, "lingbao-bad", **{"[flagged]": "flagged = 3\n[flaggedx]"})
     elif kind == "name-mismatch":
         county_preset(tmp_path, "lingbao-bad", **{'name = "lingbao-bad"': 'name = "other"'})
+    elif kind == "nested":
+        path.write_text("a = " + "[" * 40_000 + "]" * 40_000 + "\n", encoding="utf-8")
     elif kind == "long-name":
         long = "lingbao-" + "x" * 40
         return county_preset(tmp_path, long)
@@ -175,7 +177,7 @@ def _hostile(tmp_path: Path, kind: str) -> Path:
 
 @pytest.mark.parametrize("kind, code", [
     ("oversize", "E_DATA_FILE"), ("nul", "E_DATA_FILE"), ("binary", "E_DATA_FILE"), ("huge-hours", "E_DATA_FILE"),
-    ("wrong-shape", "E_DATA_FILE"), ("name-mismatch", "E_DATA_FILE"), ("long-name", "E_OFFICE_PRESET_NAME"),
+    ("wrong-shape", "E_DATA_FILE"), ("name-mismatch", "E_DATA_FILE"), ("nested", "E_DATA_FILE"), ("long-name", "E_OFFICE_PRESET_NAME"),
 ])
 def test_a_bad_preset_file_is_refused_with_a_sentence_and_nothing_stored(offices: str, tmp_path: Path, kind: str,
                                                                          code: str):

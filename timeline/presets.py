@@ -129,6 +129,8 @@ def parse_preset_text(path: Path, text: str) -> Preset:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _problem(path, str(exc)) from exc
+    except RecursionError as exc:  # a hostile file of deeply nested arrays
+        raise _problem(path, "嵌套层数过多，不是时限规则预设文件") from exc
     for key in ("name", "title", "source", "anchor", "flagged", "window"):
         if key not in data:
             raise _problem(path, f"缺少 {key}")

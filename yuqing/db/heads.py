@@ -54,7 +54,10 @@ def _settle(session: Session, office_id: int, keys: Iterable[str | None], *, hea
                 .where(Item.office_id == office_id, Item.group_key.in_(chunk)))
         if heads_only:
             stmt = stmt.where(Item.triage_status.in_(statuses or []), Item.group_head.is_(True))
-        rows = session.execute(stmt).tuples().all()
+        # Locked in id order (no deadlock between two workers): on PostgreSQL a head a decision is
+        # moving is waited for and read again as committed, so an arrival never unmarks itself for a
+        # head that has just left the state (a group left with none), nor unmarks a decided group's.
+        rows = session.execute(stmt.order_by(Item.id).with_for_update()).tuples().all()
         best: dict[tuple[str | None, str], tuple[Any, ...]] = {}
         for ident, key, status, flagged, published_at, _head in rows:
             rank = queue_rank(flagged, published_at, ident)
