@@ -5,6 +5,7 @@ another kind (category or topic) — are never grouped, whatever their wording.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -195,11 +196,22 @@ def token_similarity(x: str, y: str) -> float:
     return float(fuzz.token_set_ratio(x, y)) / 100
 
 
-def same_kind(classification: dict[str, Any] | None, category: str | None, topics: list[str] | None) -> bool:
-    """An item and an incident are of the same kind when their categories agree, or — for an item
-    with no category — when the incident has none either or shares an opinion topic."""
+def kind_keys(category: str | None, topics: Iterable[str] | None) -> set[tuple[str, str | None]]:
+    """What an incident of this category and these opinion topics is found under (see same_kind)."""
+    return {("category", category), *(("topic", t) for t in topics or ())}
+
+
+def kind_wanted(classification: dict[str, Any] | None) -> set[tuple[str, str | None]]:
+    """The keys of kind_keys an item of this classification is compared under: with a category, the
+    incidents of that category or none; without, those of no category or sharing an opinion topic."""
     c = classification or {}
     if c.get("category"):
-        return category is None or category == c.get("category")
-    item_topics = set(c.get("topics") or [])
-    return category is None or bool(item_topics & set(topics or []))
+        return {("category", None), ("category", c["category"])}
+    return {("category", None), *(("topic", t) for t in c.get("topics") or ())}
+
+
+def same_kind(classification: dict[str, Any] | None, category: str | None, topics: list[str] | None) -> bool:
+    """An item and an incident are of the same kind when their categories agree, or — for an item
+    with no category — when the incident has none either or shares an opinion topic. One rule for the
+    single comparison and for an index of incidents by kind_keys (yuqing.db.triage's pools)."""
+    return bool(kind_wanted(classification) & kind_keys(category, topics))

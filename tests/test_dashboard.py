@@ -390,6 +390,8 @@ def test_dismiss_needs_a_reason(app_env: str):
     at = run_app(page="triage")
     at.file_uploader(key="imp_file").upload("a.csv", csv, "text/csv").run()
     at.button(key="imp_go").click().run()
+    assert not [b for b in at.button if b.label == "排除"]  # dismissing is in the card's panel, closed until opened
+    [b for b in at.button if b.key.startswith("tr_open_")][0].click().run()
     dismiss = [b for b in at.button if b.label == "排除"][0]
     dismiss.click().run()
     assert at.error[0].value == "排除信息必须说明原因（--reason）"
@@ -511,6 +513,53 @@ def test_idle_session_expires_back_to_login(app_env: str):
     assert "超时" in at.warning[0].value
 
 
+def test_a_card_accepts_in_one_click_and_opens_its_panel_to_choose_another_unit(app_env: str):
+    # The page drew three inputs on every card (a page of them cost more to draw than its reads): a
+    # card now accepts into the suggested unit in one click, and its other decisions open in a panel,
+    # one card at a time.
+    from tests.test_triage_states import poll_items
+    from yuqing.db.session import Database
+
+    assert yq(app_env, "init").code == 0
+    database = Database(app_env)
+    try:
+        poll_items(database, [
+            ("g", "渑池县某小区发生燃气爆炸，已致2人死亡", "https://n.example.cn/g", "渑池县城区一小区发生燃气爆炸，已致2人死亡。"),
+            ("f", "灵宝市一工厂发生火灾，无人员伤亡", "https://n.example.cn/f", "灵宝市一工厂发生火灾，消防已到场。"),
+        ])
+    finally:
+        database.dispose()
+    at = run_app(page="triage")
+
+    def inputs() -> list[str]:
+        return sorted(w.key for w in (*at.selectbox, *at.text_input)
+                      if w.key.startswith(("tr_unit_", "tr_into_", "tr_reason_")) and w.key != "tr_into_search")
+
+    toggles = [b.key for b in at.button if b.key.startswith("tr_open_")]
+    assert len(toggles) == 2 and len([b for b in at.button if b.key.startswith("tr_quick_")]) == 2
+    assert inputs() == []
+    first, second = (key.removeprefix("tr_open_") for key in toggles)
+    at.button(key=f"tr_open_{second}").click().run()
+    assert inputs() == sorted([f"tr_into_{second}", f"tr_reason_{second}", f"tr_unit_{second}"])
+    assert f"tr_quick_{second}" not in [b.key for b in at.button] and f"tr_quick_{first}" in [b.key for b in at.button]
+    at.button(key=f"tr_open_{first}").click().run()  # one panel at a time
+    assert inputs() == sorted([f"tr_into_{first}", f"tr_reason_{first}", f"tr_unit_{first}"])
+    at.button(key=f"tr_open_{first}").click().run()
+    assert inputs() == []
+    # Another unit than the suggested one, chosen in the panel.
+    at.button(key=f"tr_open_{second}").click().run()
+    at.selectbox(key=f"tr_unit_{second}").set_value("lushi")
+    at.button(key=f"tr_accept_{second}").click().run()
+    assert at.success[0].value.startswith("已立为舆情 #") and inputs() == []
+    # The suggested one, in one click.
+    at.button(key=f"tr_quick_{first}").click().run()
+    assert at.success[0].value.startswith("已立为舆情 #")
+    decided = {str(i["id"]): i for i in yq(app_env, "triage", "list", "--state", "decided", "--json").json()}
+    units = {i["id"]: i["unit"]["code"] for i in yq(app_env, "incident", "list", "--json").json()}
+    assert units[decided[second]["incident"]] == "lushi" != decided[second]["unit"]  # moved in its panel
+    assert units[decided[first]["incident"]] == decided[first]["unit"] in ("mianchi", "lingbao")  # the suggested one
+
+
 def test_ignored_items_have_a_tab_with_their_reason_and_a_duplicate_can_be_merged_in_one_click(app_env: str):
     from tests.test_triage_states import poll_items
     from yuqing.db.session import Database
@@ -597,6 +646,7 @@ def test_merge_target_search_counts_every_open_incident_and_narrows_the_list(app
         database.dispose()
     at = run_app(page="triage")
     assert "共 60 起舆情符合，列出最新的 50 起" in page_text(at)
+    [b for b in at.button if b.key.startswith("tr_open_")][0].click().run()  # the card's decision panel
     card = [s for s in at.selectbox if s.key.startswith("tr_into_") and s.key != "tr_into_search"][0]
     assert len(card.options) == 50 and "#1 渑池县供暖投诉0（渑池县人民政府）" not in card.options
     at.text_input(key="tr_into_search").input("供暖投诉0").run()

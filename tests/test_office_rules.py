@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from scoring.scheme import SCHEME_DIR
 from tests.test_offices import add, offices, ok, scores, this_year  # noqa: F401 - offices is a fixture
-from timeline.presets import PRESET_DIR, office_preset_from_text
+from timeline.presets import PRESET_DIR, load_preset, office_preset_from_text
 from yuqing.db.models import Incident, Office
 from yuqing.db.models_scoring import OfficePreset
 from yuqing.db.session import Database
@@ -62,7 +62,7 @@ def test_each_office_scores_in_its_own_scheme(offices: str, tmp_path: Path):
     add(offices, "city", "市发改委", "市里的舆情")
     add(offices, "lbadmin", "灵宝市教育局", "灵宝教育局的舆情")
     loaded = ok(yq(offices, "offices", "scheme", str(county_scheme(tmp_path)), actor="lbadmin"))
-    assert "lingbao-method" in loaded.out
+    assert "lingbao-method" in loaded.out and "已载入" in loaded.out
     county = scores(offices, "lbadmin")
     city = scores(offices, "city")
     assert {u["scheme"] for u in county.values()} == {"lingbao-method"}
@@ -72,7 +72,7 @@ def test_each_office_scores_in_its_own_scheme(offices: str, tmp_path: Path):
     assert {u["scheme"] for u in scores(offices, "lsadmin").values()} == {"sanmenxia-2017"}
     # Loading it again replaces it (one scheme of that name).
     again = ok(yq(offices, "offices", "scheme", str(county_scheme(tmp_path)), actor="lbadmin"))
-    assert "更新" in again.out
+    assert "已更新" in again.out
 
 
 def test_an_own_scheme_for_a_later_year_leaves_this_year_to_the_installation_s(offices: str, tmp_path: Path):
@@ -124,7 +124,7 @@ def response_window(url: str, actor: str, incident: int, *office: str) -> dict:
 def test_an_office_s_own_preset_file_clocks_its_new_incidents(offices: str, tmp_path: Path):
     before = add(offices, "lbadmin", "灵宝市教育局", "载入之前")  # detected 30 hours ago
     said = ok(yq(offices, "offices", "preset", str(county_preset(tmp_path)), actor="lbadmin"))
-    assert "lingbao:lingbao-2025" in said.out and "灵宝市政务公开工作考核办法" in said.out
+    assert "lingbao:lingbao-2025" in said.out and "灵宝市政务公开工作考核办法" in said.out and "已载入" in said.out
     after = add(offices, "lbadmin", "灵宝市教育局", "载入之后")
     city = add(offices, "city", "市发改委", "市里的舆情")
     assert presets_of(offices) == {"载入之前": "sanmenxia-2017", "载入之后": "lingbao:lingbao-2025",
@@ -159,6 +159,8 @@ def _hostile(tmp_path: Path, kind: str) -> Path:
         path.write_text("# " + "长" * 60_000 + "\n", encoding="utf-8")
     elif kind == "nul":
         path.write_bytes(county_preset(tmp_path, "lingbao-bad").read_bytes().replace(b"hours = 5", b"hours = 5\x00"))
+    elif kind == "nul-in-comment":  # TOML admits no NUL even in a comment, so none reaches the database
+        path.write_bytes(county_preset(tmp_path, "lingbao-bad").read_bytes() + b"# \x00\n")
     elif kind == "binary":
         path.write_bytes(b"\xff\xfe\x00\x01" * 10)
     elif kind == "huge-hours":
@@ -176,7 +178,7 @@ def _hostile(tmp_path: Path, kind: str) -> Path:
 
 
 @pytest.mark.parametrize("kind, code", [
-    ("oversize", "E_DATA_FILE"), ("nul", "E_DATA_FILE"), ("binary", "E_DATA_FILE"), ("huge-hours", "E_DATA_FILE"),
+    ("oversize", "E_DATA_FILE"), ("nul", "E_DATA_FILE"), ("nul-in-comment", "E_DATA_FILE"), ("binary", "E_DATA_FILE"), ("huge-hours", "E_DATA_FILE"),
     ("wrong-shape", "E_DATA_FILE"), ("name-mismatch", "E_DATA_FILE"), ("nested", "E_DATA_FILE"), ("long-name", "E_OFFICE_PRESET_NAME"),
 ])
 def test_a_bad_preset_file_is_refused_with_a_sentence_and_nothing_stored(offices: str, tmp_path: Path, kind: str,
@@ -239,3 +241,29 @@ def test_as_the_app_role_an_office_preset_is_the_office_s_and_clocks_it_in_every
             app.dispose()
     finally:
         _drop_role(role)
+
+
+def test_each_open_database_reads_its_own_stored_presets(database: Database, db_url: str, tmp_path: Path):
+    # The reader of stored presets was one per process, the last database opened: a process with two
+    # open (a test run, a tool comparing two installations) clocked one's incidents by the other's text.
+    other = f"sqlite:///{tmp_path / 'other.sqlite3'}"
+    ok(yq(other, "init"))
+    for url, hours, folder in ((db_url, 48, tmp_path / "here"), (other, 72, tmp_path / "there")):
+        folder.mkdir()
+        ok(yq(url, "offices", "preset", str(county_preset(folder, hours=hours))))
+    name = "sanmenxia:lingbao-2025"
+    office_preset_from_text.cache_clear()
+    here, there = Database(db_url), Database(other)  # `there` opened last
+
+    def response_hours(_session: object) -> int:
+        rule = load_preset(name).window("response")
+        assert rule is not None
+        return rule.hours
+
+    try:
+        assert here.read(response_hours) == 48
+        assert there.read(response_hours) == 72
+        assert here.read(response_hours) == 48
+    finally:
+        here.dispose()
+        there.dispose()

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache, lru_cache
@@ -76,18 +78,33 @@ def available_presets() -> list[str]:
 
 
 # Where an office's own presets are read from (yuqing.db.office_rules.preset_lookup): a function from
-# a full name to the stored TOML text, or None when there is no such preset. Set by the database layer.
-_office_lookup: Callable[[str], str | None] | None = None
+# a full name to the stored TOML text, or None when there is no such preset. Set by the database
+# layer: each database's sessions name their own reader for the code they run (office_lookup), so a
+# process with two databases open reads each one's presets from it; outside a session, the reader of
+# the database opened last.
+_office_lookup: ContextVar[Callable[[str], str | None] | None] = ContextVar("office_lookup", default=None)
+_default_lookup: Callable[[str], str | None] | None = None
 
 
 def set_office_lookup(lookup: Callable[[str], str | None] | None) -> None:
-    global _office_lookup
-    _office_lookup = lookup
+    global _default_lookup
+    _default_lookup = lookup
+
+
+@contextmanager
+def office_lookup(lookup: Callable[[str], str | None]) -> Iterator[None]:
+    """Read office presets through `lookup` in this block (a database session's)."""
+    token = _office_lookup.set(lookup)
+    try:
+        yield
+    finally:
+        _office_lookup.reset(token)
 
 
 def load_preset(name: str) -> Preset:
     if OFFICE_MARK in name:
-        body = _office_lookup(name) if _office_lookup is not None else None
+        lookup = _office_lookup.get() or _default_lookup
+        body = lookup(name) if lookup is not None else None
         if body is None:
             raise YuqingError("E_PRESET_UNKNOWN", value=name, choices="、".join(available_presets()))
         return office_preset_from_text(name, body)

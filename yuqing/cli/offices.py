@@ -36,7 +36,7 @@ def cmd_offices_preset(ctx: Context, args: argparse.Namespace) -> int:
     if args.name.endswith(".toml"):  # the office's own preset file: loaded, then chosen
         preset, new = ctx.write(add_office_preset, Path(args.name))
         office = ctx.read(office_by_id, ctx.database().office_id)
-        ctx.print(render("CLI_OFFICE_PRESET_LOADED", how="已载入" if new else "已选用", preset=preset.name,
+        ctx.print(render("CLI_OFFICE_PRESET_LOADED" if new else "CLI_OFFICE_PRESET_CHOSEN", preset=preset.name,
                          title=preset.title, office=office.name))
         return 0
     name = ctx.write(set_office_preset, args.name)
@@ -51,7 +51,7 @@ def cmd_offices_scheme(ctx: Context, args: argparse.Namespace) -> int:
 
     scheme, replaced = ctx.write(add_office_scheme, Path(args.file))
     office = ctx.read(office_by_id, ctx.database().office_id)
-    ctx.print(render("CLI_OFFICE_SCHEME_LOADED", how="更新" if replaced else "载入", office=office.name,
+    ctx.print(render("CLI_OFFICE_SCHEME_REPLACED" if replaced else "CLI_OFFICE_SCHEME_LOADED", office=office.name,
                      scheme=scheme.name, first=scheme.first_year, last=scheme.last_year or ""))
     return 0
 

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from timeline.presets import office_lookup, set_office_lookup
 from yuqing.errors import YuqingError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -122,12 +123,12 @@ class Database:
         self.office_id = office_id
         self.read_only = read_only
         # Office presets read by name for incidents' clocks (yuqing.db.office_rules.preset_lookup),
-        # shared by the handles of one engine.
+        # shared by the handles of one engine; this handle's sessions read through it.
         self.presets: dict[str, str] = presets if presets is not None else {}
-        from timeline.presets import set_office_lookup
         from yuqing.db.office_rules import preset_lookup
 
-        set_office_lookup(preset_lookup(self.engine, self.presets))
+        self.preset_lookup = preset_lookup(self.engine, self.presets)
+        set_office_lookup(self.preset_lookup)
         info: dict[str, Any] = {} if office_id is None else {"office_id": office_id, "office_read_only": read_only}
         self.sessions = sessionmaker(self.engine, expire_on_commit=False, info=info)
 
@@ -143,7 +144,7 @@ class Database:
         it answers while another process writes.
         """
         try:
-            with self.sessions() as session, session.begin():
+            with office_lookup(self.preset_lookup), self.sessions() as session, session.begin():
                 if not write and self.engine.dialect.name == "sqlite":
                     session.connection(execution_options={"yuqing_read_only": True})
                 if self.engine.dialect.name == "postgresql":

@@ -13,7 +13,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
-from ingest.triage import SIMILAR_CLOSED_SPAN, SIMILAR_INCIDENT, title_tokens
+from ingest.triage import SIMILAR_CLOSED_SPAN, SIMILAR_INCIDENT, kind_keys, kind_wanted, title_tokens
 from timeline.engine import start_time
 from timeline.presets import load_preset
 from yuqing.db.heads import refresh_heads
@@ -131,9 +131,29 @@ class QueueCount:
     groups: int
 
 
-def queue_counts(session: Session) -> dict[str, QueueCount]:
+def queue_counts(session: Session, *, now: datetime | None = None) -> dict[str, QueueCount]:
     """How many items and groups each --state holds, from one aggregate query (read from the index
-    ix_items_office_heads): a group is counted by its head (yuqing.db.heads)."""
+    ix_items_office_heads): a group is counted by its head (yuqing.db.heads).
+
+    With `now` (the dashboard), the counts are kept for later views of an unchanged queue, as the
+    similar-incident pools are: keyed by database, office, the newest item (intake only adds items)
+    and audit record (every decision is audited) and the minute, so a new or decided item is counted
+    by the next view; on PostgreSQL an intake that commits after a later-numbered one is counted
+    within the minute. Without `now` (`triage list`, the API), always counted afresh."""
+    key = None
+    if now is not None:
+        from yuqing.db.audit import head_hash
+
+        # The newest item of the installation (the table's column, not the office-scoped entity: a
+        # seek on the primary key, where the office's newest would scan its index).
+        newest = session.scalar(select(func.max(Item.__table__.c.id)))
+        key = (str(session.connection().engine.url), session.info.get("office_id"), newest, head_hash(session),
+               int(now.timestamp() // 60))
+        with _KEPT_LOCK:
+            kept = _COUNTS.get(key)
+            if kept is not None:
+                _COUNTS.move_to_end(key)
+                return dict(kept)
     by_status: dict[str, tuple[int, int]] = {}
     rows = session.execute(
         select(Item.triage_status, func.count(Item.id), func.count(case((Item.group_head, Item.id))))
@@ -141,9 +161,21 @@ def queue_counts(session: Session) -> dict[str, QueueCount]:
     ).tuples()
     for status, items, heads in rows:
         by_status[status] = (int(items), int(heads or 0))
-    return {state: QueueCount(sum(by_status.get(s, (0, 0))[0] for s in statuses),
-                              sum(by_status.get(s, (0, 0))[1] for s in statuses))
-            for state, statuses in STATES.items()}
+    counts = {state: QueueCount(sum(by_status.get(s, (0, 0))[0] for s in statuses),
+                                sum(by_status.get(s, (0, 0))[1] for s in statuses))
+              for state, statuses in STATES.items()}
+    if key is not None:
+        with _KEPT_LOCK:
+            _COUNTS[key] = counts
+            while len(_COUNTS) > _COUNTS_KEPT:
+                _COUNTS.popitem(last=False)
+    return dict(counts)
+
+
+# The counts of queue_counts(now=…) kept between page views, as the pools below are. Bounded.
+_COUNTS: OrderedDict[tuple[Any, ...], dict[str, QueueCount]] = OrderedDict()
+_COUNTS_KEPT = 64
+_KEPT_LOCK = threading.Lock()
 
 
 def _candidates(session: Session, now: datetime, unit_code: str | None) -> list[_Candidate]:
@@ -187,32 +219,27 @@ def _incident_tokens(title: str) -> str:
 
 @dataclass
 class _Pool:
-    """One unit's candidates for the similar-incident warnings, indexed once per page view: by
-    category (an item with a category is compared with incidents of that category or none) and by
-    opinion topic (an item without one, with incidents sharing a topic or of no category), with
-    each title's tokens beside it. A page's heads then look up their kind instead of filtering the
+    """One unit's candidates for the similar-incident warnings, indexed once: under ingest.triage's
+    kind_keys (category, opinion topics), with each title's tokens beside it. A page's heads then
+    look up the keys their kind is compared under (kind_wanted) instead of asking same_kind of the
     unit's open incidents one by one."""
 
     candidates: list[_Candidate]
     tokens: list[str] = field(default_factory=list)
-    by_category: dict[str | None, list[int]] = field(default_factory=dict)
-    by_topic: dict[str, list[int]] = field(default_factory=dict)
+    by_key: dict[tuple[str, str | None], list[int]] = field(default_factory=dict)
+    # What similar_incidents found for a title and kind, against this pool (which never changes: a
+    # change to the unit's incidents makes a new pool); later views of a page ask again. Bounded.
+    found: dict[tuple[Any, ...], list[SimilarIncident]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for at, incident in enumerate(self.candidates):
             self.tokens.append(incident.tokens())
-            self.by_category.setdefault(incident.category, []).append(at)
-            for topic in set(incident.topics):
-                self.by_topic.setdefault(topic, []).append(at)
+            for key in kind_keys(incident.category, incident.topics):
+                self.by_key.setdefault(key, []).append(at)
 
     def of_kind(self, classification: dict[str, Any] | None) -> list[int]:
         """The candidates same_kind accepts for an item of this classification, in their order."""
-        c = classification or {}
-        uncategorised = self.by_category.get(None, [])
-        if c.get("category"):
-            return sorted(uncategorised + self.by_category.get(c["category"], []))
-        sharing = {at for topic in set(c.get("topics") or []) for at in self.by_topic.get(topic, ())}
-        return sorted(sharing.union(uncategorised))
+        return sorted({at for key in kind_wanted(classification) for at in self.by_key.get(key, ())})
 
 
 # Pools kept between page views (a later view, and other users' views, of an unchanged queue reuse
@@ -241,19 +268,17 @@ def _pool(session: Session, now: datetime, unit_code: str | None, version: tuple
 
 def _with_similar(session: Session, item: QueueItem, now: datetime) -> QueueItem:
     # Candidates are read per unit, for the units the listed items name (a page of the queue reads a
-    # few units' open incidents, not every one of the year), once per `now` in this session.
-    cache = session.info.setdefault("similar_candidates", {})
-    if cache.get("now") != now:
+    # few units' open incidents, not every one of the year), from the pools kept between views
+    # (_POOLS, the one cache of them); the session only remembers, per `now`, what the pools of this
+    # view are keyed by, so a page asks for the newest incident and audit record once.
+    version = session.info.get("similar_version")
+    if version is None or version[0] != now:
         from yuqing.db.audit import head_hash
 
-        cache.clear()
-        cache["now"], cache["units"] = now, {}
-        cache["version"] = (str(session.connection().engine.url), session.info.get("office_id"),
-                            session.scalar(select(func.max(Incident.id))), head_hash(session))
-    units: dict[str | None, _Pool] = cache["units"]
-    if item.unit_code not in units:
-        units[item.unit_code] = _pool(session, now, item.unit_code, cache["version"])
-    found = similar_incidents(item, units[item.unit_code])
+        version = (now, str(session.connection().engine.url), session.info.get("office_id"),
+                   session.scalar(select(func.max(Incident.__table__.c.id))), head_hash(session))
+        session.info["similar_version"] = version
+    found = similar_incidents(item, _pool(session, now, item.unit_code, version[1:]))
     if not found:
         return item
     return QueueItem(**{**item.__dict__, "similar": tuple(found)})
@@ -263,6 +288,10 @@ def similar_incidents(item: QueueItem, pool: _Pool, *, limit: int = 3) -> list[S
     """Open incidents (or closed in the last 7 days) of the item's unit and kind whose title resembles
     the item's, best first. An item with no unit is compared with every unit's incidents. Titles are
     tokenised once: the item's here, each candidate's when its unit's pool is built."""
+    wanted = kind_wanted(item.classification)
+    memo = (item.title, limit, *sorted(wanted, key=repr))
+    if memo in pool.found:
+        return list(pool.found[memo])
     kept = pool.of_kind(item.classification)
     tokens = title_tokens(item.title) if kept else ""
     if not tokens:
@@ -274,7 +303,12 @@ def similar_incidents(item: QueueItem, pool: _Pool, *, limit: int = 3) -> list[S
     found = [SimilarIncident(pool.candidates[kept[at]].id, pool.candidates[kept[at]].title, round(score / 100, 3))
              for _choice, score, at in scored if score / 100 >= SIMILAR_INCIDENT]
     found.sort(key=lambda s: (-s.score, -s.id))
+    if len(pool.found) < _FOUND_KEPT:
+        pool.found[memo] = found[:limit]
     return found[:limit]
+
+
+_FOUND_KEPT = 2_000  # titles remembered per pool (a page shows 20 heads per state)
 
 
 def _item(session: Session, item_id: int) -> Item:
@@ -430,26 +464,31 @@ def group_page(session: Session, *, state: str = "pending", limit: int = 50, off
         counts = queue_counts(session)[state]
     total_items, total_groups = counts.items, counts.groups
     start = offset(total_groups) if callable(offset) else offset
-    heads = _ordered(select(Item.id, Item.group_key).where(Item.triage_status.in_(statuses), Item.group_head))
-    members: dict[str, list[QueueItem]] = {}
+    heads = _ordered(select(Item.id, Item.group_key, Item.triage_status)
+                     .where(Item.triage_status.in_(statuses), Item.group_head))
+    # A group is a key and a status (yuqing.db.heads), as queue_counts counts them: on a page of
+    # several states, a key whose items were decided apart (a late arrival) is one group per state.
+    members: dict[tuple[str, str], list[QueueItem]] = {}
     grouped: list[str] = []  # keys with members to read; an item without a key is alone in its group
     alone: list[int] = []
-    # Two workers may briefly leave a group two heads (yuqing.db.heads): each key is listed once.
-    for ident, key in session.execute(heads.offset(start).limit(limit + 8)).tuples():
-        if len(members) < limit and (key or str(ident)) not in members:
-            members[key or str(ident)] = []
+    # Two workers may briefly leave a group two heads (yuqing.db.heads): each group is listed once.
+    for ident, key, status in session.execute(heads.offset(start).limit(limit + 8)).tuples():
+        if len(members) < limit and (key or str(ident), status) not in members:
+            members[(key or str(ident), status)] = []
             if key:
                 grouped.append(key)
             else:
                 alone.append(ident)
-    for chunk in (grouped[i:i + 500] for i in range(0, len(grouped), 500)):
+    keys = sorted(set(grouped))
+    for chunk in (keys[i:i + 500] for i in range(0, len(keys), 500)):
         for row in session.scalars(_ordered(select(Item).where(Item.triage_status.in_(statuses), Item.group_key.in_(chunk)))):
-            members[row.group_key or str(row.id)].append(_queue_item(row))
+            if (row.group_key, row.triage_status) in members:
+                members[(row.group_key, row.triage_status)].append(_queue_item(row))
     for ids in (alone[i:i + 500] for i in range(0, len(alone), 500)):
         for row in session.scalars(select(Item).where(Item.id.in_(ids))):
-            members[str(row.id)].append(_queue_item(row))
+            members[(str(row.id), row.triage_status)].append(_queue_item(row))
     groups = []
-    for key, found in members.items():
+    for (key, _status), found in members.items():
         if not found:
             continue
         head = found[0]  # only the head's resemblances are shown (the group is decided as one)

@@ -235,8 +235,9 @@ def triage_groups(state: str = "pending", *, limit: int = 50, page: int = 1) -> 
 
 @office_cached(ttl=5, max_entries=4, show_spinner=False)
 def triage_counts() -> dict[str, triage.QueueCount]:
-    """Items and groups in each state, over the whole queue (one aggregate query)."""
-    return database().read(triage.queue_counts)
+    """Items and groups in each state, over the whole queue (one aggregate query, kept for later
+    views of an unchanged queue: yuqing.db.triage.queue_counts)."""
+    return database().read(triage.queue_counts, now=now())
 
 
 @office_cached(ttl=30, show_spinner=False)

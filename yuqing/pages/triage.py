@@ -18,6 +18,7 @@ from yuqing.pages import common, importing
 from yuqing.worker import Poller
 
 OUTCOME = "triage_outcome"
+OPEN = "triage_open"  # the head of the one card whose decision panel is open
 SHOWN_GROUPS = common.TRIAGE_PAGE_GROUPS
 CUSTOM = "__custom__"
 FIELD_NAMES = {"title": "标题", "text": "正文", "link": "链接", "published": "发布时间", "source": "来源", "author": "作者",
@@ -27,14 +28,23 @@ FIELD_NAMES = {"title": "标题", "text": "正文", "link": "链接", "published
 def _report(outcome: common.Outcome, ok_code: str, **params: object) -> None:
     st.session_state[OUTCOME] = ("ok", common.text(ok_code, **params, value=outcome.value)) if outcome.ok \
         else ("error", outcome.error)
+    if outcome.ok:  # the group is decided: its panel goes with it
+        st.session_state.pop(OPEN, None)
 
 
-def do_accept(item_id: int) -> None:
-    unit = st.session_state.get(f"tr_unit_{item_id}")
-    outcome = common.write(lambda w: accept(w, item_id, unit=unit).id)
+def do_accept(item_id: int, unit: str | None = None) -> None:
+    """Accept the group: into `unit` (the card's one-click button: the suggested unit, or a staff
+    member's own), else into the unit chosen in the card's open decision panel."""
+    chosen = unit or st.session_state.get(f"tr_unit_{item_id}")
+    outcome = common.write(lambda w: accept(w, item_id, unit=chosen).id)
     _report(outcome, "DASH_TRIAGE_ACCEPTED")
     if outcome.ok:
         st.session_state["triage_created"] = outcome.value
+
+
+def do_toggle(item_id: int) -> None:
+    """Open this card's decision panel (one at a time), or close it."""
+    st.session_state[OPEN] = None if st.session_state.get(OPEN) == item_id else item_id
 
 
 def do_merge(item_id: int) -> None:
@@ -121,12 +131,14 @@ def group_card(group: TriageGroup, who: Actor, units: dict[str, str], targets: d
         badge = ":red-badge[重点]" if group.flagged else ":gray-badge[一般]"
         st.markdown(f"{badge} {'、'.join(tags) or '未分类'} · 建议责任单位：**{units.get(suggested or '', '未识别')}**"
                     f" · {len(group.items)} 条信息")
+        lines = []
         for item in group.items:
             title = common.plain(item.title)
             clamped = "（发布时间晚于抓取时间，已按抓取时间计）" if item.published_clamped else ""
             reason = common.text(f"TRIAGE_REASON_{item.reason}") if item.reason else ""
-            st.markdown(f"- #{item.id} {display_beijing(item.published_at)}{clamped} **{common.plain(item.source)}**：{title}"
-                        f" :gray[（{reason}）]")
+            lines.append(f"- #{item.id} {display_beijing(item.published_at)}{clamped} **{common.plain(item.source)}**：{title}"
+                         f" :gray[（{reason}）]")
+        st.markdown("\n".join(lines))  # one element for the group's items (a list, as one per line drew)
         for similar in head.similar:
             cols = st.columns([4, 1])
             cols[0].warning(common.text("DASH_TRIAGE_SIMILAR", id=similar.id, title=common.plain(similar.title),
@@ -139,22 +151,40 @@ def group_card(group: TriageGroup, who: Actor, units: dict[str, str], targets: d
             st.caption("关键词：" + keyword_text(keywords) + f" · 规则版本 {c.get('rules_version') or '—'}")
         if not common.may_write(who):
             return
-        staff = who.role == "staff"
-        cols = list(st.columns(3))
-        with cols[0]:
-            options = [who.unit_code] if staff else list(units)
-            default = options.index(suggested) if suggested in options else (0 if staff else None)  # type: ignore[arg-type]  # `in` checked it is one of the codes
-            st.selectbox("责任单位", options=options, index=default, key=f"tr_unit_{head.id}", format_func=lambda value: str(units.get(value, value)),
-                         placeholder="选择单位", disabled=staff)
-            st.button("立为舆情", key=f"tr_accept_{head.id}", type="primary", on_click=do_accept, args=(head.id,))
-        with cols[1]:
-            st.selectbox("并入已有舆情", options=list(targets), index=None, key=f"tr_into_{head.id}",
-                         format_func=lambda value: str(targets.get(value, value)), placeholder="选择舆情")
-            st.button("并入", key=f"tr_merge_{head.id}", on_click=do_merge, args=(head.id,))
-        with cols[2]:
-            if common.may_act_on(who, {suggested} if suggested else set()):
-                st.text_input("排除原因", key=f"tr_reason_{head.id}", placeholder="例如：与政务无关")
-                st.button("排除", key=f"tr_dismiss_{head.id}", on_click=do_dismiss, args=(head.id,))
+        decision_panel(head.id, who, units, targets, suggested)
+
+
+def decision_panel(head_id: int, who: Actor, units: dict[str, str], targets: dict[int, str], suggested: str | None) -> None:
+    """A card's decisions. One click accepts into the suggested unit (a staff member's: their own);
+    choosing another unit, merging into an incident or dismissing with a reason happen in the card's
+    panel, opened one card at a time (a page of cards each holding three inputs cost more to draw
+    than all its reads, and the inputs are needed for one group at a time)."""
+    staff = who.role == "staff"
+    quick = who.unit_code if staff else suggested
+    opened = st.session_state.get(OPEN) == head_id
+    row = st.columns([2, 2, 5], vertical_alignment="center")
+    if quick and not opened:
+        row[0].button("立为舆情", key=f"tr_quick_{head_id}", type="primary", on_click=do_accept, args=(head_id, quick),
+                      help=f"责任单位：{units.get(quick, quick)}")
+    row[1].button("收起研判" if opened else ("改单位、并入或排除" if quick else "选择单位并研判"), key=f"tr_open_{head_id}",
+                  on_click=do_toggle, args=(head_id,), icon=":material/expand_less:" if opened else ":material/tune:")
+    if not opened:
+        return
+    cols = list(st.columns(3))
+    with cols[0]:
+        options = [who.unit_code] if staff else list(units)
+        default = options.index(suggested) if suggested in options else (0 if staff else None)  # type: ignore[arg-type]  # `in` checked it is one of the codes
+        st.selectbox("责任单位", options=options, index=default, key=f"tr_unit_{head_id}", format_func=lambda value: str(units.get(value, value)),
+                     placeholder="选择单位", disabled=staff)
+        st.button("立为舆情", key=f"tr_accept_{head_id}", type="primary", on_click=do_accept, args=(head_id,))
+    with cols[1]:
+        st.selectbox("并入已有舆情", options=list(targets), index=None, key=f"tr_into_{head_id}",
+                     format_func=lambda value: str(targets.get(value, value)), placeholder="选择舆情")
+        st.button("并入", key=f"tr_merge_{head_id}", on_click=do_merge, args=(head_id,))
+    with cols[2]:
+        if common.may_act_on(who, {suggested} if suggested else set()):
+            st.text_input("排除原因", key=f"tr_reason_{head_id}", placeholder="例如：与政务无关")
+            st.button("排除", key=f"tr_dismiss_{head_id}", on_click=do_dismiss, args=(head_id,))
 
 
 def group_list(state: str, who: Actor, units: dict[str, str], targets: dict[int, str]) -> None:
