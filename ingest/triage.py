@@ -75,7 +75,8 @@ def same_event(a: ItemFacts, b: ItemFacts) -> bool:
 
 # --- grouping in linear time ---------------------------------------------------------------------
 # A new item is compared with ONE representative per open group of its bucket (same unit, same kind,
-# within SAME_EVENT_SPAN), never with every pending item. The representative's bigrams and trigger
+# within SAME_EVENT_SPAN of one of the group's items: its span is kept with it), never with every
+# pending item. The representative's bigrams and trigger
 # words are computed once, when it is stored, and kept as its fingerprint (a text column), so a
 # comparison costs two set operations. At most REPRESENTATIVES groups of a bucket are compared (the
 # newest): the cost of an item is bounded whatever the size of the queue.
@@ -91,18 +92,35 @@ def fingerprint(facts: ItemFacts) -> str:
 
 @dataclass(frozen=True)
 class Representative:
-    """An open group as grouping sees it: its key, its representative item's time and fingerprint."""
+    """An open group as grouping sees it: its key, its representative item's fingerprint and the
+    group's time span (its items' earliest and latest publication; None when none is dated)."""
 
     key: str
-    published_at: datetime | None
     bigrams: frozenset[str]
     keywords: frozenset[str]
+    first_at: datetime | None = None
+    last_at: datetime | None = None
 
     @classmethod
-    def stored(cls, key: str, published_at: datetime | None, text: str) -> Representative:
+    def stored(cls, key: str, text: str, first_at: datetime | None = None,
+               last_at: datetime | None = None) -> Representative:
         words, _, pairs = text.partition("\n")
-        return cls(key, published_at, frozenset(pairs[i:i + 2] for i in range(0, len(pairs) - 1, 2)),
-                   frozenset(words.split("\t")) if words else frozenset())
+        return cls(key, frozenset(pairs[i:i + 2] for i in range(0, len(pairs) - 1, 2)),
+                   frozenset(words.split("\t")) if words else frozenset(), first_at, last_at or first_at)
+
+    def near(self, moment: datetime | None) -> bool:
+        """Within SAME_EVENT_SPAN of one of the group's items' times (undated: always)."""
+        if moment is None or self.first_at is None or self.last_at is None:
+            return True
+        return self.first_at - SAME_EVENT_SPAN <= moment <= self.last_at + SAME_EVENT_SPAN
+
+    def spanning(self, moment: datetime | None) -> Representative:
+        """The same group with an item of this time added."""
+        if moment is None:
+            return self
+        first = moment if self.first_at is None else min(self.first_at, moment)
+        last = moment if self.last_at is None else max(self.last_at, moment)
+        return Representative(self.key, self.bigrams, self.keywords, first, last)
 
 
 class GroupIndex:
@@ -119,22 +137,27 @@ class GroupIndex:
 
     def place(self, item: ItemFacts, new_key: str) -> str:
         """The key of the most similar open group about the same event (same unit and kind, within
-        SAME_EVENT_SPAN of its representative, similarity ≥ SIMILARITY), or `new_key`, which then
-        opens a group with this item as its representative. No unit or no kind: always alone."""
+        SAME_EVENT_SPAN of one of its items' times, similarity to its representative ≥ SIMILARITY),
+        which then spans this item's time too; or `new_key`, which then opens a group with this item
+        as its representative. No unit or no kind: always alone."""
         if item.unit_code is None or item.kind is None:
             return new_key
         bucket = self._buckets.setdefault((item.unit_code, item.kind), [])
-        best: tuple[float, str] | None = None
+        best: tuple[float, int] | None = None
         moment, bigrams, keywords = item.published_at, item.bigrams, item.keywords
-        for rep in bucket[-REPRESENTATIVES:]:
-            if moment and rep.published_at and abs(moment - rep.published_at) > SAME_EVENT_SPAN:
+        start = max(0, len(bucket) - REPRESENTATIVES)
+        for at in range(start, len(bucket)):
+            rep = bucket[at]
+            if not rep.near(moment):
                 continue
             score = _overlap(bigrams, keywords, rep.bigrams, rep.keywords)
             if score >= SIMILARITY and (best is None or score > best[0]):
-                best = (score, rep.key)
+                best = (score, at)
         if best is not None:
-            return best[1]
-        self.add(item.unit_code, item.kind, Representative(new_key, moment, bigrams, keywords))
+            joined = bucket[best[1]]
+            bucket[best[1]] = joined.spanning(moment)
+            return joined.key
+        self.add(item.unit_code, item.kind, Representative(new_key, bigrams, keywords, moment, moment))
         return new_key
 
 

@@ -36,9 +36,9 @@ def facts(ident: int, title: str, *, unit: str | None = "A", kind: str | None = 
 
 def test_fingerprint_round_trips_bigrams_and_trigger_words():
     item = facts(1, "渑池县 燃气\t爆炸", keywords=("爆炸", "死亡"))
-    stored = Representative.stored("k", item.published_at, fingerprint(item))
+    stored = Representative.stored("k", fingerprint(item), item.published_at)
     assert stored.bigrams == item.bigrams and stored.keywords == item.keywords
-    empty = Representative.stored("k", None, fingerprint(facts(2, "")))
+    empty = Representative.stored("k", fingerprint(facts(2, "")))
     assert empty.bigrams == frozenset() and empty.keywords == frozenset()
 
 
@@ -69,6 +69,19 @@ def test_the_most_similar_open_group_wins_and_members_do_not_become_representati
     assert sum(len(b) for b in index._buckets.values()) == 2
 
 
+def test_a_group_spans_its_items_times_so_an_event_reported_over_days_stays_one_group():
+    # Each report is within 48 hours of the one before: all one group, though the third is 80 hours
+    # after the first (the representative's own time alone had opened a second group).
+    index = GroupIndex()
+    assert index.place(facts(1, "渑池县某小区发生燃气爆炸，已致2人死亡"), "g1") == "g1"
+    assert index.place(facts(2, "渑池县小区燃气爆炸致2死", at=T + timedelta(hours=40)), "g2") == "g1"
+    assert index.place(facts(3, "渑池县小区燃气爆炸事故善后", at=T + timedelta(hours=80)), "g3") == "g1"
+    assert index.place(facts(4, "渑池县小区燃气爆炸致2死", at=T - timedelta(hours=47)), "g4") == "g1"  # a late report
+    assert index.place(facts(5, "渑池县小区燃气爆炸致2死", at=T + timedelta(hours=129)), "g5") == "g5"  # 49 h after the last
+    (group, later) = index._buckets[("A", "事故灾难")]
+    assert (group.first_at, group.last_at) == (T - timedelta(hours=47), T + timedelta(hours=80))
+
+
 # --- grouping at intake, on both databases -------------------------------------------------------
 
 def test_a_later_poll_joins_the_group_through_the_stored_representative(url: str, server: FeedServer):
@@ -87,6 +100,43 @@ def test_a_later_poll_joins_the_group_through_the_stored_representative(url: str
     assert yq(url, "ingest", "once").code == 0
     queue = {i["title"]: i["group"] for i in yq(url, "triage", "list", "--json").json()}
     assert queue[GAS2[1]] == queue[GAS[1]] != queue[FLOOD[1]]
+
+
+def _dated_rss(items: list[tuple[str, str, str, str, str]]) -> bytes:
+    """items: (guid, title, link, description, pubDate in RFC 822)."""
+    body = "".join(f"<item><guid>{g}</guid><title>{t}</title><link>{l}</link><description>{d}</description>"
+                   f"<pubDate>{when}</pubDate></item>" for g, t, l, d, when in items)
+    return f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>测试频道</title>{body}</channel></rss>'.encode()
+
+
+def test_a_late_report_joins_the_group_whose_first_items_it_is_near(url: str, server: FeedServer):
+    # The group's head is its newest item; a report of the first day polled later was compared with
+    # the head's time alone (60 hours away) and opened a group of its own, though 20 hours from the
+    # group's first item. The head keeps the group's span (migration 0025), and intake windows on it.
+    first = (*GAS, "Fri, 20 Nov 2026 09:00:00 +0800")
+    newer = (*GAS2, "Sun, 22 Nov 2026 01:00:00 +0800")  # 40 hours later: joins, and heads the group
+    late = ("gas-0", "渑池县一小区燃气爆炸致2人死亡", "https://news.example.cn/a/0", "渑池县城区小区燃气爆炸，2人死亡。",
+            "Thu, 19 Nov 2026 13:00:00 +0800")  # 20 hours before the first, 60 before the head
+    path = "/late.xml"
+    yq(url, "feeds", "add", server.serve(path, _dated_rss([first])))
+    database = Database(url)
+    try:
+        for items in ([first, newer], [first, newer, late]):
+            assert yq(url, "ingest", "once").code == 0
+            with database.session() as s:
+                s.execute(text("UPDATE feeds SET next_poll_at = NULL, etag = NULL"))
+            server.serve(path, _dated_rss(items))
+        assert yq(url, "ingest", "once").code == 0
+        with database.session() as s:
+            head = s.scalars(select(Item).where(Item.group_head, Item.triage_status == "pending")).all()
+    finally:
+        database.dispose()
+    queue = {i["title"]: i["group"] for i in yq(url, "triage", "list", "--json").json()}
+    assert len(queue) == 3 and len(set(queue.values())) == 1, queue
+    (head,) = head  # one group, headed by its newest item, holding the whole group's span
+    assert head.title == GAS2[1]
+    assert (head.group_first_at, head.group_last_at) == (datetime(2026, 11, 19, 5, tzinfo=UTC),
+                                                         datetime(2026, 11, 21, 17, tzinfo=UTC))
 
 
 def test_a_decided_group_is_not_open_any_more(url: str, server: FeedServer):
@@ -287,13 +337,16 @@ def sqlite_plan(url: str, call: Any, wanted: Any) -> str:
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_open_groups_are_read_by_an_index_range_on_time_not_the_whole_bucket(url: str):
     # With `published_at BETWEEN … OR published_at IS NULL` SQLite searched the index on (status,
-    # unit, kind) only and read every pending item of the bucket: 100 000 rows took 13× 10 000.
+    # unit, kind) only and read every pending item of the bucket: 100 000 rows took 13× 10 000. The
+    # window is now on the groups' spans (migration 0025): a range on the span's end, by the index.
     from yuqing.db.items import _open_groups
 
     plan = sqlite_plan(url, lambda s: _open_groups(s, s.scalar(select(Office.id).limit(1)), "hubin", "事故灾难", [T]),
                        lambda statement: True)
     assert ("ix_items_open_groups (office_id=? AND triage_status=? AND unit_code=? AND event_kind=? AND group_head=? "
-            "AND published_at>? AND published_at<?)") in plan
+            "AND group_last_at>?)") in plan
+    assert ("ix_items_open_groups (office_id=? AND triage_status=? AND unit_code=? AND event_kind=? AND group_head=? "
+            "AND group_last_at=?)") in plan  # the undated groups' arm (IS NULL)
 
 
 # --- each group's head, kept at intake and at decisions (issue 19) --------------------------------

@@ -241,6 +241,8 @@ def _row(feed: Feed, item: FeedItem, *, now: datetime, how: _How) -> dict[str, A
         "unit_code": unit_code,
         "group_key": None,
         "group_head": True,  # its own group's until grouped; settle_arrivals settles a joined group
+        "group_first_at": item.published_at,  # its own group's span until settled
+        "group_last_at": item.published_at,
         "event_kind": None,
         "fingerprint": None,
         "triage_status": state,
@@ -257,32 +259,33 @@ def _facts_of_row(row: dict[str, Any], ident: int) -> ItemFacts:
 def _open_groups(session: Session, office_id: int, unit_code: str, kind: str,
                  times: list[datetime]) -> list[Representative]:
     """One representative per open group of the office's (unit, kind) near these times — the group's
-    head (yuqing.db.heads: its first pending item in queue order) — read by columns: key, time and
-    the stored fingerprint, through ix_items_open_groups. Only heads are read, so a batch costs what
-    the groups near it number, not their members (reading every pending member in the window and
-    keeping each group's first made 1 000 feeds cost 12.4× 100).
+    head (yuqing.db.heads: its first pending item in queue order), with the group's time span —
+    read by columns: key, span and the stored fingerprint, through ix_items_open_groups. Only heads
+    are read, so a batch costs what the groups near it number, not their members (reading every
+    pending member in the window and keeping each group's first made 1 000 feeds cost 12.4× 100).
+    A group is near when its span comes within SAME_EVENT_SPAN of the batch's times.
 
-    The dated and the undated heads are two selects (UNION ALL), not one OR: with the OR, SQLite
+    The dated and the undated groups are two selects (UNION ALL), not one OR: with the OR, SQLite
     used the index for its equality columns only and read every pending item of the bucket."""
     conditions = (Item.office_id == office_id, Item.triage_status == "pending", Item.unit_code == unit_code,
                   Item.event_kind == kind, Item.group_head.is_(True), Item.fingerprint.is_not(None),
                   Item.group_key.is_not(None))
-    columns = (Item.id, Item.group_key, Item.published_at, Item.fingerprint)
+    columns = (Item.id, Item.group_key, Item.group_first_at, Item.group_last_at, Item.fingerprint)
     if times:
-        window = Item.published_at.between(min(times) - SAME_EVENT_SPAN, max(times) + SAME_EVENT_SPAN)
-        heads = union_all(select(*columns).where(*conditions, window),
-                          select(*columns).where(*conditions, Item.published_at.is_(None))).subquery()
+        near = (Item.group_last_at >= min(times) - SAME_EVENT_SPAN, Item.group_first_at <= max(times) + SAME_EVENT_SPAN)
+        heads = union_all(select(*columns).where(*conditions, *near),
+                          select(*columns).where(*conditions, Item.group_last_at.is_(None))).subquery()
     else:
         heads = select(*columns).where(*conditions).subquery()
-    rows = session.execute(select(heads.c.group_key, heads.c.published_at, heads.c.fingerprint)
+    rows = session.execute(select(heads.c.group_key, heads.c.group_first_at, heads.c.group_last_at, heads.c.fingerprint)
                            .order_by(heads.c.id.desc()).limit(REPRESENTATIVES)).tuples().all()
     # Two workers may briefly leave a group two heads: each group is represented once (its newer head).
     seen: set[str] = set()
     kept = []
-    for key, moment, text in rows:
+    for key, first_at, last_at, text in rows:
         if key not in seen:
             seen.add(key)
-            kept.append(Representative.stored(key or "", moment, text or ""))
+            kept.append(Representative.stored(key or "", text or "", first_at, last_at))
     return kept[::-1]
 
 

@@ -291,7 +291,7 @@ class Item(Base):
         # Grouping at intake reads the heads of one office's open groups of one unit and kind near a
         # time (ingest.triage, yuqing.db.items._open_groups).
         Index("ix_items_open_groups", "office_id", "triage_status", "unit_code", "event_kind", "group_head",
-              "published_at"),
+              "group_last_at"),
         Index("ix_items_office_triage", "office_id", "triage_status", "published_at"),
         # The 待研判 page ranks one office's groups of a state by their heads, in queue order.
         Index("ix_items_office_heads", "office_id", "triage_status", "group_head", "flagged", "published_at", "id"),
@@ -326,6 +326,11 @@ class Item(Base):
     # same triage status; an item without a group key is its own group's head. Kept at intake and at
     # each decision (yuqing.db.heads.refresh_heads), so a page of groups is read by an index.
     group_head: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
+    # On a head: the earliest and latest publication among its group's items (NULL when none is
+    # dated), kept with the head, so intake windows a new item on the whole group, not on its head's
+    # time alone (a late report of the event's first day still joins a group its newer items head).
+    group_first_at: Mapped[datetime | None]
+    group_last_at: Mapped[datetime | None]
     # For grouping, stored with a pending item: its kind (ingest.triage.event_kind) and fingerprint
     # (trigger words and bigrams, ingest.triage.fingerprint), so a new item is compared by columns.
     event_kind: Mapped[str | None] = mapped_column(String(200))
