@@ -12,6 +12,9 @@ from functools import cached_property
 from typing import Any
 
 SAME_EVENT_SPAN = timedelta(hours=48)
+# A group's items span at most a week: a report further from the group's first (or last) item opens
+# a group of its own, so the open groups near a time are read by a bounded range on their span.
+GROUP_SPAN_LIMIT = timedelta(days=7)
 SIMILARITY = 0.2
 
 
@@ -109,10 +112,12 @@ class Representative:
                    frozenset(words.split("\t")) if words else frozenset(), first_at, last_at or first_at)
 
     def near(self, moment: datetime | None) -> bool:
-        """Within SAME_EVENT_SPAN of one of the group's items' times (undated: always)."""
+        """Within SAME_EVENT_SPAN of one of the group's items' times, the group then spanning no more
+        than GROUP_SPAN_LIMIT (undated: always)."""
         if moment is None or self.first_at is None or self.last_at is None:
             return True
-        return self.first_at - SAME_EVENT_SPAN <= moment <= self.last_at + SAME_EVENT_SPAN
+        return (self.first_at - SAME_EVENT_SPAN <= moment <= self.last_at + SAME_EVENT_SPAN
+                and max(self.last_at, moment) - min(self.first_at, moment) <= GROUP_SPAN_LIMIT)
 
     def spanning(self, moment: datetime | None) -> Representative:
         """The same group with an item of this time added."""

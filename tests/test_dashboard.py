@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -64,6 +65,23 @@ def page_text(at: AppTest) -> str:
     parts += [el.proto.label for el in at.get("page_link")]
     parts += [e.value for e in (*at.title, *at.subheader, *at.info, *at.success, *at.error, *at.warning)]
     return "\n".join(parts)
+
+
+def errors_with_blocks(at: AppTest) -> list[tuple[str, tuple[str, ...]]]:
+    """Each st.error's text with the ids of the blocks around it (a keyed container's ends in its key)."""
+    found: list[tuple[str, tuple[str, ...]]] = []
+
+    def walk(node: Any, around: tuple[str, ...]) -> None:
+        children = getattr(node, "children", None)
+        if children:
+            block = getattr(getattr(node, "proto", None), "id", "") or ""
+            for child in (children.values() if isinstance(children, dict) else children):
+                walk(child, (*around, block) if block else around)
+        elif getattr(node, "type", "") == "error":
+            found.append((node.value, around))
+
+    walk(at._tree, ())
+    return found
 
 
 def wall(hours_ago: float) -> datetime:
@@ -295,7 +313,7 @@ def test_reclassify_without_a_reason_is_refused(app_env: str):
     at = run_app(page="incident", id=str(incident))
     at.selectbox(key=f"rc{incident}_level").set_value("重大")
     at.button[[b.label for b in at.button].index("调整分级")].click().run()
-    assert at.error[0].value == "调整分级必须说明原因（--reason）"
+    assert at.error[0].value == "调整分级必须填写原因"  # the page names the field, not --reason
 
 
 def test_transfer_void_and_close_from_the_detail_page(app_env: str):
@@ -391,10 +409,18 @@ def test_dismiss_needs_a_reason(app_env: str):
     at.file_uploader(key="imp_file").upload("a.csv", csv, "text/csv").run()
     at.button(key="imp_go").click().run()
     assert not [b for b in at.button if b.label == "排除"]  # dismissing is in the card's panel, closed until opened
-    [b for b in at.button if b.key.startswith("tr_open_")][0].click().run()
+    toggle = [b for b in at.button if b.key.startswith("tr_open_")][0]
+    head = toggle.key.removeprefix("tr_open_")
+    toggle.click().run()
     dismiss = [b for b in at.button if b.label == "排除"][0]
     dismiss.click().run()
-    assert at.error[0].value == "排除信息必须说明原因（--reason）"
+    # The page's words (a field, not the CLI's --reason), on the card where the user acted (it was at
+    # the top of the page, out of sight below a long queue), and the panel stays open.
+    ((said, around),) = errors_with_blocks(at)
+    assert said == "排除信息必须填写原因" and around[-1].endswith(f"group_{head}"), around
+    assert at.text_input(key=f"tr_reason_{head}") is not None
+    at.run()
+    assert errors_with_blocks(at) == []  # shown once
 
 
 # --- 信息源 -----------------------------------------------------------------------------------------

@@ -12,7 +12,15 @@ import pytest
 from sqlalchemy import event, select, text
 from sqlalchemy.engine import Engine
 
-from ingest.triage import SAME_EVENT_SPAN, GroupIndex, ItemFacts, Representative, fingerprint, same_event
+from ingest.triage import (
+    GROUP_SPAN_LIMIT,
+    SAME_EVENT_SPAN,
+    GroupIndex,
+    ItemFacts,
+    Representative,
+    fingerprint,
+    same_event,
+)
 from tests.cliutil import yq
 from tests.feedserver import FeedServer, rss
 from yuqing.db.models import Feed, Incident, Item, Office
@@ -77,9 +85,12 @@ def test_a_group_spans_its_items_times_so_an_event_reported_over_days_stays_one_
     assert index.place(facts(2, "渑池县小区燃气爆炸致2死", at=T + timedelta(hours=40)), "g2") == "g1"
     assert index.place(facts(3, "渑池县小区燃气爆炸事故善后", at=T + timedelta(hours=80)), "g3") == "g1"
     assert index.place(facts(4, "渑池县小区燃气爆炸致2死", at=T - timedelta(hours=47)), "g4") == "g1"  # a late report
-    assert index.place(facts(5, "渑池县小区燃气爆炸致2死", at=T + timedelta(hours=129)), "g5") == "g5"  # 49 h after the last
+    # 42 hours after the last, but the group would then span 7 days and an hour: a group of its own.
+    assert GROUP_SPAN_LIMIT == timedelta(days=7)
+    assert index.place(facts(5, "渑池县小区燃气爆炸致2死", at=T + timedelta(hours=122)), "g5") == "g5"
     (group, later) = index._buckets[("A", "事故灾难")]
     assert (group.first_at, group.last_at) == (T - timedelta(hours=47), T + timedelta(hours=80))
+    assert (later.key, later.first_at, later.last_at) == ("g5", T + timedelta(hours=122), T + timedelta(hours=122))
 
 
 # --- grouping at intake, on both databases -------------------------------------------------------
@@ -344,7 +355,7 @@ def test_open_groups_are_read_by_an_index_range_on_time_not_the_whole_bucket(url
     plan = sqlite_plan(url, lambda s: _open_groups(s, s.scalar(select(Office.id).limit(1)), "hubin", "事故灾难", [T]),
                        lambda statement: True)
     assert ("ix_items_open_groups (office_id=? AND triage_status=? AND unit_code=? AND event_kind=? AND group_head=? "
-            "AND group_last_at>?)") in plan
+            "AND group_last_at>? AND group_last_at<?)") in plan
     assert ("ix_items_open_groups (office_id=? AND triage_status=? AND unit_code=? AND event_kind=? AND group_head=? "
             "AND group_last_at=?)") in plan  # the undated groups' arm (IS NULL)
 

@@ -158,3 +158,24 @@ def test_unit_kind_reads_the_same_in_units_list_and_score_csv():
     from yuqing.exports import KIND_NAMES
 
     assert _kind_name("department") == KIND_NAMES["department"] == LABELS["UNIT_KIND"]["department"]
+
+
+def test_a_refusal_naming_a_command_line_option_has_the_page_s_wording():
+    # The dashboard showed “排除信息必须说明原因（--reason）” and “请用 --unit 指定”: a page has fields and
+    # choices, not options. Every refusal whose sentence names one has a screen wording, or only the
+    # command line raises it.
+    naming = {code for code, text in vocabulary.MESSAGES.items() if code.startswith("E_") and " --" in f" {text}"}
+    assert naming, "the walk over the messages found no option at all"
+    assert naming - set(vocabulary.SCREEN) - set(vocabulary.CLI_ONLY_OPTIONS) == set()
+    for code, text in vocabulary.SCREEN.items():
+        assert "--" not in text and placeholders(text) <= placeholders(vocabulary.MESSAGES[code]), code
+
+
+def test_the_page_shows_the_screen_wording_and_the_command_line_keeps_its_own():
+    from yuqing.errors import YuqingError
+    from yuqing.pages.common import refusal
+
+    refused = YuqingError("E_REASON_REQUIRED", what="排除信息")
+    assert refusal(refused) == "排除信息必须填写原因" and "--reason" in refused.message
+    other = YuqingError("E_INCIDENT_MISSING", id=3)
+    assert refusal(other) == other.message

@@ -576,8 +576,29 @@ ARGPARSE: dict[str, str] = {
 }
 
 
+# The dashboard's wording of the refusals whose command-line sentence names an option (--reason,
+# --unit …): on a page the user fills a field or picks a choice instead. yuqing.pages.common.refusal
+# shows these; the command line keeps MESSAGES. Codes only the command line raises stay out.
+SCREEN: dict[str, str] = {
+    "E_REASON_REQUIRED": "{what}必须填写原因",
+    "E_TRIAGE_NO_UNIT": "信息 {id} 没有识别出责任单位，请先选择责任单位",
+    "E_LATE_ENTRY_REASON": "舆情 {id} 已于 {closed} 办结：补录办结前的处置须填写补录原因",
+    "E_BACKDATE_REASON": "处置时间比登记时间早 {hours} 小时以上，补录必须填写原因",
+    "E_DEDUCTION_SHARED": "扣分项“{key}”由多个单位承担（{units}），请选择申诉单位",
+    "E_STAFF_NEEDS_UNIT": "单位工作人员账号必须选择所属单位",
+    "E_BULLETIN_QUARTER_OPEN": "{year} 年第 {quarter} 季度到 {end} 才结束，尚不能正式通报；如需征求意见稿请选择征求意见稿",
+    "E_IMPORT_COLUMNS": "{path} 缺少必需的列：{columns}（可在“列对应方案”中选择自定义，按列指定）",
+    "E_PDF_NO_LIBREOFFICE": "未安装 LibreOffice，无法生成 PDF：请联系管理员安装 LibreOffice，或改为下载 Word（docx）文件",
+    "E_SNAPSHOT_NONE": "{year} 年还没有评分快照：请考核办管理员先冻结该年度的评分",
+}
+# Codes whose sentence names an option but that only the command line raises (no page reaches them).
+CLI_ONLY_OPTIONS = ("E_XLSX_NEEDS_OUT", "E_BINARY_NEEDS_OUT", "E_DEDUCTION_UNKNOWN", "E_PASSWORD_INPUT",
+                    "E_BACKUP_POSTGRES")
+
+
 def _table() -> dict[str, str]:
     table = dict(MESSAGES)
+    table.update({f"SCREEN_{code}": text for code, text in SCREEN.items()})
     table.update(WINDOW_TEXT)
     table.update(CLI)
     table.update(LIBRARY)

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from ingest.fetch import FetchResult, next_poll_delay, typical_gap
 from ingest.parse import FeedItem
 from ingest.triage import (
+    GROUP_SPAN_LIMIT,
     REPRESENTATIVES,
     SAME_EVENT_SPAN,
     GroupIndex,
@@ -263,7 +264,8 @@ def _open_groups(session: Session, office_id: int, unit_code: str, kind: str,
     read by columns: key, span and the stored fingerprint, through ix_items_open_groups. Only heads
     are read, so a batch costs what the groups near it number, not their members (reading every
     pending member in the window and keeping each group's first made 1 000 feeds cost 12.4× 100).
-    A group is near when its span comes within SAME_EVENT_SPAN of the batch's times.
+    A group is near when its span comes within SAME_EVENT_SPAN of the batch's times; as no group
+    spans more than GROUP_SPAN_LIMIT, its span's end is then in a bounded range (the index's).
 
     The dated and the undated groups are two selects (UNION ALL), not one OR: with the OR, SQLite
     used the index for its equality columns only and read every pending item of the bucket."""
@@ -272,7 +274,9 @@ def _open_groups(session: Session, office_id: int, unit_code: str, kind: str,
                   Item.group_key.is_not(None))
     columns = (Item.id, Item.group_key, Item.group_first_at, Item.group_last_at, Item.fingerprint)
     if times:
-        near = (Item.group_last_at >= min(times) - SAME_EVENT_SPAN, Item.group_first_at <= max(times) + SAME_EVENT_SPAN)
+        latest = max(times) + SAME_EVENT_SPAN
+        near = (Item.group_last_at.between(min(times) - SAME_EVENT_SPAN, latest + GROUP_SPAN_LIMIT),
+                Item.group_first_at <= latest)
         heads = union_all(select(*columns).where(*conditions, *near),
                           select(*columns).where(*conditions, Item.group_last_at.is_(None))).subquery()
     else:

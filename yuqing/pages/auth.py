@@ -56,7 +56,7 @@ def current_actor() -> Actor | None:
         try:
             return common.database().run(actor_for, name)
         except YuqingError as exc:
-            st.error(exc.message)
+            st.error(common.refusal(exc))
             st.stop()
     token = session_token()
     if not token:

@@ -125,7 +125,7 @@ def guard() -> bool:
     try:
         database()
     except YuqingError as exc:
-        st.error(exc.message)
+        st.error(refusal(exc))
         st.caption(text("DASH_INIT_HINT"))
         return False
     return True
@@ -300,13 +300,21 @@ def make_writer(session: Any, who: Actor, *, classify: bool = False) -> Writer:
     return Writer(session, who, now=now(), preset=cfg.preset, evidence_dir=cfg.evidence_dir, classify=suggest)
 
 
+def refusal(exc: YuqingError) -> str:
+    """A refusal's sentence as a page shows it: where the command line's names an option (--reason,
+    --unit …), the page's names the field to fill or the choice to make (vocabulary.SCREEN)."""
+    from yuqing.vocabulary import SCREEN, render
+
+    return render(f"SCREEN_{exc.code}", **exc.params) if exc.code in SCREEN else exc.message
+
+
 def write(change: Callable[[Writer], T], *, classify: bool = False) -> Outcome[T]:
     """Run one change in one transaction as the signed-in account. A refusal comes back as its
     sentence (never a traceback); on success every cached read is dropped."""
     try:
         value = database().run(lambda session: change(make_writer(session, actor(), classify=classify)))
     except YuqingError as exc:
-        return Outcome(error=exc.message, code=exc.code)
+        return Outcome(error=refusal(exc), code=exc.code)
     refresh()
     return Outcome(value=value)
 
@@ -322,7 +330,7 @@ def write_batches(work: Callable[[Callable[[Callable[[Writer], Any]], Any]], T])
         value = work(run)
     except YuqingError as exc:
         refresh()
-        return Outcome(error=exc.message, code=exc.code)
+        return Outcome(error=refusal(exc), code=exc.code)
     refresh()
     return Outcome(value=value)
 

@@ -69,7 +69,7 @@ def scheme_block(year: int) -> None:
     try:
         scheme = common.database().read(office_scheme, year)
     except YuqingError as exc:
-        st.error(exc.message)
+        st.error(common.refusal(exc))
         return
     status = ":orange-badge[建议分值，未经审定]" if scheme.status == "proposed" else ":green-badge[已审定]"
     st.markdown(f"**{scheme.title}**（`{scheme.name}`，{scheme.first_year} 年起适用） {status}")
@@ -191,7 +191,7 @@ def routes_block() -> None:
     try:
         routes = load_routes(path, unit_codes={u.code for u in common.units()})
     except YuqingError as exc:
-        st.error(exc.message)
+        st.error(common.refusal(exc))
         return
     units = {u.code: u.name for u in common.units()}
     st.caption(f"告警路由文件：{routes.path}（令牌和密钥不在此显示）")

@@ -78,7 +78,7 @@ def overview(result: scorecards.YearScores) -> None:
         try:
             page = scorecards.public_html(result.year)
         except YuqingError as exc:
-            st.caption(exc.message)
+            st.caption(common.refusal(exc))
         else:
             st.download_button("下载公开的考核结果（网页）", data=page, file_name=f"考核结果-{result.year}.html",
                                mime="text/html", key="scores_public_html", on_click="ignore", icon=":material/public:")
@@ -215,7 +215,7 @@ def bulletin_block(year: int, who: Actor) -> None:
     try:
         title, markdown = scorecards.bulletin(year, int(quarter))
     except YuqingError as exc:
-        st.error(exc.message)
+        st.error(common.refusal(exc))
         return
     number = None
     if who.role != "viewer":  # a viewer downloads the bulletin as it stands, without a 文号 of their own
@@ -252,7 +252,7 @@ if common.guard():
             try:
                 result = scorecards.year_scores(int(year))
             except YuqingError as exc:
-                st.error(exc.message)
+                st.error(common.refusal(exc))
                 continue
             proposed = "（分值为建议值，未经审定）" if result.proposed else ""
             st.caption(common.text("DASH_SCORES_HEAD", year=result.year, scheme=result.scheme_title, proposed=proposed,

@@ -19,17 +19,32 @@ from yuqing.worker import Poller
 
 OUTCOME = "triage_outcome"
 OPEN = "triage_open"  # the head of the one card whose decision panel is open
+REFUSED = "triage_refused"  # (head, sentence): a decision refused, shown on its card
 SHOWN_GROUPS = common.TRIAGE_PAGE_GROUPS
 CUSTOM = "__custom__"
 FIELD_NAMES = {"title": "标题", "text": "正文", "link": "链接", "published": "发布时间", "source": "来源", "author": "作者",
                "unit": "承办/责任单位"}
 
 
-def _report(outcome: common.Outcome, ok_code: str, **params: object) -> None:
-    st.session_state[OUTCOME] = ("ok", common.text(ok_code, **params, value=outcome.value)) if outcome.ok \
-        else ("error", outcome.error)
-    if outcome.ok:  # the group is decided: its panel goes with it
-        st.session_state.pop(OPEN, None)
+def _report(item_id: int, outcome: common.Outcome, ok_code: str, **params: object) -> None:
+    """A decision's result: done, at the top of the page (the card is gone); refused, on its card."""
+    if outcome.ok:
+        st.session_state[OUTCOME] = ("ok", common.text(ok_code, **params, value=outcome.value))
+        st.session_state.pop(OPEN, None)  # the group is decided: its panel goes with it
+    else:
+        _refuse(item_id, outcome.error or "")
+
+
+def _refuse(item_id: int, sentence: str) -> None:
+    st.session_state[REFUSED] = (item_id, sentence)
+
+
+def _card_refusal(head_id: int) -> None:
+    """The refusal of this card's last decision, shown once, inside the card where the user acted."""
+    refused = st.session_state.get(REFUSED)
+    if refused is not None and refused[0] == head_id:
+        st.session_state.pop(REFUSED)
+        st.error(refused[1])
 
 
 def do_accept(item_id: int, unit: str | None = None) -> None:
@@ -37,7 +52,7 @@ def do_accept(item_id: int, unit: str | None = None) -> None:
     member's own), else into the unit chosen in the card's open decision panel."""
     chosen = unit or st.session_state.get(f"tr_unit_{item_id}")
     outcome = common.write(lambda w: accept(w, item_id, unit=chosen).id)
-    _report(outcome, "DASH_TRIAGE_ACCEPTED")
+    _report(item_id, outcome, "DASH_TRIAGE_ACCEPTED")
     if outcome.ok:
         st.session_state["triage_created"] = outcome.value
 
@@ -50,18 +65,18 @@ def do_toggle(item_id: int) -> None:
 def do_merge(item_id: int) -> None:
     target = st.session_state.get(f"tr_into_{item_id}")
     if target is None:
-        st.session_state[OUTCOME] = ("error", common.text("E_DASH_PICK_TARGET"))
+        _refuse(item_id, common.text("E_DASH_PICK_TARGET"))
         return
-    _report(common.write(lambda w: merge(w, item_id, target)), "DASH_TRIAGE_MERGED", incident=target)
+    _report(item_id, common.write(lambda w: merge(w, item_id, target)), "DASH_TRIAGE_MERGED", incident=target)
 
 
 def do_merge_into(item_id: int, incident_id: int) -> None:
-    _report(common.write(lambda w: merge(w, item_id, incident_id)), "DASH_TRIAGE_MERGED", incident=incident_id)
+    _report(item_id, common.write(lambda w: merge(w, item_id, incident_id)), "DASH_TRIAGE_MERGED", incident=incident_id)
 
 
 def do_dismiss(item_id: int) -> None:
     reason = st.session_state.get(f"tr_reason_{item_id}")
-    _report(common.write(lambda w: dismiss(w, item_id, reason=reason)), "DASH_TRIAGE_DISMISSED")
+    _report(item_id, common.write(lambda w: dismiss(w, item_id, reason=reason)), "DASH_TRIAGE_DISMISSED")
 
 
 def do_import() -> None:
@@ -151,6 +166,7 @@ def group_card(group: TriageGroup, who: Actor, units: dict[str, str], targets: d
             st.caption("关键词：" + keyword_text(keywords) + f" · 规则版本 {c.get('rules_version') or '—'}")
         if not common.may_write(who):
             return
+        _card_refusal(head.id)
         decision_panel(head.id, who, units, targets, suggested)
 
 
@@ -166,7 +182,7 @@ def decision_panel(head_id: int, who: Actor, units: dict[str, str], targets: dic
     if quick and not opened:
         row[0].button("立为舆情", key=f"tr_quick_{head_id}", type="primary", on_click=do_accept, args=(head_id, quick),
                       help=f"责任单位：{units.get(quick, quick)}")
-    row[1].button("收起研判" if opened else ("改单位、并入或排除" if quick else "选择单位并研判"), key=f"tr_open_{head_id}",
+    row[1 if quick and not opened else 0].button("收起研判" if opened else ("改单位、并入或排除" if quick else "选择单位并研判"), key=f"tr_open_{head_id}",
                   on_click=do_toggle, args=(head_id,), icon=":material/expand_less:" if opened else ":material/tune:")
     if not opened:
         return
@@ -219,7 +235,7 @@ def import_section() -> None:
                 shown = importing.preview(path, "generic" if st.session_state["imp_mapping"] == CUSTOM  # type: ignore[arg-type]  # a file was chosen (checked above), so the path is set
                                           else st.session_state["imp_mapping"])
         except YuqingError as exc:
-            st.error(exc.message)
+            st.error(common.refusal(exc))
             return
         st.dataframe([dict(zip(shown.header, r)) for r in shown.rows], hide_index=True, key="imp_preview")
         if st.session_state["imp_mapping"] == CUSTOM:
@@ -241,6 +257,7 @@ st.title("待研判")
 if common.guard():
     who = common.actor()
     common.show_outcome(OUTCOME)
+    elsewhere = st.empty()  # a refusal whose card is not on this page any more (decided meanwhile)
     created = st.session_state.pop("triage_created", None)
     if created is not None:
         st.page_link(common.PAGE_INCIDENT, label=f"查看舆情 #{created}", icon=":material/open_in_new:",
@@ -265,3 +282,5 @@ if common.guard():
             import_section()
         else:
             st.info(common.text("DASH_READ_ONLY"))
+    if REFUSED in st.session_state:
+        elsewhere.error(st.session_state.pop(REFUSED)[1])
