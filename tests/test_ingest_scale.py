@@ -435,6 +435,28 @@ def test_migration_0023_marks_the_head_of_each_existing_group(url: str, server: 
     assert after == expected == before
 
 
+def test_migration_0025_gives_each_existing_head_its_group_s_span(url: str, server: FeedServer):
+    from yuqing.db import migrate
+
+    yq(url, "feeds", "add", server.serve("/m.xml", rss([GAS, FLOOD, GAS2])))  # GAS and GAS2 one group, 1 minute apart
+    assert yq(url, "ingest", "once").code == 0
+    database = Database(url)
+    try:
+        with database.session() as s:
+            spans = {i.title: (i.group_first_at, i.group_last_at) for i in s.scalars(select(Item).where(Item.group_head))}
+        migrate.downgrade(database.engine, "0024")
+        migrate.upgrade(database.engine)
+        with database.session() as s:
+            rows = s.scalars(select(Item)).all()
+            after = {i.title: (i.group_first_at, i.group_last_at) for i in rows if i.group_head}
+            times = {i.title: i.published_at for i in rows}
+    finally:
+        database.dispose()
+    assert after == spans and len(after) == 2
+    assert after[GAS2[1]] == (times[GAS[1]], times[GAS2[1]]) and times[GAS[1]] < times[GAS2[1]]
+    assert after[FLOOD[1]] == (times[FLOOD[1]], times[FLOOD[1]])
+
+
 def _member(ident: int, key: str, *, at: datetime | None, flagged: bool = False, head: bool = False,
             status: str = "pending") -> Item:
     return Item(source="测试源", title=f"燃气泄漏 {ident}", link=f"https://n.example.cn/h{ident}", normalized_link="",
