@@ -77,17 +77,19 @@ def _settle(session: Session, office_id: int, keys: Iterable[str | None], *, hea
         heads = {rank[-1] for rank in best.values()}
         marked = sorted(ident for ident, *_rest, head, _first, _last in rows if ident in heads and not head)
         unmarked = sorted(ident for ident, *_rest, head, _first, _last in rows if ident not in heads and head)
+        # By primary key on the table (the ids were read in the office): with the office's condition
+        # too, SQLite chose the office's index and read every item of the office for each update, so
+        # intake grew with the square of the queue (100 → 1 000 feeds 12.7×).
+        table = Base.metadata.tables[Item.__tablename__]
         for ids, value in ((marked, True), (unmarked, False)):
             if ids:
-                session.execute(update(Item).where(Item.office_id == office_id, Item.id.in_(ids)).values(group_head=value)
-                                .execution_options(synchronize_session=False))
+                session.execute(update(table).where(table.c.id.in_(ids)).values(group_head=value))
         stored = {ident: (first_at, last_at) for ident, *_rest, first_at, last_at in rows}
         moved = []  # each head whose stored span is not its group's
         for group, rank in best.items():
             first_at, last_at = spans.get(group, (None, None))
             if stored[rank[-1]] != (first_at, last_at):
                 moved.append({"head": rank[-1], "first": first_at, "last": last_at})
-        if moved:
-            table = Base.metadata.tables[Item.__tablename__]  # Core: one UPDATE executed per head, by id
+        if moved:  # one UPDATE executed per head, by id
             session.execute(update(table).where(table.c.id == bindparam("head"))
                             .values(group_first_at=bindparam("first"), group_last_at=bindparam("last")), moved)
