@@ -539,22 +539,27 @@ def test_idle_session_expires_back_to_login(app_env: str):
     assert "超时" in at.warning[0].value
 
 
+def queued(app_env: str, items: list[tuple[str, str, str, str]]) -> None:
+    """These items polled into the (initialised) database's triage queue: (guid, title, link, text)."""
+    from tests.test_triage_states import poll_items
+    from yuqing.db.session import Database
+
+    database = Database(app_env)
+    try:
+        poll_items(database, items)
+    finally:
+        database.dispose()
+
+
 def test_a_card_accepts_in_one_click_and_opens_its_panel_to_choose_another_unit(app_env: str):
     # The page drew three inputs on every card (a page of them cost more to draw than its reads): a
     # card now accepts into the suggested unit in one click, and its other decisions open in a panel,
     # one card at a time.
-    from tests.test_triage_states import poll_items
-    from yuqing.db.session import Database
-
     assert yq(app_env, "init").code == 0
-    database = Database(app_env)
-    try:
-        poll_items(database, [
-            ("g", "渑池县某小区发生燃气爆炸，已致2人死亡", "https://n.example.cn/g", "渑池县城区一小区发生燃气爆炸，已致2人死亡。"),
-            ("f", "灵宝市一工厂发生火灾，无人员伤亡", "https://n.example.cn/f", "灵宝市一工厂发生火灾，消防已到场。"),
-        ])
-    finally:
-        database.dispose()
+    queued(app_env, [
+        ("g", "渑池县某小区发生燃气爆炸，已致2人死亡", "https://n.example.cn/g", "渑池县城区一小区发生燃气爆炸，已致2人死亡。"),
+        ("f", "灵宝市一工厂发生火灾，无人员伤亡", "https://n.example.cn/f", "灵宝市一工厂发生火灾，消防已到场。"),
+    ])
     at = run_app(page="triage")
 
     def inputs() -> list[str]:
@@ -587,20 +592,13 @@ def test_a_card_accepts_in_one_click_and_opens_its_panel_to_choose_another_unit(
 
 
 def test_ignored_items_have_a_tab_with_their_reason_and_a_duplicate_can_be_merged_in_one_click(app_env: str):
-    from tests.test_triage_states import poll_items
-    from yuqing.db.session import Database
-
     assert yq(app_env, "init").code == 0
     logged = yq(app_env, "incident", "add", "--title", "渑池县某小区燃气爆炸", "--unit", "渑池县", "--first-post", ago(2))
     assert logged.code == 0, logged.err
-    database = Database(app_env)
-    try:
-        poll_items(database, [
-            ("g", "渑池县某小区发生燃气爆炸，已致2人死亡", "https://n.example.cn/g", "渑池县城区一小区发生燃气爆炸，已致2人死亡。"),
-            ("b", "某公司发布新款手机", "https://n.example.cn/2", "新款手机搭载更大屏幕。"),
-        ])
-    finally:
-        database.dispose()
+    queued(app_env, [
+        ("g", "渑池县某小区发生燃气爆炸，已致2人死亡", "https://n.example.cn/g", "渑池县城区一小区发生燃气爆炸，已致2人死亡。"),
+        ("b", "某公司发布新款手机", "https://n.example.cn/2", "新款手机搭载更大屏幕。"),
+    ])
     at = run_app(page="triage")
     assert not at.exception
     text = page_text(at)

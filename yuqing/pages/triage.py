@@ -179,11 +179,13 @@ def decision_panel(head_id: int, who: Actor, units: dict[str, str], targets: dic
     quick = who.unit_code if staff else suggested
     opened = st.session_state.get(OPEN) == head_id
     row = st.columns([2, 2, 5], vertical_alignment="center")
-    if quick and not opened:
-        row[0].button("立为舆情", key=f"tr_quick_{head_id}", type="primary", on_click=do_accept, args=(head_id, quick),
-                      help=f"责任单位：{units.get(quick, quick)}")
-    row[1 if quick and not opened else 0].button("收起研判" if opened else ("改单位、并入或排除" if quick else "选择单位并研判"), key=f"tr_open_{head_id}",
-                  on_click=do_toggle, args=(head_id,), icon=":material/expand_less:" if opened else ":material/tune:")
+    one_click = bool(quick) and not opened
+    if one_click:
+        row[0].button(common.text("DASH_TRIAGE_ACCEPT"), key=f"tr_quick_{head_id}", type="primary", on_click=do_accept,
+                      args=(head_id, quick), help=common.text("DASH_TRIAGE_ACCEPT_HELP", unit=units.get(quick or "", quick)))
+    toggle = ("DASH_TRIAGE_PANEL_CLOSE" if opened else "DASH_TRIAGE_PANEL_OPEN" if quick else "DASH_TRIAGE_PANEL_OPEN_NO_UNIT")
+    row[1 if one_click else 0].button(common.text(toggle), key=f"tr_open_{head_id}", on_click=do_toggle, args=(head_id,),
+                                      icon=":material/expand_less:" if opened else ":material/tune:")
     if not opened:
         return
     cols = list(st.columns(3))
@@ -192,7 +194,8 @@ def decision_panel(head_id: int, who: Actor, units: dict[str, str], targets: dic
         default = options.index(suggested) if suggested in options else (0 if staff else None)  # type: ignore[arg-type]  # `in` checked it is one of the codes
         st.selectbox("责任单位", options=options, index=default, key=f"tr_unit_{head_id}", format_func=lambda value: str(units.get(value, value)),
                      placeholder="选择单位", disabled=staff)
-        st.button("立为舆情", key=f"tr_accept_{head_id}", type="primary", on_click=do_accept, args=(head_id,))
+        st.button(common.text("DASH_TRIAGE_ACCEPT"), key=f"tr_accept_{head_id}", type="primary", on_click=do_accept,
+                  args=(head_id,))
     with cols[1]:
         st.selectbox("并入已有舆情", options=list(targets), index=None, key=f"tr_into_{head_id}",
                      format_func=lambda value: str(targets.get(value, value)), placeholder="选择舆情")
