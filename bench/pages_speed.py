@@ -148,8 +148,7 @@ def child(url: str, data_dir: str, year: int) -> None:
         if page == "triage":  # the first view after a change: counts and similar-incident pools anew
             from yuqing.db import triage
 
-            triage._COUNTS.clear()
-            triage._POOLS.clear()
+            triage._KEPT.clear()
             common.refresh()
             start = time.process_time()
             at.run()

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from cachetools import LRUCache
 from rapidfuzz import fuzz, process
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
@@ -136,24 +136,14 @@ def queue_counts(session: Session, *, now: datetime | None = None) -> dict[str, 
     ix_items_office_heads): a group is counted by its head (yuqing.db.heads).
 
     With `now` (the dashboard), the counts are kept for later views of an unchanged queue, as the
-    similar-incident pools are: keyed by database, office, the newest item (intake only adds items)
-    and audit record (every decision is audited) and the minute, so a new or decided item is counted
-    by the next view; on PostgreSQL an intake that commits after a later-numbered one is counted
-    within the minute. Without `now` (`triage list`, the API), always counted afresh."""
-    key = None
+    similar-incident pools are (_queue_version says when it changed). Without `now` (`triage list`,
+    the API), always counted afresh."""
     if now is not None:
-        from yuqing.db.audit import head_hash
+        return dict(_kept(("counts", *_queue_version(session, now)), lambda: _count(session)))
+    return _count(session)
 
-        # The newest item of the installation (the table's column, not the office-scoped entity: a
-        # seek on the primary key, where the office's newest would scan its index).
-        newest = session.scalar(select(func.max(Item.__table__.c.id)))
-        key = (str(session.connection().engine.url), session.info.get("office_id"), newest, head_hash(session),
-               int(now.timestamp() // 60))
-        with _KEPT_LOCK:
-            kept = _COUNTS.get(key)
-            if kept is not None:
-                _COUNTS.move_to_end(key)
-                return dict(kept)
+
+def _count(session: Session) -> dict[str, QueueCount]:
     by_status: dict[str, tuple[int, int]] = {}
     rows = session.execute(
         select(Item.triage_status, func.count(Item.id), func.count(case((Item.group_head, Item.id))))
@@ -164,18 +154,38 @@ def queue_counts(session: Session, *, now: datetime | None = None) -> dict[str, 
     counts = {state: QueueCount(sum(by_status.get(s, (0, 0))[0] for s in statuses),
                                 sum(by_status.get(s, (0, 0))[1] for s in statuses))
               for state, statuses in STATES.items()}
-    if key is not None:
-        with _KEPT_LOCK:
-            _COUNTS[key] = counts
-            while len(_COUNTS) > _COUNTS_KEPT:
-                _COUNTS.popitem(last=False)
-    return dict(counts)
+    return counts
 
 
-# The counts of queue_counts(now=…) kept between page views, as the pools below are. Bounded.
-_COUNTS: OrderedDict[tuple[Any, ...], dict[str, QueueCount]] = OrderedDict()
-_COUNTS_KEPT = 64
+def _queue_version(session: Session, now: datetime) -> tuple[Any, ...]:
+    """What the queue's counts and the similar-incident pools kept between page views are keyed by:
+    the database, the office, the newest item (intake only adds items) and incident, the audit head
+    (every decision and every incident change is audited) and the minute. A new or decided item or a
+    new or changed incident is seen by the next view; on PostgreSQL an intake that commits after a
+    later-numbered one is seen within the minute. The newest rows are read from the tables' primary
+    keys, not the office-scoped entities (a seek, where the office's newest would scan its index)."""
+    from yuqing.db.audit import head_hash
+
+    return (str(session.connection().engine.url), session.info.get("office_id"),
+            session.scalar(select(func.max(Item.__table__.c.id))),
+            session.scalar(select(func.max(Incident.__table__.c.id))), head_hash(session), int(now.timestamp() // 60))
+
+
+# What page views keep for later views of an unchanged queue (queue_counts' counts, each unit's pool
+# of similar-incident candidates), keyed by _queue_version and what they are of. Bounded, least
+# recently used first out; shared by the server's sessions, hence the lock.
+_KEPT: LRUCache[tuple[Any, ...], Any] = LRUCache(maxsize=128)
 _KEPT_LOCK = threading.Lock()
+
+
+def _kept(key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+    with _KEPT_LOCK:
+        found = _KEPT.get(key)
+    if found is None:
+        found = build()
+        with _KEPT_LOCK:
+            _KEPT[key] = found
+    return found
 
 
 def _candidates(session: Session, now: datetime, unit_code: str | None) -> list[_Candidate]:
@@ -242,43 +252,17 @@ class _Pool:
         return sorted({at for key in kind_wanted(classification) for at in self.by_key.get(key, ())})
 
 
-# Pools kept between page views (a later view, and other users' views, of an unchanged queue reuse
-# the units' pools instead of reading and indexing their open incidents again): keyed by database,
-# office, unit, the newest incident and audit record (every write is audited) and the minute, so a
-# new or decided incident is seen by the next view and a pool lives at most a minute. Bounded.
-_POOLS: OrderedDict[tuple[Any, ...], _Pool] = OrderedDict()
-_POOLS_KEPT = 64
-_POOLS_LOCK = threading.Lock()
-
-
-def _pool(session: Session, now: datetime, unit_code: str | None, version: tuple[Any, ...]) -> _Pool:
-    key = (*version, unit_code, int(now.timestamp() // 60))
-    with _POOLS_LOCK:
-        found = _POOLS.get(key)
-        if found is not None:
-            _POOLS.move_to_end(key)
-            return found
-    pool = _Pool(_candidates(session, now, unit_code))
-    with _POOLS_LOCK:
-        _POOLS[key] = pool
-        while len(_POOLS) > _POOLS_KEPT:
-            _POOLS.popitem(last=False)
-    return pool
-
-
 def _with_similar(session: Session, item: QueueItem, now: datetime) -> QueueItem:
     # Candidates are read per unit, for the units the listed items name (a page of the queue reads a
     # few units' open incidents, not every one of the year), from the pools kept between views
-    # (_POOLS, the one cache of them); the session only remembers, per `now`, what the pools of this
-    # view are keyed by, so a page asks for the newest incident and audit record once.
-    version = session.info.get("similar_version")
+    # (_kept); the session only remembers, per `now`, the version of this view's queue, so a page
+    # asks for the newest rows and audit record once.
+    version = session.info.get("queue_version")
     if version is None or version[0] != now:
-        from yuqing.db.audit import head_hash
-
-        version = (now, str(session.connection().engine.url), session.info.get("office_id"),
-                   session.scalar(select(func.max(Incident.__table__.c.id))), head_hash(session))
-        session.info["similar_version"] = version
-    found = similar_incidents(item, _pool(session, now, item.unit_code, version[1:]))
+        version = (now, *_queue_version(session, now))
+        session.info["queue_version"] = version
+    pool = _kept(("pool", *version[1:], item.unit_code), lambda: _Pool(_candidates(session, now, item.unit_code)))
+    found = similar_incidents(item, pool)
     if not found:
         return item
     return QueueItem(**{**item.__dict__, "similar": tuple(found)})
