@@ -508,3 +508,72 @@ def test_an_arrival_reads_its_groups_heads_by_all_four_index_columns(url: str):
     plan = sqlite_plan(url, lambda s: settle_arrivals(s, s.scalar(select(Office.id).limit(1)), [("g", "pending")]),
                        lambda statement: "group_head" in statement)
     assert "ix_items_office_group (office_id=? AND group_key=? AND triage_status=? AND group_head=?)" in plan
+
+
+# --- only the indexes a read needs (issue 19: each index costs every new item a page of the write) ---
+
+ITEM_INDEXES = {"ux_items_office_link_key", "ix_items_open_groups", "ix_items_office_heads", "ix_items_office_group",
+                "ix_items_incident_id"}
+DROPPED_IN_0026 = {"ix_items_triage", "ix_items_published_at", "ix_items_group_key", "ix_items_office_triage"}
+
+
+def item_indexes(engine: Engine) -> set[str]:
+    from sqlalchemy import inspect
+
+    # PostgreSQL lists the unique constraint's own index too (SQLite does not): constraints aside.
+    return {index["name"] for index in inspect(engine).get_indexes("items")
+            if index["name"] and not index.get("duplicates_constraint")}
+
+
+def test_items_keep_only_the_indexes_a_read_needs_and_0026_drops_the_others(url: str):
+    from yuqing.db import migrate
+
+    database = Database(url)
+    try:
+        assert item_indexes(database.engine) == ITEM_INDEXES
+        migrate.downgrade(database.engine, "0025")
+        assert item_indexes(database.engine) == ITEM_INDEXES | DROPPED_IN_0026
+        migrate.upgrade(database.engine)
+        assert item_indexes(database.engine) == ITEM_INDEXES
+    finally:
+        database.dispose()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_every_read_of_an_office_s_queue_is_by_an_index(url: str, server: FeedServer):
+    # The office's lists, counts, pages and decisions read items by the office-led indexes, so the
+    # installation-wide ones (0026) are not needed: no statement of theirs scans the table.
+    from yuqing.db.triage import STATES, group_page, queue, queue_counts, queue_total
+
+    yq(url, "feeds", "add", server.serve("/q.xml", rss([GAS, FLOOD, GAS2])))
+    assert yq(url, "ingest", "once").code == 0
+    head = yq(url, "triage", "list", "--json").json()[0]
+    assert yq(url, "triage", "dismiss", str(head["id"]), "--reason", "测试").code == 0
+    database = Database(url)
+    sent: list[tuple[str, Any]] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "items" in statement:
+            sent.append((statement, parameters))
+
+    try:
+        with database.session() as s:
+            office = s.scalar(select(Office.id).limit(1))
+        mine = database.for_office(office)
+        with mine.session(write=False) as s:
+            event.listen(database.engine, "before_cursor_execute", seen)
+            try:
+                for state in STATES:
+                    queue(s, state=state, now=T)
+                    queue_total(s, state=state)
+                    group_page(s, state=state, now=T)
+                queue_counts(s)
+            finally:
+                event.remove(database.engine, "before_cursor_execute", seen)
+            assert len(sent) >= 3 * len(STATES)
+            for statement, parameters in sent:
+                plan = [row[-1] for row in s.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)]
+                assert "SCAN items" not in plan, (statement, plan)
+                assert any("items USING" in step or step.startswith("SEARCH items") for step in plan), (statement, plan)
+    finally:
+        database.dispose()

@@ -287,13 +287,14 @@ class Item(Base):
         # item per office: the same link in two offices' feeds is each office's own item.
         Index("ux_items_office_link_key", "office_id", "link_key", unique=True),
         UniqueConstraint("office_id", "content_hash", name="uq_items_office_content_hash"),
-        Index("ix_items_triage", "triage_status", "published_at"),
         # Grouping at intake reads the heads of one office's open groups of one unit and kind near a
         # time (ingest.triage, yuqing.db.items._open_groups).
         Index("ix_items_open_groups", "office_id", "triage_status", "unit_code", "event_kind", "group_head",
               "group_last_at"),
-        Index("ix_items_office_triage", "office_id", "triage_status", "published_at"),
-        # The 待研判 page ranks one office's groups of a state by their heads, in queue order.
+        # The 待研判 page ranks one office's groups of a state by their heads, in queue order; the
+        # office's items of a state (lists, counts) are read by its first two columns. Only the
+        # indexes a read needs: each one costs every new item a page of the intake's write
+        # (migration 0026 dropped four that nothing read).
         Index("ix_items_office_heads", "office_id", "triage_status", "group_head", "flagged", "published_at", "id"),
         # A group's items (the page's members) by the office's key, and its heads alone (intake's
         # yuqing.db.heads.settle_arrivals, a seek on all four columns).
@@ -312,7 +313,7 @@ class Item(Base):
     content_text: Mapped[str] = mapped_column(Text, default="")
     author: Mapped[str] = mapped_column(String(200), default="")
     published_raw: Mapped[str | None] = mapped_column(String(200))
-    published_at: Mapped[datetime | None] = mapped_column(index=True)
+    published_at: Mapped[datetime | None]
     published_clamped: Mapped[bool] = mapped_column(Boolean, default=False)
     # Only the day was written (2009年8月8日下午): published_at is that day's start, not a time.
     published_date_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
@@ -321,7 +322,7 @@ class Item(Base):
     classification: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
     unit_code: Mapped[str | None] = mapped_column(String(40))
-    group_key: Mapped[str | None] = mapped_column(String(200), index=True)
+    group_key: Mapped[str | None] = mapped_column(String(200))
     # The group's first item in queue order (flagged first, newest first) among its items of the
     # same triage status; an item without a group key is its own group's head. Kept at intake and at
     # each decision (yuqing.db.heads.refresh_heads), so a page of groups is read by an index.
