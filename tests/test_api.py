@@ -110,6 +110,21 @@ def test_post_incident_and_action_through_the_write_service(url: str, client: Te
     assert shown["actions"][0]["recorded_by"] == "token:desk"
 
 
+def test_a_refusal_names_what_to_fill_not_a_command_line_option(url: str, client: TestClient):
+    # Another system shows the sentence to its user: "补录必须填写原因", not "…用 --reason 说明原因".
+    from datetime import timedelta
+
+    secret = token(url, "desk", "admin")
+    created = client.post("/api/v1/incidents", headers=auth(secret), json={
+        "title": "卢氏县农民工讨薪", "unit": "卢氏县", "detected_at": iso_beijing(NOW - timedelta(days=5)), "classify": False})
+    assert created.status_code == 201, created.text
+    refused = client.post(f"/api/v1/incidents/{created.json()['id']}/actions", headers=auth(secret),
+                          json={"kind": "response", "at": iso_beijing(NOW - timedelta(days=4))})
+    error = refused.json()["error"]
+    assert refused.status_code == 400 and error["code"] == "E_BACKDATE_REASON", refused.text
+    assert error["message"] == "处置时间比登记时间早 48 小时以上，补录必须填写原因" and "--" not in error["message"]
+
+
 def test_roles_are_those_of_the_write_service(url: str, client: TestClient):
     viewer = token(url, "screen-reader", "viewer")
     staff = token(url, "lingbao", "staff", "--unit", "灵宝市")

@@ -311,6 +311,8 @@ def test_reclassify_without_a_reason_is_refused(app_env: str):
     assert yq(app_env, "init").code == 0
     incident = add_incident(app_env, "义马市化工园区异味", "义马", "--level", "一般")
     at = run_app(page="incident", id=str(incident))
+    # The window preset by its title, not its file name.
+    assert "时限规则：三门峡市政务公开工作考核办法（试行）" in page_text(at) and "sanmenxia-2017" not in page_text(at)
     at.selectbox(key=f"rc{incident}_level").set_value("重大")
     at.button[[b.label for b in at.button].index("调整分级")].click().run()
     assert at.error[0].value == "调整分级必须填写原因"  # the page names the field, not --reason
@@ -604,6 +606,8 @@ def test_ignored_items_have_a_tab_with_their_reason_and_a_duplicate_can_be_merge
     text = page_text(at)
     assert "无需研判（1）" in [t.label for t in at.tabs] and "未识别出话题，也不是重点事件" in text and "某公司发布新款手机" in text
     assert f"可能是舆情 #{logged.out.strip()}" in text
+    # 重点舆情 / 一般舆情 in full (a bare 一般 read as the event level); no rules hash on the cards.
+    assert ":red-badge[重点舆情]" in text and ":gray-badge[一般舆情]" in text and "规则版本" not in text
     merge = [b for b in at.button if b.label == f"并入 #{logged.out.strip()}"]
     merge[0].click().run()
     assert at.success[0].value.startswith("已将 1 条信息并入舆情")

@@ -335,6 +335,11 @@ MESSAGES: dict[str, str] = {
     "DASH_TRIAGE_EMPTY": "待研判队列为空",
     "DASH_TRIAGE_SIMILAR": "可能是舆情 #{id}：{title}（相似度 {score}）",
     "DASH_TRIAGE_MERGE_INTO": "并入 #{id}",
+    # A card's badge: the domain's 重点舆情 / 一般舆情, in full (a bare 一般 read as the event level).
+    "DASH_TRIAGE_BADGE_FLAGGED": ":red-badge[重点舆情]",
+    "DASH_TRIAGE_BADGE_ORDINARY": ":gray-badge[一般舆情]",
+    "DASH_TRIAGE_KEYWORDS": "关键词：{keywords}",
+    "DASH_PRESET": "时限规则：{title}",
     "DASH_TRIAGE_ACCEPT": "立为舆情",
     "DASH_TRIAGE_ACCEPT_HELP": "责任单位：{unit}",
     "DASH_TRIAGE_PANEL_OPEN": "改单位、并入或排除",
@@ -599,6 +604,13 @@ SCREEN: dict[str, str] = {
 # Codes whose sentence names an option but that only the command line raises (no page reaches them).
 CLI_ONLY_OPTIONS = ("E_XLSX_NEEDS_OUT", "E_BINARY_NEEDS_OUT", "E_DEDUCTION_UNKNOWN", "E_PASSWORD_INPUT",
                     "E_BACKUP_POSTGRES")
+
+
+def for_people(code: str, params: dict[str, Any], message: str) -> str:
+    """A refusal's sentence for a person at a page or another system's screen (the dashboard, the
+    API): where the command line's names an option (--reason, --unit …), this names what to fill or
+    choose (SCREEN); any other sentence is the same everywhere."""
+    return render(f"SCREEN_{code}", **params) if code in SCREEN else message
 
 
 def _table() -> dict[str, str]:

@@ -20,6 +20,7 @@ from yuqing.api.openapi import document
 from yuqing.db.service import Actor
 from yuqing.db.types import MAX_ID
 from yuqing.errors import YuqingError
+from yuqing.vocabulary import for_people
 
 MAX_BODY = 1_000_000  # bytes; a push of 500 items with long bodies fits
 
@@ -43,7 +44,10 @@ def status_for(code: str) -> int:
 
 
 def error_response(exc: YuqingError) -> JSONResponse:
-    return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, status_code=status_for(exc.code))
+    # The sentence another system shows its user: no command-line options in it (the code is the
+    # stable part for programs).
+    message = for_people(exc.code, exc.params, exc.message)
+    return JSONResponse({"error": {"code": exc.code, "message": message}}, status_code=status_for(exc.code))
 
 
 class Api:

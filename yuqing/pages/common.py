@@ -207,6 +207,17 @@ def incident_search(key: str, *, open_only: bool = False, keep: int | None = Non
     return choices
 
 
+def preset_title(name: str) -> str:
+    """A window preset's title (三门峡市…), as the office's database resolves it; its name if the
+    preset is gone (an office's own file removed since the incident was logged)."""
+    from timeline.presets import load_preset
+
+    try:
+        return database().read(lambda _session: load_preset(name).title)
+    except YuqingError:
+        return name
+
+
 @office_cached(ttl=300, show_spinner=False)
 def units() -> list[UnitView]:
     return database().read(list_units)
@@ -303,9 +314,9 @@ def make_writer(session: Any, who: Actor, *, classify: bool = False) -> Writer:
 def refusal(exc: YuqingError) -> str:
     """A refusal's sentence as a page shows it: where the command line's names an option (--reason,
     --unit …), the page's names the field to fill or the choice to make (vocabulary.SCREEN)."""
-    from yuqing.vocabulary import SCREEN, render
+    from yuqing.vocabulary import for_people
 
-    return render(f"SCREEN_{exc.code}", **exc.params) if exc.code in SCREEN else exc.message
+    return for_people(exc.code, exc.params, exc.message)
 
 
 def write(change: Callable[[Writer], T], *, classify: bool = False) -> Outcome[T]:

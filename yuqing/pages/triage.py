@@ -143,7 +143,7 @@ def group_card(group: TriageGroup, who: Actor, units: dict[str, str], targets: d
     tags = [x for x in [c.get("category"), c.get("level"), "突发" if c.get("sudden") else None, *topics] if x]
     suggested = head.unit_code or (c.get("unit") or {}).get("code")
     with st.container(border=True, key=f"group_{head.id}"):
-        badge = ":red-badge[重点]" if group.flagged else ":gray-badge[一般]"
+        badge = common.text("DASH_TRIAGE_BADGE_FLAGGED" if group.flagged else "DASH_TRIAGE_BADGE_ORDINARY")
         st.markdown(f"{badge} {'、'.join(tags) or '未分类'} · 建议责任单位：**{units.get(suggested or '', '未识别')}**"
                     f" · {len(group.items)} 条信息")
         lines = []
@@ -163,7 +163,9 @@ def group_card(group: TriageGroup, who: Actor, units: dict[str, str], targets: d
                                on_click=do_merge_into, args=(head.id, similar.id))
         keywords = c.get("keywords") or []
         if keywords:
-            st.caption("关键词：" + keyword_text(keywords) + f" · 规则版本 {c.get('rules_version') or '—'}")
+            # The rules' version stays with the item (its record, the API, the comparison report),
+            # not on every card: a hash staff have nothing to do with while deciding.
+            st.caption(common.text("DASH_TRIAGE_KEYWORDS", keywords=keyword_text(keywords)))
         if not common.may_write(who):
             return
         _card_refusal(head.id)
