@@ -327,6 +327,43 @@ def test_the_page_s_counts_are_kept_for_an_unchanged_queue_and_counted_again_aft
         assert queue_counts(session) == arrived
 
 
+def test_a_new_item_keeps_the_similar_incident_pools_and_a_new_incident_renews_them(crowded: Database):
+    # The pools depend on the incidents, not on the items: intake (an item every few seconds on a
+    # large office) must not make every view read and index the units' open incidents again.
+    from tests.conftest import writer
+    from yuqing.db.service import NewIncident
+
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):  # noqa: ANN001 — SQLAlchemy's event signature
+        statements.append(statement)
+
+    def pools_read() -> int:
+        statements.clear()
+        event.listen(crowded.engine, "before_cursor_execute", seen)
+        try:
+            with crowded.session() as session:
+                group_page(session, limit=5, now=T0)
+        finally:
+            event.remove(crowded.engine, "before_cursor_execute", seen)
+        return len([s for s in statements if "FROM incidents JOIN units" in s])
+
+    assert pools_read() >= 1
+    assert pools_read() == 0  # an unchanged queue: kept
+    with crowded.session() as session:
+        row = Item(source="测试源", title="又一条新到的信息", link="https://n.example.cn/new2", normalized_link="", summary="",
+                   content_text="", author="", published_at=T0, content_hash="new2".ljust(64, "0"), fetched_at=T0,
+                   flagged=False, unit_code="lushi", group_key="new2", classification={"flagged": False},
+                   triage_status="pending", triage_reason="topic")
+        session.add(row)
+        session.flush()
+        refresh_heads(session, row.office_id, ["new2"])
+    assert pools_read() == 0  # an arrival: the incidents are the same
+    with crowded.session() as session:
+        writer(session).add_incident(NewIncident(title="卢氏县新登记的舆情", unit="lushi", first_post_at=T0, classify=False))
+    assert pools_read() >= 1  # a new incident: the pools are read again
+
+
 def test_a_pool_remembers_what_it_found_per_title_and_kind():
     from yuqing.db.triage import QueueItem, _Candidate, _Pool, similar_incidents
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from cachetools import LRUCache
 from rapidfuzz import fuzz, process
@@ -157,18 +157,33 @@ def _count(session: Session) -> dict[str, QueueCount]:
     return counts
 
 
-def _queue_version(session: Session, now: datetime) -> tuple[Any, ...]:
-    """What the queue's counts and the similar-incident pools kept between page views are keyed by:
-    the database, the office, the newest item (intake only adds items) and incident, the audit head
-    (every decision and every incident change is audited) and the minute. A new or decided item or a
-    new or changed incident is seen by the next view; on PostgreSQL an intake that commits after a
-    later-numbered one is seen within the minute. The newest rows are read from the tables' primary
-    keys, not the office-scoped entities (a seek, where the office's newest would scan its index)."""
+class QueueVersion(NamedTuple):
+    """What the queue's counts and the similar-incident pools kept between page views are keyed by.
+    A new or decided item or a new or changed incident is seen by the next view: intake only adds
+    items (a higher id), every decision and incident change is audited (a new audit head); on
+    PostgreSQL an intake that commits after a later-numbered one is seen within the minute."""
+
+    database: str
+    office: int | None
+    newest_item: int | None
+    newest_incident: int | None
+    audit_head: str | None
+    minute: int
+
+    def of_incidents(self) -> tuple[Any, ...]:
+        """The part the pools depend on: not the newest item (intake would drop every pool)."""
+        return (self.database, self.office, self.newest_incident, self.audit_head, self.minute)
+
+
+def _queue_version(session: Session, now: datetime) -> QueueVersion:
+    """The newest rows are read from the tables' primary keys, not the office-scoped entities (a
+    seek, where the office's newest would scan its index)."""
     from yuqing.db.audit import head_hash
 
-    return (str(session.connection().engine.url), session.info.get("office_id"),
-            session.scalar(select(func.max(Item.__table__.c.id))),
-            session.scalar(select(func.max(Incident.__table__.c.id))), head_hash(session), int(now.timestamp() // 60))
+    return QueueVersion(str(session.connection().engine.url), session.info.get("office_id"),
+                        session.scalar(select(func.max(Item.__table__.c.id))),
+                        session.scalar(select(func.max(Incident.__table__.c.id))), head_hash(session),
+                        int(now.timestamp() // 60))
 
 
 # What page views keep for later views of an unchanged queue (queue_counts' counts, each unit's pool
@@ -257,11 +272,11 @@ def _with_similar(session: Session, item: QueueItem, now: datetime) -> QueueItem
     # few units' open incidents, not every one of the year), from the pools kept between views
     # (_kept); the session only remembers, per `now`, the version of this view's queue, so a page
     # asks for the newest rows and audit record once.
-    version = session.info.get("queue_version")
-    if version is None or version[0] != now:
-        version = (now, *_queue_version(session, now))
-        session.info["queue_version"] = version
-    pool = _kept(("pool", *version[1:], item.unit_code), lambda: _Pool(_candidates(session, now, item.unit_code)))
+    kept = session.info.get("queue_version")
+    if kept is None or kept[0] != now:
+        kept = session.info["queue_version"] = (now, _queue_version(session, now))
+    version: QueueVersion = kept[1]
+    pool = _kept(("pool", *version.of_incidents(), item.unit_code), lambda: _Pool(_candidates(session, now, item.unit_code)))
     found = similar_incidents(item, pool)
     if not found:
         return item
