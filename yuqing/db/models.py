@@ -299,6 +299,8 @@ class Item(Base):
         # A group's items (the page's members) by the office's key, and its heads alone (intake's
         # yuqing.db.heads.settle_arrivals, a seek on all four columns).
         Index("ix_items_office_group", "office_id", "group_key", "triage_status", "group_head"),
+        # The feeds page's count of each feed's items of the last 24 hours (yuqing.db.feeds.list_feeds).
+        Index("ix_items_office_fetched", "office_id", "fetched_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

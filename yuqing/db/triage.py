@@ -324,7 +324,10 @@ def _group(session: Session, item: Item) -> list[Item]:
     if not item.group_key or item.triage_status != "pending":
         return [item]
     return list(
-        session.scalars(select(Item).where(Item.group_key == item.group_key, Item.triage_status == "pending").order_by(Item.id))
+        # The item's office named (not left to the session's scope): a group key is an office's own,
+        # and the office leads the index (ix_items_office_group).
+        session.scalars(select(Item).where(Item.office_id == item.office_id, Item.group_key == item.group_key,
+                                           Item.triage_status == "pending").order_by(Item.id))
     )
 
 

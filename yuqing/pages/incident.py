@@ -115,7 +115,7 @@ def picker() -> int | None:
 def header(view: IncidentView, verdict: Verdict) -> None:
     flag = " :red-badge[重点舆情]" if verdict.flagged else ""
     st.subheader(f"#{view.id} {common.plain(view.title)}")
-    st.markdown(f"{STATUS_BADGES[view.status]}{flag} " + common.text("DASH_PRESET", title=common.preset_title(view.preset)))
+    st.markdown(f"{STATUS_BADGES[view.status]}{flag} " + common.text("DASH_PRESET", title=common.plain(common.preset_title(view.preset))))
     suggested = set(view.suggested_fields)
     mark = lambda field: "（分类建议）" if field in suggested else ""  # noqa: E731 - a one-line marker used in the labels below
     cols = st.columns(4)
