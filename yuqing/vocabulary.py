@@ -335,9 +335,10 @@ MESSAGES: dict[str, str] = {
     "DASH_TRIAGE_EMPTY": "待研判队列为空",
     "DASH_TRIAGE_SIMILAR": "可能是舆情 #{id}：{title}（相似度 {score}）",
     "DASH_TRIAGE_MERGE_INTO": "并入 #{id}",
-    # A card's badge: the domain's 重点舆情 / 一般舆情, in full (a bare 一般 read as the event level).
-    "DASH_TRIAGE_BADGE_FLAGGED": ":red-badge[重点舆情]",
-    "DASH_TRIAGE_BADGE_ORDINARY": ":gray-badge[一般舆情]",
+    # The badges of a triage card and an incident: the domain's 重点舆情 / 一般舆情, in full (a bare
+    # 一般 read as the event level).
+    "DASH_BADGE_FLAGGED": ":red-badge[重点舆情]",
+    "DASH_BADGE_ORDINARY": ":gray-badge[一般舆情]",
     "DASH_TRIAGE_KEYWORDS": "关键词：{keywords}",
     "DASH_PRESET": "时限规则：{title}",
     "DASH_TRIAGE_ACCEPT": "立为舆情",

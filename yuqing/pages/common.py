@@ -207,9 +207,11 @@ def incident_search(key: str, *, open_only: bool = False, keep: int | None = Non
     return choices
 
 
+@office_cached(ttl=300, show_spinner=False)
 def preset_title(name: str) -> str:
     """A window preset's title (三门峡市…), as the office's database resolves it; its name if the
-    preset is gone (an office's own file removed since the incident was logged)."""
+    preset is gone (an office's own file removed since the incident was logged). Kept like the
+    units: an office's own preset is read from the database and parsed, not on every view."""
     from timeline.presets import load_preset
 
     try:
@@ -268,6 +270,7 @@ def suggestion(title: str, summary: str) -> dict[str, Any]:
 
 CACHED_READS: tuple[Any, ...] = (
     open_incidents, incident, history, incident_choices, units, feeds, triage_groups, triage_counts, users,
+    preset_title,
 )
 EXTRA_READS: list[Any] = []  # cached reads registered by other modules (scoring), dropped with the rest
 

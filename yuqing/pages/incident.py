@@ -113,7 +113,7 @@ def picker() -> int | None:
 
 
 def header(view: IncidentView, verdict: Verdict) -> None:
-    flag = " :red-badge[重点舆情]" if verdict.flagged else ""
+    flag = " " + common.text("DASH_BADGE_FLAGGED") if verdict.flagged else ""
     st.subheader(f"#{view.id} {common.plain(view.title)}")
     st.markdown(f"{STATUS_BADGES[view.status]}{flag} " + common.text("DASH_PRESET", title=common.plain(common.preset_title(view.preset))))
     suggested = set(view.suggested_fields)

@@ -143,7 +143,7 @@ def group_card(group: TriageGroup, who: Actor, units: dict[str, str], targets: d
     tags = [x for x in [c.get("category"), c.get("level"), "突发" if c.get("sudden") else None, *topics] if x]
     suggested = head.unit_code or (c.get("unit") or {}).get("code")
     with st.container(border=True, key=f"group_{head.id}"):
-        badge = common.text("DASH_TRIAGE_BADGE_FLAGGED" if group.flagged else "DASH_TRIAGE_BADGE_ORDINARY")
+        badge = common.text("DASH_BADGE_FLAGGED" if group.flagged else "DASH_BADGE_ORDINARY")
         st.markdown(f"{badge} {'、'.join(tags) or '未分类'} · 建议责任单位：**{units.get(suggested or '', '未识别')}**"
                     f" · {len(group.items)} 条信息")
         lines = []
